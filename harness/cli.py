@@ -1,0 +1,91 @@
+"""``overlay-parity`` command line: dispatch to :mod:`harness.commands`, map errors to exit codes.
+
+Exit codes: 0 clean, 1 findings, 2 bad input or usage. Bad input is one line on stderr, never a
+traceback. Command modules import their heavy dependencies lazily so hooks start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from harness.errors import InputError, InputErrors
+
+COMMANDS = (
+    "render",
+    "check",
+    "diff",
+    "explain",
+    "coverage",
+    "scan_secrets",
+    "policy",
+    "merge_reports",
+)
+
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: USAGE: {message} (fix: see `{self.prog} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with one sub-parser per available command module."""
+    parser = _Parser(prog="overlay-parity", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"harness.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"harness.commands.{name}":
+                continue  # command not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_BAD_INPUT
+    debug = bool(args.debug or os.environ.get("OVERLAY_PARITY_DEBUG"))
+    try:
+        code: int = args.func(args)
+        return code
+    except InputErrors as errors:
+        for line in errors.lines():
+            print(line, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InputError as error:
+        print(error.one_line(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("overlay-parity: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if debug:
+            raise
+        # The exception text may quote input; print the type only so no value can leak.
+        print(f"overlay-parity: INTERNAL: unexpected {type(exc).__name__} "
+              "(fix: rerun with --debug and report it)", file=sys.stderr)
+        return 3
+
+
+def run() -> NoReturn:
+    """Console-script wrapper."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,1 @@
+"""One module per ``overlay-parity`` sub-command; each has ``register(subparsers)`` and sets ``func``."""

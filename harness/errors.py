@@ -1,0 +1,76 @@
+"""Bad input as a value: one line naming the file, the line, what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where in a file a problem is (1-based line and column; 0 means unknown)."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        text = self.file
+        if self.line:
+            text += f":{self.line}"
+            if self.column:
+                text += f":{self.column}"
+        return text
+
+
+class InputError(Exception):
+    """Bad input (config, descriptor, inventory, fixture, usage): CLI exit code 2.
+
+    The message must never contain secret values; callers pass only structural facts
+    (key paths, field names, fingerprints).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int = 0,
+        column: int = 0,
+        hint: str = "",
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.location = Location(str(file), line, column) if file is not None else None
+        self.hint = hint
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """Render as ``file:line:col: CODE: message (fix: hint)`` on a single line."""
+        prefix = f"{self.location}: " if self.location else ""
+        hint = f" (fix: {self.hint})" if self.hint else ""
+        text = f"{prefix}{self.code}: {self.message}{hint}"
+        return " ".join(text.split())
+
+
+class InputErrors(InputError):
+    """Several independent bad-input problems found in one pass (e.g. every trust-policy violation)."""
+
+    def __init__(self, errors: list[InputError]) -> None:
+        if not errors:
+            raise ValueError("InputErrors needs at least one error")
+        self.errors = list(errors)
+        first = self.errors[0]
+        super().__init__(
+            first.code,
+            first.message,
+            file=first.location.file if first.location else None,
+            line=first.location.line if first.location else 0,
+            column=first.location.column if first.location else 0,
+            hint=first.hint,
+        )
+
+    def lines(self) -> list[str]:
+        """One line per problem."""
+        return [e.one_line() for e in self.errors]

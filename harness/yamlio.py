@@ -1,0 +1,182 @@
+"""Safe YAML reading shared by every loader: size, encoding, duplicate keys, alias bombs, one-line errors.
+
+Comparison loads use ruamel.yaml's C-accelerated safe loader with YAML 1.1 scalar rules, because the
+last reader of every manifest is Kubernetes' ``sigs.k8s.io/yaml`` (go-yaml v2, YAML 1.1): ``on`` and
+``yes`` are booleans and ``0755`` is octal there. Round-trip loads (line numbers, comments) are for
+small human-edited inputs (configs, descriptors, inventories) and for writing fixtures back.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from harness.errors import InputError
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_NODES = 1_000_000
+
+_local = threading.local()
+_DUP_KEY = re.compile(r'found duplicate key "(?P<key>[^"]{0,80})')
+
+
+def _safe_loader() -> YAML:
+    loader: YAML | None = getattr(_local, "safe", None)
+    if loader is None:
+        loader = YAML(typ="safe", pure=False)
+        loader.version = (1, 1)
+        _local.safe = loader
+    return loader
+
+
+def _rt_loader() -> YAML:
+    loader: YAML | None = getattr(_local, "rt", None)
+    if loader is None:
+        loader = YAML(typ="rt")
+        _local.rt = loader
+    return loader
+
+
+def read_text(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: str | None = None) -> str:
+    """Read a UTF-8 text file, refusing symlinks, oversize, binary and non-UTF-8 content."""
+    name = display or str(path)
+    if path.is_symlink():
+        raise InputError("FILE-SYMLINK", "is a symlink", file=name, hint="replace the link with a regular file")
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError("FILE-MISSING", "file does not exist", file=name, hint="check the path") from None
+    if size > max_bytes:
+        raise InputError(
+            "FILE-TOO-LARGE",
+            f"file is {size} bytes, over the limit of {max_bytes}",
+            file=name,
+            hint="split the file or raise max_file_bytes in [tool.overlay-parity]",
+        )
+    data = path.read_bytes()
+    return decode_text(data, name)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode bytes as UTF-8 text, with a located one-line error for binary or non-UTF-8 input."""
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise InputError("FILE-BINARY", "binary content (NUL byte) where text is expected", file=name,
+                         line=line, hint="this path must hold a YAML/text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError("FILE-NOT-UTF8", f"invalid UTF-8 byte 0x{data[exc.start]:02x}", file=name,
+                         line=line, column=column, hint="re-save the file as UTF-8") from None
+
+
+def yaml_error(exc: YAMLError, name: str) -> InputError:
+    """Translate a ruamel error into a one-line InputError that never echoes scalar values."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 0
+    column = mark.column + 1 if mark is not None else 0
+    text = str(exc)
+    dup = _DUP_KEY.search(text)
+    if dup:
+        return InputError("YAML-DUPLICATE-KEY", f"duplicate key '{dup.group('key')}'", file=name, line=line,
+                          column=column, hint="remove or rename one of the two keys")
+    problem = getattr(exc, "problem", None) if isinstance(exc, MarkedYAMLError) else None
+    detail = (problem or text.splitlines()[0] if text else "syntax error").strip()
+    if "\t" in detail or "\\t" in detail or "tab" in detail.lower():
+        hint = "indent with spaces, not tabs"
+    else:
+        hint = "fix the YAML syntax at this position"
+    return InputError("YAML-INVALID", detail[:160], file=name, line=line, column=column, hint=hint)
+
+
+def _check_expansion(docs: list[Any], name: str, max_nodes: int) -> None:
+    """Reject documents whose alias-expanded size exceeds ``max_nodes`` (billion laughs)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: Any) -> int:
+        if isinstance(node, dict):
+            key = id(node)
+            if key not in sizes:
+                sizes[key] = 0  # cycle guard
+                sizes[key] = 1 + sum(size(k) + size(v) for k, v in node.items())
+            return sizes[key]
+        if isinstance(node, list):
+            key = id(node)
+            if key not in sizes:
+                sizes[key] = 0
+                sizes[key] = 1 + sum(size(v) for v in node)
+            return sizes[key]
+        return 1
+
+    total = sum(size(d) for d in docs)
+    if total > max_nodes:
+        raise InputError("YAML-ALIAS-BOMB", f"expands to over {max_nodes} nodes", file=name,
+                         hint="remove the recursive anchors/aliases")
+
+
+def load_documents(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> list[Any]:
+    """Parse all documents (YAML 1.1 scalars, C loader); empty documents are dropped."""
+    try:
+        docs = [d for d in _safe_loader().load_all(text) if d is not None]
+    except YAMLError as exc:
+        raise yaml_error(exc, name) from None
+    except RecursionError:
+        raise InputError("YAML-INVALID", "nesting too deep", file=name, hint="flatten the document") from None
+    _check_expansion(docs, name, max_nodes)
+    return docs
+
+
+def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: str | None = None) -> list[Any]:
+    """Read and parse every document of a YAML file."""
+    name = display or str(path)
+    return load_documents(read_text(path, max_bytes=max_bytes, display=name), name)
+
+
+def load_roundtrip(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> Any:
+    """Parse one document keeping comments and line information (``.lc``); for human-edited inputs."""
+    try:
+        data = _rt_loader().load(text)
+    except YAMLError as exc:
+        raise yaml_error(exc, name) from None
+    except RecursionError:
+        raise InputError("YAML-INVALID", "nesting too deep", file=name, hint="flatten the document") from None
+    _check_expansion([data], name, max_nodes)
+    return data
+
+
+def line_of(data: Any, path: tuple[str | int, ...]) -> int:
+    """Best-effort 1-based line of a key path in round-trip data (0 if unknown)."""
+    node = data
+    line = 0
+    for part in path:
+        lc = getattr(node, "lc", None)
+        try:
+            if lc is not None:
+                if isinstance(part, int):
+                    line = lc.item(part)[0] + 1
+                else:
+                    line = lc.key(part)[0] + 1
+            node = node[part]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break
+    return line
+
+
+def iter_paths(data: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """Yield (key path, scalar value) for every leaf of plain YAML data."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from iter_paths(value, (*prefix, str(key)))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from iter_paths(value, (*prefix, index))
+    else:
+        yield prefix, data
