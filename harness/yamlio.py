@@ -160,10 +160,7 @@ def line_of(data: Any, path: tuple[str | int, ...]) -> int:
         lc = getattr(node, "lc", None)
         try:
             if lc is not None:
-                if isinstance(part, int):
-                    line = lc.item(part)[0] + 1
-                else:
-                    line = lc.key(part)[0] + 1
+                line = lc.item(part)[0] + 1 if isinstance(part, int) else lc.key(part)[0] + 1
             node = node[part]
         except (KeyError, IndexError, TypeError, AttributeError):
             break
