@@ -78,19 +78,22 @@ def decode_text(data: bytes, name: str) -> str:
                          line=line, column=column, hint="re-save the file as UTF-8") from None
 
 
-def yaml_error(exc: YAMLError, name: str) -> InputError:
+def yaml_error(exc: YAMLError, name: str, text: str = "") -> InputError:
     """Translate a ruamel error into a one-line InputError that never echoes scalar values."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     line = mark.line + 1 if mark is not None else 0
     column = mark.column + 1 if mark is not None else 0
-    text = str(exc)
-    dup = _DUP_KEY.search(text)
+    message = str(exc)
+    dup = _DUP_KEY.search(message)
     if dup:
         return InputError("YAML-DUPLICATE-KEY", f"duplicate key '{dup.group('key')}'", file=name, line=line,
                           column=column, hint="remove or rename one of the two keys")
     problem = getattr(exc, "problem", None) if isinstance(exc, MarkedYAMLError) else None
-    detail = (problem or text.splitlines()[0] if text else "syntax error").strip()
-    if "\t" in detail or "\\t" in detail or "tab" in detail.lower():
+    detail = (problem or (message.splitlines() or ["syntax error"])[0]).strip()
+    source_lines = text.splitlines()
+    bad_line = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
+    indent = bad_line[: len(bad_line) - len(bad_line.lstrip())]
+    if "\t" in indent or "\t" in detail or "tab" in detail.lower():
         hint = "indent with spaces, not tabs"
     else:
         hint = "fix the YAML syntax at this position"
@@ -127,7 +130,7 @@ def load_documents(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) 
     try:
         docs = [d for d in _safe_loader().load_all(text) if d is not None]
     except YAMLError as exc:
-        raise yaml_error(exc, name) from None
+        raise yaml_error(exc, name, text) from None
     except RecursionError:
         raise InputError("YAML-INVALID", "nesting too deep", file=name, hint="flatten the document") from None
     _check_expansion(docs, name, max_nodes)
@@ -145,7 +148,7 @@ def load_roundtrip(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) 
     try:
         data = _rt_loader().load(text)
     except YAMLError as exc:
-        raise yaml_error(exc, name) from None
+        raise yaml_error(exc, name, text) from None
     except RecursionError:
         raise InputError("YAML-INVALID", "nesting too deep", file=name, hint="flatten the document") from None
     _check_expansion([data], name, max_nodes)

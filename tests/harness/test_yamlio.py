@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.errors import InputError
+from harness.yamlio import iter_paths, line_of, load_documents, load_file, load_roundtrip, read_text
+
+
+def test_multi_document_yaml11_scalars() -> None:
+    docs = load_documents("a: on\nmode: 0755\n---\n---\nb: [1, 2]\n", "x.yaml")
+    assert docs == [{"a": True, "mode": 493}, {"b": [1, 2]}]
+
+
+def test_duplicate_key_is_located_and_never_echoes_the_value() -> None:
+    with pytest.raises(InputError) as info:
+        load_documents("token: first\ntoken: s3cr3t-value\n", "d.yaml")
+    assert info.value.code == "YAML-DUPLICATE-KEY"
+    assert info.value.one_line().startswith("d.yaml:2:1: YAML-DUPLICATE-KEY: duplicate key 'token'")
+    assert "s3cr3t" not in info.value.one_line()
+
+
+def test_tab_indentation_is_a_located_syntax_error() -> None:
+    with pytest.raises(InputError) as info:
+        load_documents("a:\n\tb: 1\n", "t.yaml")
+    assert info.value.code == "YAML-INVALID"
+    assert info.value.location is not None
+    assert info.value.location.line == 2
+    assert "tabs" in info.value.hint
+
+
+def test_alias_bomb_is_bounded() -> None:
+    lines = ["l0: &l0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]")
+    with pytest.raises(InputError) as info:
+        load_documents("\n".join(lines) + "\n", "bomb.yaml")
+    assert info.value.code == "YAML-ALIAS-BOMB"
+
+
+def test_shared_aliases_below_the_bound_are_fine() -> None:
+    assert load_documents("a: &a {k: v}\nb: *a\n", "ok.yaml") == [{"a": {"k": "v"}, "b": {"k": "v"}}]
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [(b"a: 1\n\x00\x01", "FILE-BINARY"), (b"a: 1\nb: \xff\xfe\n", "FILE-NOT-UTF8")],
+)
+def test_binary_and_non_utf8(tmp_path: Path, content: bytes, code: str) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes(content)
+    with pytest.raises(InputError) as info:
+        load_file(path)
+    assert info.value.code == code
+    assert info.value.location is not None
+    assert info.value.location.line == 2
+
+
+def test_size_limit_and_missing_file_and_symlink(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text("a: 1\n" * 100)
+    with pytest.raises(InputError, match="FILE-TOO-LARGE"):
+        read_text(big, max_bytes=10)
+    with pytest.raises(InputError, match="FILE-MISSING"):
+        read_text(tmp_path / "nope.yaml")
+    link = tmp_path / "link.yaml"
+    link.symlink_to(big)
+    with pytest.raises(InputError, match="FILE-SYMLINK"):
+        read_text(link)
+
+
+def test_roundtrip_line_numbers() -> None:
+    data = load_roundtrip("a:\n  b:\n    - x\n    - y\nc: 1\n", "r.yaml")
+    assert line_of(data, ("c",)) == 5
+    assert line_of(data, ("a", "b", 1)) == 4
+    assert line_of(data, ("missing", "x")) == 0
+
+
+def test_iter_paths() -> None:
+    assert list(iter_paths({"a": {"b": [1, {"c": 2}]}})) == [(("a", "b", 0), 1), (("a", "b", 1, "c"), 2)]
