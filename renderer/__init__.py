@@ -1,0 +1,1 @@
+"""The minimal reference renderer: typed cluster config, descriptors, plan and atomic render."""
