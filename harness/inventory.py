@@ -1,0 +1,534 @@
+"""The canonicalization inventory: load, validate, resolve per cluster.
+
+File shape (``canonicalization/<fixture>.yaml``, JSON Schema in
+``canonicalization/schema/inventory.schema.json``)::
+
+    version: 1.2.0                 # semver, required; bump on every rule change
+    fixture: relaypoint-logistics-shared
+    path_only_budget: 3            # max number of path_only rules in the file (absent = 0)
+    defaults:                      # rules for every cluster
+      - id: flux-reconcile-annotation
+        kind: yaml_remove          # alias | ignore_rendered | ignore_fixture | path_only | yaml_remove
+        path: services/fluxcd/*.yaml
+        pointers: [/metadata/annotations/kustomize.toolkit.fluxcd.io~1reconcile]
+        match_kind: Kustomization  # optional, yaml_remove only; or apiVersion/kind
+        rationale: why the fixture is not authoritative here
+        approved_by: parity-oracle-owner
+    clusters:
+      k8s-dev: [ ...rules... ]
+
+Rule kinds:
+- ``alias``: the rendered file ``path`` is compared with the fixture file ``to`` (both literal paths).
+- ``ignore_rendered`` / ``ignore_fixture``: files matching ``path`` are dropped from that side.
+- ``path_only``: the file must exist on both sides; its content is not compared.
+- ``yaml_remove``: the JSON ``pointers`` are removed from every document (of ``match_kind``, if given)
+  on both sides before comparing.
+
+Resolution: a cluster's rule set is the ``defaults`` followed by the rules under its name, in file
+order (that order is also the order of :meth:`RuleSet.yaml_removals`). A cluster without an entry gets
+the defaults. Conflicts inside a resolved set are ``INVENTORY-CONFLICT``: two aliases from one rendered
+path or onto one fixture path, an alias whose rendered path is ignored (``ignore_rendered``) or whose
+fixture path is ignored (``ignore_fixture``), an alias target that is itself aliased (a chain). Every
+declared cluster (and the defaults alone) is resolved at load time, so a bad inventory fails early.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from harness.errors import InputError, InputErrors
+from harness.globs import Glob, GlobError, GlobSet, compile_pattern, has_magic
+from harness.pointers import Pointer, PointerError, parse_pointer
+from harness.yamlio import DEFAULT_MAX_BYTES, line_of, load_roundtrip, read_text
+
+RULE_KINDS = ("alias", "ignore_rendered", "ignore_fixture", "path_only", "yaml_remove")
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "canonicalization" / "schema" / "inventory.schema.json"
+_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?\Z")
+_HINT = "see canonicalization/schema/inventory.schema.json and docs for the inventory format"
+
+
+@functools.cache
+def inventory_schema() -> dict[str, Any]:
+    """The inventory JSON Schema (2020-12)."""
+    with SCHEMA_PATH.open(encoding="utf-8") as handle:
+        schema: dict[str, Any] = json.load(handle)
+    return schema
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(inventory_schema())
+
+
+def semver_key(version: str) -> tuple[int, int, int, tuple[tuple[int, int | str], ...]]:
+    """A sort key for a semantic version (pre-releases sort before the release); ValueError if malformed."""
+    match = _SEMVER.match(version)
+    if not match:
+        raise ValueError(f"not a semantic version: {version!r}")
+    pre = match.group(4)
+    pre_key: tuple[tuple[int, int | str], ...] = ((1, 0),)
+    if pre:
+        pre_key = tuple((0, int(p)) if p.isdigit() else (0, p) for p in pre.split("."))
+    return int(match.group(1)), int(match.group(2)), int(match.group(3)), pre_key
+
+
+@dataclass(frozen=True)
+class KindFilter:
+    """``match_kind``: a kind, optionally with its apiVersion."""
+
+    kind: str
+    api_version: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> KindFilter:
+        """``Kustomization`` or ``source.toolkit.fluxcd.io/v1/GitRepository`` or ``v1/Secret``."""
+        api, _, kind = text.rpartition("/")
+        return cls(kind=kind, api_version=api or None)
+
+    def matches(self, doc: Any) -> bool:
+        """Whether a parsed document is of this kind."""
+        if not isinstance(doc, dict) or doc.get("kind") != self.kind:
+            return False
+        return self.api_version is None or doc.get("apiVersion") == self.api_version
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One canonicalization rule. ``cluster`` is '' for a default rule; ``line`` is 1-based in ``file``."""
+
+    id: str
+    kind: str
+    path: str
+    rationale: str
+    approved_by: str
+    glob: Glob
+    to: str | None = None
+    pointers: tuple[Pointer, ...] = ()
+    match_kind: KindFilter | None = None
+    cluster: str = ""
+    file: str = ""
+    line: int = 0
+
+    @property
+    def scope(self) -> str:
+        """``defaults`` or ``clusters.<name>``."""
+        return f"clusters.{self.cluster}" if self.cluster else "defaults"
+
+    def matches(self, path: str) -> bool:
+        """Whether this rule's ``path`` matches a POSIX relative path (alias: exact rendered path)."""
+        if self.kind == "alias":
+            return path == self.path
+        return self.glob.match(path)
+
+    def applies_to_doc(self, doc: Any) -> bool:
+        """yaml_remove: whether a document passes the ``match_kind`` filter."""
+        return self.match_kind is None or self.match_kind.matches(doc)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description (as written in the inventory, plus scope and line)."""
+        data: dict[str, Any] = {"id": self.id, "kind": self.kind, "path": self.path}
+        if self.to is not None:
+            data["to"] = self.to
+        if self.pointers:
+            data["pointers"] = [p.text for p in self.pointers]
+        if self.match_kind is not None:
+            mk = self.match_kind
+            data["match_kind"] = f"{mk.api_version}/{mk.kind}" if mk.api_version else mk.kind
+        data.update({"rationale": self.rationale, "approved_by": self.approved_by, "cluster": self.cluster,
+                     "file": self.file, "line": self.line})
+        return data
+
+
+@dataclass
+class _Index:
+    """Compiled lookups for one resolved rule list (shared by every RuleSet of that cluster)."""
+
+    rules: tuple[Rule, ...]
+    alias_by_source: dict[str, Rule]
+    alias_by_target: dict[str, Rule]
+    ignore_rendered: GlobSet[Rule]
+    ignore_fixture: GlobSet[Rule]
+    path_only: GlobSet[Rule]
+    yaml_remove: GlobSet[Rule]
+    order: dict[str, int] = field(default_factory=dict)
+
+
+class RuleSet:
+    """The resolved rules of one cluster (defaults, then the cluster's rules) with fast lookups.
+
+    Lookups are pure. Bookkeeping is explicit: :meth:`mark` records that a rule matched, and
+    :attr:`matched` holds the ids recorded so far (``harness.parity`` marks rules as it applies them).
+    """
+
+    def __init__(self, cluster: str, index: _Index) -> None:
+        self.cluster = cluster
+        self._index = index
+        self.matched: set[str] = set()
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule in resolution order."""
+        return self._index.rules
+
+    def position(self, rule_id: str) -> int:
+        """Resolution-order position of a rule of this set (defaults first)."""
+        return self._index.order[rule_id]
+
+    def mark(self, *rule_ids: str) -> None:
+        """Record that these rules matched something."""
+        self.matched.update(rule_ids)
+
+    def alias_rule(self, rendered_path: str) -> Rule | None:
+        """The alias rule for a rendered path, if any."""
+        return self._index.alias_by_source.get(rendered_path)
+
+    def alias_target(self, rendered_path: str) -> str | None:
+        """The fixture path a rendered path is compared with, when an alias rule maps it."""
+        rule = self._index.alias_by_source.get(rendered_path)
+        return rule.to if rule is not None else None
+
+    def alias_source(self, fixture_path: str) -> Rule | None:
+        """The alias rule whose ``to`` is this fixture path, if any (reverse lookup, for explain)."""
+        return self._index.alias_by_target.get(fixture_path)
+
+    def ignored_rendered_by(self, rendered_path: str) -> list[Rule]:
+        """``ignore_rendered`` rules matching a rendered path."""
+        return self._index.ignore_rendered.matches(rendered_path)
+
+    def is_ignored_rendered(self, rendered_path: str) -> bool:
+        """Whether a rendered path is dropped from the comparison."""
+        return bool(self._index.ignore_rendered.matches(rendered_path))
+
+    def ignored_fixture_by(self, fixture_path: str) -> list[Rule]:
+        """``ignore_fixture`` rules matching a fixture path."""
+        return self._index.ignore_fixture.matches(fixture_path)
+
+    def is_ignored_fixture(self, fixture_path: str) -> bool:
+        """Whether a fixture path is dropped from the comparison."""
+        return bool(self._index.ignore_fixture.matches(fixture_path))
+
+    def path_only_rules(self, path: str) -> list[Rule]:
+        """``path_only`` rules matching a path."""
+        return self._index.path_only.matches(path)
+
+    def is_path_only(self, path: str) -> bool:
+        """Whether only the presence of this path is compared."""
+        return bool(self._index.path_only.matches(path))
+
+    def yaml_removals(self, path: str) -> list[Rule]:
+        """``yaml_remove`` rules whose glob matches a path, in resolution order."""
+        return self._index.yaml_remove.matches(path)
+
+    def rules_matching(self, path: str) -> list[Rule]:
+        """Every rule that concerns ``path`` on either side (for ``explain``), in resolution order."""
+        hits = {r.id for r in self.ignored_rendered_by(path) + self.ignored_fixture_by(path)
+                + self.path_only_rules(path) + self.yaml_removals(path)}
+        for rule in (self.alias_rule(path), self.alias_source(path)):
+            if rule is not None:
+                hits.add(rule.id)
+        return [r for r in self.rules if r.id in hits]
+
+
+@dataclass(eq=False)
+class Inventory:
+    """A loaded, validated inventory."""
+
+    file: str
+    version: str
+    fixture: str
+    path_only_budget: int | None
+    defaults: tuple[Rule, ...]
+    clusters: dict[str, tuple[Rule, ...]]
+    _indexes: dict[str, _Index] = field(default_factory=dict, repr=False)
+
+    @property
+    def path(self) -> Path:
+        """The inventory file (as given to the loader)."""
+        return Path(self.file)
+
+    def all_rules(self) -> list[Rule]:
+        """Defaults, then each cluster's rules (clusters in file order)."""
+        rules = list(self.defaults)
+        for cluster_rules in self.clusters.values():
+            rules.extend(cluster_rules)
+        return rules
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule with this id (KeyError if none)."""
+        for rule in self.all_rules():
+            if rule.id == rule_id:
+                return rule
+        raise KeyError(rule_id)
+
+    def path_only_count(self) -> int:
+        """Number of path_only rules in the whole file (each rule counted once)."""
+        return sum(1 for r in self.all_rules() if r.kind == "path_only")
+
+    def rules_for(self, cluster: str) -> RuleSet:
+        """A fresh RuleSet (empty ``matched``) for ``cluster``: defaults, then the cluster's own rules."""
+        key = cluster if cluster in self.clusters else ""
+        index = self._indexes.get(key)
+        if index is None:
+            index = _build_index(self.defaults + self.clusters.get(key, ()))
+            self._indexes[key] = index
+        return RuleSet(cluster, index)
+
+    def rules_digest(self) -> str:
+        """A stable hash of everything but ``version`` (to detect rule changes without a version bump)."""
+        payload = {
+            "fixture": self.fixture,
+            "path_only_budget": self.path_only_budget,
+            "rules": [{k: v for k, v in r.to_dict().items() if k not in ("file", "line")} for r in self.all_rules()],
+        }
+        return "sha256:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view."""
+        return {
+            "file": self.file,
+            "version": self.version,
+            "fixture": self.fixture,
+            "path_only_budget": self.path_only_budget,
+            "path_only_count": self.path_only_count(),
+            "defaults": [r.to_dict() for r in self.defaults],
+            "clusters": {name: [r.to_dict() for r in rules] for name, rules in self.clusters.items()},
+        }
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+def load_inventory(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: str | None = None) -> Inventory:
+    """Read, validate and resolve an inventory file; bad input raises INVENTORY-INVALID/-CONFLICT (file:line)."""
+    name = display or str(path)
+    return parse_inventory(read_text(path, max_bytes=max_bytes, display=name), name)
+
+
+def parse_inventory(text: str, name: str) -> Inventory:
+    """Validate and resolve inventory text (``name`` is used in error locations)."""
+    data = load_roundtrip(text, name)
+    if not isinstance(data, dict):
+        raise InputError("INVENTORY-INVALID", "an inventory must be a YAML mapping with at least `version`",
+                         file=name, line=1, hint=_HINT)
+    errors = _schema_errors(data, name)
+    if errors:
+        raise _raise(errors)
+    errors = []
+    seen: dict[str, int] = {}
+    defaults = _rules(data.get("defaults") or [], ("defaults",), "", data, name, seen, errors)
+    clusters: dict[str, tuple[Rule, ...]] = {}
+    for cluster, items in (data.get("clusters") or {}).items():
+        clusters[str(cluster)] = _rules(items or [], ("clusters", cluster), str(cluster), data, name, seen, errors)
+    if errors:
+        raise _raise(errors)
+    budget = data.get("path_only_budget")
+    inventory = Inventory(file=name, version=str(data["version"]), fixture=str(data.get("fixture") or ""),
+                          path_only_budget=int(budget) if budget is not None else None,
+                          defaults=defaults, clusters=clusters)
+    conflicts: list[InputError] = []
+    for cluster in ("", *clusters):
+        try:
+            inventory.rules_for(cluster)
+        except InputErrors as exc:
+            conflicts.extend(exc.errors)
+        except InputError as exc:
+            conflicts.append(exc)
+    if conflicts:
+        raise _raise(_dedupe(conflicts))
+    return inventory
+
+
+def _raise(errors: list[InputError]) -> InputError:
+    errors = sorted(errors, key=lambda e: e.location.line if e.location else 0)
+    return errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+def _dedupe(errors: Iterable[InputError]) -> list[InputError]:
+    out: dict[str, InputError] = {}
+    for error in errors:
+        out.setdefault(error.one_line(), error)
+    return list(out.values())
+
+
+def _where(path: Iterable[Any]) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "inventory"
+
+
+def _schema_errors(data: Any, name: str) -> list[InputError]:
+    errors: list[InputError] = []
+    for err in _validator().iter_errors(data):
+        path = tuple(err.absolute_path)
+        where = _where(path)
+        line = line_of(data, path) or 1
+        instance = err.instance
+        validator = err.validator
+        if validator == "required":
+            missing = [k for k in err.validator_value if not (isinstance(instance, dict) and k in instance)]
+            message = f"{where}: missing required key " + ", ".join(f"'{k}'" for k in missing)
+            if path == () and "version" in missing:
+                message += " (a semantic version such as 1.0.0)"
+        elif validator == "additionalProperties" and isinstance(instance, dict):
+            known = set(err.schema.get("properties", {}))
+            extra = [str(k) for k in instance if k not in known]
+            line = line_of(data, (*path, extra[0])) or line if extra else line
+            message = f"{where}: unknown key " + ", ".join(f"'{k}'" for k in extra)
+        elif validator == "not" and isinstance(err.validator_value, dict) and isinstance(instance, dict):
+            key = err.validator_value.get("required", ["?"])[0]
+            line = line_of(data, (*path, key)) or line
+            only = {"to": "alias", "pointers": "yaml_remove", "match_kind": "yaml_remove"}.get(key, "another kind")
+            message = f"{where}: key '{key}' is only allowed for kind {only}, not '{instance.get('kind')}'"
+        elif validator == "enum":
+            message = f"{where}: {str(instance)[:60]!r} is not one of " + ", ".join(err.validator_value)
+        elif validator == "pattern" and path and path[-1] == "version":
+            message = "version must be a semantic version such as 1.2.0"
+        elif validator == "type" and path and path[-1] == "version":
+            message = "version must be a quoted semantic version string such as '1.2.0'"
+        elif validator == "pattern" and path and path[-1] == "id":
+            message = f"{where}: rule id must be letters, digits, '.', '_', ':' or '-' (at most 100)"
+        elif validator == "minItems" or (
+                validator in ("minLength", "pattern") and isinstance(instance, str) and not instance.strip()):
+            message = f"{where}: must not be empty"
+        elif validator == "type":
+            expected = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer"}
+            message = f"{where}: must be {expected.get(str(err.validator_value), err.validator_value)}"
+        else:
+            message = f"{where}: {err.message[:160]}"
+        errors.append(InputError("INVENTORY-INVALID", message, file=name, line=line, hint=_HINT))
+    return errors
+
+
+def _clean_literal(text: str, what: str) -> str:
+    """A literal relative path (alias ``path``/``to``); raises ValueError with a reason."""
+    value = text[1:] if text.startswith("/") else text
+    if has_magic(value):
+        raise ValueError(f"{what} must be a literal file path, not a glob")
+    if value.endswith("/") or not value:
+        raise ValueError(f"{what} must name a file, not a directory")
+    if any(seg in ("", ".", "..") for seg in value.split("/")):
+        raise ValueError(f"{what} must be a clean relative path (no '//', '.', '..')")
+    return value
+
+
+def _invalid(data: Any, name: str, where: tuple[Any, ...], key: str | None, message: str, *,
+             hint: str = _HINT) -> InputError:
+    """INVENTORY-INVALID at the line of ``where`` (or of its ``key``)."""
+    line = (line_of(data, (*where, key)) if key else 0) or line_of(data, where)
+    return InputError("INVENTORY-INVALID", f"{_where_text(where, key)}: {message}", file=name, line=line, hint=hint)
+
+
+def _rules(items: list[Any], base: tuple[Any, ...], cluster: str, data: Any, name: str, seen: dict[str, int],
+           errors: list[InputError]) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    for position, item in enumerate(items):
+        rule = _rule(item, (*base, position), cluster, data, name, seen, errors)
+        if rule is not None:
+            rules.append(rule)
+    return tuple(rules)
+
+
+def _rule(item: Any, where: tuple[Any, ...], cluster: str, data: Any, name: str, seen: dict[str, int],
+          errors: list[InputError]) -> Rule | None:
+    """One schema-valid rule item -> Rule, or None after appending its errors."""
+    line = line_of(data, where)
+    rule_id = str(item["id"])
+    if rule_id in seen:
+        errors.append(_invalid(data, name, where, "id",
+                               f"duplicate rule id '{rule_id}' (first at line {seen[rule_id]})"))
+        return None
+    seen[rule_id] = line
+    kind = str(item["kind"])
+    path = str(item["path"])
+    try:
+        glob = compile_pattern(path)
+    except GlobError as exc:
+        errors.append(_invalid(data, name, where, "path", f"bad glob {path!r}: {exc}",
+                               hint="gitignore-style: *, ?, [..], **, leading / anchors, trailing / = directory"))
+        return None
+    stripped = path.lstrip("/")
+    if stripped == "flux-system" or stripped.startswith("flux-system/"):
+        errors.append(_invalid(data, name, where, "path",
+                               "flux-system/ is bootstrap-owned and excluded from parity; this rule can never match"))
+        return None
+    to: str | None = None
+    if kind == "alias":
+        try:
+            path = _clean_literal(path, "alias path")
+            to = _clean_literal(str(item["to"]), "alias to")
+        except ValueError as exc:
+            errors.append(_invalid(data, name, where, "path", str(exc)))
+            return None
+        if path == to:
+            errors.append(_invalid(data, name, where, "to", "alias maps a path onto itself"))
+            return None
+    pointers: list[Pointer] = []
+    for p_index, text in enumerate(item.get("pointers") or []):
+        try:
+            pointers.append(parse_pointer(str(text)))
+        except PointerError as exc:
+            errors.append(_invalid(data, name, (*where, "pointers", p_index), None,
+                                   f"bad JSON pointer {str(text)[:80]!r}: {exc}",
+                                   hint="RFC 6901: /a/b~1c/0 (~0 is '~', ~1 is '/')"))
+    if len(pointers) != len(item.get("pointers") or []):
+        return None
+    match_kind = KindFilter.parse(str(item["match_kind"])) if item.get("match_kind") else None
+    return Rule(id=rule_id, kind=kind, path=path, rationale=str(item["rationale"]).strip(),
+                approved_by=str(item["approved_by"]).strip(), glob=glob, to=to, pointers=tuple(pointers),
+                match_kind=match_kind, cluster=cluster, file=name, line=line)
+
+
+def _where_text(where: tuple[Any, ...], key: str | None) -> str:
+    return _where((*where, key) if key else where)
+
+
+def _conflict(rule: Rule, other: Rule, message: str) -> InputError:
+    scope = f" for cluster {rule.cluster}" if rule.cluster else ""
+    return InputError("INVENTORY-CONFLICT", f"rule '{rule.id}' conflicts with rule '{other.id}' (line {other.line})"
+                      f"{scope}: {message}", file=rule.file, line=rule.line,
+                      hint="remove or narrow one of the two rules")
+
+
+def _build_index(rules: tuple[Rule, ...]) -> _Index:
+    """Compile lookups and detect conflicts (INVENTORY-CONFLICT) for one resolved rule list."""
+    errors: list[InputError] = []
+    by_source: dict[str, Rule] = {}
+    by_target: dict[str, Rule] = {}
+    sets: dict[str, GlobSet[Rule]] = {k: GlobSet() for k in RULE_KINDS if k != "alias"}
+    for rule in rules:
+        if rule.kind == "alias":
+            assert rule.to is not None
+            if rule.path in by_source:
+                errors.append(_conflict(rule, by_source[rule.path], f"two aliases from rendered path {rule.path}"))
+                continue
+            if rule.to in by_target:
+                errors.append(_conflict(rule, by_target[rule.to], f"two aliases onto fixture path {rule.to}"))
+                continue
+            by_source[rule.path] = rule
+            by_target[rule.to] = rule
+        else:
+            sets[rule.kind].add(rule.glob, rule)
+    for rule in by_source.values():
+        assert rule.to is not None
+        chained = by_source.get(rule.to)
+        if chained is not None:
+            errors.append(_conflict(chained, rule, f"alias target {rule.to} is itself aliased (alias chain)"))
+        for other in sets["ignore_rendered"].matches(rule.path):
+            errors.append(_conflict(rule, other, f"rendered path {rule.path} is both aliased and ignored"))
+        for other in sets["ignore_fixture"].matches(rule.to):
+            errors.append(_conflict(rule, other, f"fixture path {rule.to} is both an alias target and ignored"))
+    if errors:
+        raise _raise(errors)
+    return _Index(rules=rules, alias_by_source=by_source, alias_by_target=by_target,
+                  ignore_rendered=sets["ignore_rendered"], ignore_fixture=sets["ignore_fixture"],
+                  path_only=sets["path_only"], yaml_remove=sets["yaml_remove"],
+                  order={r.id: i for i, r in enumerate(rules)})

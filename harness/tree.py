@@ -1,0 +1,150 @@
+"""Walk an overlay tree safely and classify its paths.
+
+Classification of a POSIX path relative to the overlay root (``applications/overlays/<cluster>/``):
+- renderer-owned (compared by parity): the root ``kustomization.yaml``, ``.sops.yaml``, and everything
+  under ``services/``, ``managed-services/`` and ``customer-managed/``;
+- bootstrap-owned: everything under ``flux-system/`` (never rendered, excluded from parity);
+- other: anything else (``README.md``, stray files), excluded from parity but listed so a reviewer sees it.
+
+The walk never follows symlinks: a symlink anywhere in the tree (file or directory) is an
+``InputError`` ``FILE-SYMLINK`` naming it, and so is a root that is itself a link. A renderer-owned file
+larger than ``max_file_bytes`` is ``FILE-TOO-LARGE``; a FIFO, socket or device is ``FILE-SPECIAL``.
+Only names and sizes are held in memory; contents are read later, one file pair at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from harness.errors import InputError
+
+OWNED_FILES = frozenset({"kustomization.yaml", ".sops.yaml"})
+OWNED_DIRS = frozenset({"services", "managed-services", "customer-managed"})
+BOOTSTRAP_DIRS = frozenset({"flux-system"})
+
+
+class Ownership(StrEnum):
+    """Who owns a path in an overlay tree."""
+
+    OWNED = "owned"
+    BOOTSTRAP = "bootstrap"
+    OTHER = "other"
+
+
+def classify(path: str) -> Ownership:
+    """Ownership of a POSIX path relative to the overlay root."""
+    head, sep, _ = path.partition("/")
+    if not sep:
+        return Ownership.OWNED if path in OWNED_FILES else Ownership.OTHER
+    if head in OWNED_DIRS:
+        return Ownership.OWNED
+    if head in BOOTSTRAP_DIRS:
+        return Ownership.BOOTSTRAP
+    return Ownership.OTHER
+
+
+@dataclass(frozen=True)
+class TreeListing:
+    """Sorted relative file paths of one tree, by ownership; ``sizes`` for owned files."""
+
+    root: str
+    owned: tuple[str, ...] = ()
+    bootstrap: tuple[str, ...] = ()
+    other: tuple[str, ...] = ()
+    sizes: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready view (no sizes)."""
+        return {"root": self.root, "owned": list(self.owned), "bootstrap": list(self.bootstrap),
+                "other": list(self.other)}
+
+
+def require_dir(root: Path, *, display: str | None = None, what: str = "overlay tree") -> None:
+    """Raise FILE-MISSING / FILE-SYMLINK unless ``root`` is a real directory."""
+    name = display or str(root)
+    if root.is_symlink():
+        raise InputError("FILE-SYMLINK", f"{what} root is a symlink", file=name,
+                         hint="point at the real directory; overlay trees must not contain symlinks")
+    if not root.exists():
+        raise InputError("FILE-MISSING", f"{what} directory does not exist", file=name, hint="check the path")
+    if not root.is_dir():
+        raise InputError("FILE-MISSING", f"{what} is not a directory", file=name, hint="check the path")
+
+
+def walk_tree(root: Path, *, max_file_bytes: int, display: str | None = None) -> TreeListing:
+    """List every file under ``root`` (POSIX relative paths, sorted), classified by ownership.
+
+    Raises FILE-MISSING (no such directory), FILE-SYMLINK (any symlink), FILE-SPECIAL (not a regular
+    file), FILE-TOO-LARGE (an owned file over ``max_file_bytes``). Error locations are ``display``
+    (default: ``root``) joined with the relative path.
+    """
+    base = display or str(root)
+    require_dir(root, display=base)
+    owned: list[str] = []
+    bootstrap: list[str] = []
+    other: list[str] = []
+    sizes: dict[str, int] = {}
+    stack: list[tuple[str, str]] = [(str(root), "")]
+    while stack:
+        directory, prefix = stack.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                rel = f"{prefix}{entry.name}"
+                shown = f"{base.rstrip('/')}/{rel}"
+                if entry.is_symlink():
+                    raise InputError("FILE-SYMLINK", "is a symlink; overlay trees must not contain symlinks",
+                                     file=shown, hint="replace the link with a regular file or directory")
+                info = entry.stat(follow_symlinks=False)
+                if stat.S_ISDIR(info.st_mode):
+                    stack.append((entry.path, rel + "/"))
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    raise InputError("FILE-SPECIAL", "is not a regular file (FIFO, socket or device)", file=shown,
+                                     hint="remove it from the overlay tree")
+                owner = classify(rel)
+                if owner is Ownership.OWNED:
+                    if info.st_size > max_file_bytes:
+                        raise InputError("FILE-TOO-LARGE",
+                                         f"file is {info.st_size} bytes, over the limit of {max_file_bytes}",
+                                         file=shown, hint="split the file or raise max_file_bytes in "
+                                         "[tool.overlay-parity]")
+                    owned.append(rel)
+                    sizes[rel] = info.st_size
+                elif owner is Ownership.BOOTSTRAP:
+                    bootstrap.append(rel)
+                else:
+                    other.append(rel)
+    return TreeListing(root=base, owned=tuple(sorted(owned)), bootstrap=tuple(sorted(bootstrap)),
+                       other=tuple(sorted(other)), sizes=sizes)
+
+
+def read_file(root: Path, rel: str, *, max_file_bytes: int, display: str | None = None) -> bytes:
+    """Read one file of a walked tree without following links; re-checks size and type (the tree may
+    change between the walk and the read)."""
+    shown = f"{(display or str(root)).rstrip('/')}/{rel}"
+    path = root / rel
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise InputError("FILE-MISSING", "file disappeared during the comparison", file=shown,
+                         hint="do not modify the tree while it is being checked") from None
+    except OSError:
+        if path.is_symlink():
+            raise InputError("FILE-SYMLINK", "is a symlink; overlay trees must not contain symlinks", file=shown,
+                             hint="replace the link with a regular file") from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError("FILE-SPECIAL", "is not a regular file", file=shown, hint="remove it from the tree")
+        data = handle.read(max_file_bytes + 1)
+    if len(data) > max_file_bytes:
+        raise InputError("FILE-TOO-LARGE", f"file is over the limit of {max_file_bytes} bytes", file=shown,
+                         hint="split the file or raise max_file_bytes in [tool.overlay-parity]")
+    return data

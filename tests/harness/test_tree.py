@@ -1,0 +1,118 @@
+"""Safe tree walking and ownership classification."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from harness.errors import InputError
+from harness.tree import Ownership, classify, read_file, walk_tree
+from tests.harness.conftest import OVERLAY, write_tree
+
+
+@pytest.mark.parametrize(("path", "owner"), [
+    ("kustomization.yaml", Ownership.OWNED),
+    (".sops.yaml", Ownership.OWNED),
+    ("services/harbor/override-values.yaml", Ownership.OWNED),
+    ("services/.hidden", Ownership.OWNED),
+    ("managed-services/alert-proxy/kustomization.yaml", Ownership.OWNED),
+    ("customer-managed/sources/repo.yaml", Ownership.OWNED),
+    ("flux-system/gotk-sync.yaml", Ownership.BOOTSTRAP),
+    ("flux-system/kustomization.yaml", Ownership.BOOTSTRAP),
+    ("README.md", Ownership.OTHER),
+    ("kustomization.yml", Ownership.OTHER),
+    ("services", Ownership.OTHER),  # a file named like an owned directory is not owned
+    ("docs/services/x.yaml", Ownership.OTHER),
+    ("servicesx/a.yaml", Ownership.OTHER),
+])
+def test_classify(path: str, owner: Ownership) -> None:
+    assert classify(path) is owner
+
+
+def test_walk_lists_sorted_posix_paths_by_owner(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "k8s-dev", OVERLAY)
+    listing = walk_tree(root, max_file_bytes=10_000)
+    assert "services/fluxcd/harbor.yaml" in listing.owned
+    assert list(listing.owned) == sorted(listing.owned)
+    assert ".sops.yaml" in listing.owned
+    assert "kustomization.yaml" in listing.owned
+    assert listing.bootstrap == ("flux-system/gotk-sync.yaml",)
+    assert listing.other == ("README.md",)
+    assert all("\\" not in p and not p.startswith("/") for p in listing.owned)
+    assert listing.sizes["kustomization.yaml"] == len(OVERLAY["kustomization.yaml"])
+    assert listing.to_dict()["other"] == ["README.md"]
+
+
+def test_missing_and_non_directory_roots(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        walk_tree(tmp_path / "nope", max_file_bytes=10)
+    assert info.value.code == "FILE-MISSING"
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError) as info:
+        walk_tree(tmp_path / "file", max_file_bytes=10)
+    assert info.value.code == "FILE-MISSING"
+    assert "not a directory" in info.value.message
+
+
+@pytest.mark.parametrize("target_is_dir", [False, True])
+def test_symlink_anywhere_is_refused_and_named(tmp_path: Path, target_is_dir: bool) -> None:
+    root = write_tree(tmp_path / "k8s-dev", {"services/a.yaml": "a: 1\n", "elsewhere/b.yaml": "b: 1\n"})
+    target = root / ("elsewhere" if target_is_dir else "elsewhere/b.yaml")
+    (root / "services" / "link").symlink_to(target, target_is_directory=target_is_dir)
+    with pytest.raises(InputError) as info:
+        walk_tree(root, max_file_bytes=100, display="fixture:k8s-dev")
+    assert info.value.code == "FILE-SYMLINK"
+    assert "fixture:k8s-dev/services/link" in info.value.one_line()
+
+
+def test_symlinked_root_is_refused(tmp_path: Path) -> None:
+    real = write_tree(tmp_path / "real", {"services/a.yaml": "a: 1\n"})
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    with pytest.raises(InputError) as info:
+        walk_tree(tmp_path / "link", max_file_bytes=100)
+    assert info.value.code == "FILE-SYMLINK"
+
+
+def test_dangling_symlink_in_bootstrap_is_refused_too(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "k8s-dev", {"flux-system/a.yaml": "a: 1\n"})
+    (root / "flux-system" / "gone").symlink_to(tmp_path / "does-not-exist")
+    with pytest.raises(InputError) as info:
+        walk_tree(root, max_file_bytes=100)
+    assert info.value.code == "FILE-SYMLINK"
+
+
+def test_size_limit_applies_to_owned_files_only(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "k8s-dev", {"README.md": "x" * 500, "flux-system/big.yaml": "y" * 500,
+                                             "services/small.yaml": "a: 1\n"})
+    assert walk_tree(root, max_file_bytes=100).owned == ("services/small.yaml",)
+    (root / "services" / "big.yaml").write_text("z" * 101)
+    with pytest.raises(InputError) as info:
+        walk_tree(root, max_file_bytes=100)
+    assert info.value.code == "FILE-TOO-LARGE"
+    assert "services/big.yaml" in info.value.one_line()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_special_files_are_refused(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "k8s-dev", {"services/a.yaml": "a: 1\n"})
+    os.mkfifo(root / "services" / "pipe")
+    with pytest.raises(InputError) as info:
+        walk_tree(root, max_file_bytes=100)
+    assert info.value.code == "FILE-SPECIAL"
+
+
+def test_read_file_rechecks(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "k8s-dev", {"services/a.yaml": "a: 1\n"})
+    assert read_file(root, "services/a.yaml", max_file_bytes=100) == b"a: 1\n"
+    with pytest.raises(InputError) as info:
+        read_file(root, "services/a.yaml", max_file_bytes=3)
+    assert info.value.code == "FILE-TOO-LARGE"
+    with pytest.raises(InputError) as info:
+        read_file(root, "services/gone.yaml", max_file_bytes=100)
+    assert info.value.code == "FILE-MISSING"
+    (root / "services" / "link.yaml").symlink_to(root / "services" / "a.yaml")
+    with pytest.raises(InputError) as info:
+        read_file(root, "services/link.yaml", max_file_bytes=100)
+    assert info.value.code == "FILE-SYMLINK"
