@@ -23,6 +23,7 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_NODES = 1_000_000
 
 _local = threading.local()
+_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 _DUP_KEY = re.compile(r'found duplicate key "(?P<key>[^"]{0,80})')
 
 
@@ -90,6 +91,8 @@ def yaml_error(exc: YAMLError, name: str, text: str = "") -> InputError:
                           column=column, hint="remove or rename one of the two keys")
     problem = getattr(exc, "problem", None) if isinstance(exc, MarkedYAMLError) else None
     detail = (problem or (message.splitlines() or ["syntax error"])[0]).strip()
+    # Parser messages may quote the offending scalar; a value could be a secret, so drop every quoted part.
+    detail = _QUOTED.sub("…", detail)
     source_lines = text.splitlines()
     bad_line = source_lines[line - 1] if 0 < line <= len(source_lines) else ""
     indent = bad_line[: len(bad_line) - len(bad_line.lstrip())]
@@ -101,38 +104,58 @@ def yaml_error(exc: YAMLError, name: str, text: str = "") -> InputError:
 
 
 def _check_expansion(docs: list[Any], name: str, max_nodes: int) -> None:
-    """Reject documents whose alias-expanded size exceeds ``max_nodes`` (billion laughs)."""
+    """Reject recursive aliases and documents whose alias-expanded size exceeds ``max_nodes`` (billion laughs)."""
     sizes: dict[int, int] = {}
+    active: set[int] = set()
 
     def size(node: Any) -> int:
-        if isinstance(node, dict):
-            key = id(node)
-            if key not in sizes:
-                sizes[key] = 0  # cycle guard
-                sizes[key] = 1 + sum(size(k) + size(v) for k, v in node.items())
+        if not isinstance(node, dict | list):
+            return 1
+        key = id(node)
+        if key in sizes:
             return sizes[key]
-        if isinstance(node, list):
-            key = id(node)
-            if key not in sizes:
-                sizes[key] = 0
-                sizes[key] = 1 + sum(size(v) for v in node)
-            return sizes[key]
-        return 1
+        if key in active:
+            raise InputError("YAML-ALIAS-BOMB", "recursive alias (a node contains itself)", file=name,
+                             hint="remove the alias that refers to its own anchor")
+        active.add(key)
+        children = (v for pair in node.items() for v in pair) if isinstance(node, dict) else iter(node)
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > max_nodes:
+                break
+        active.discard(key)
+        sizes[key] = total
+        return total
 
-    total = sum(size(d) for d in docs)
-    if total > max_nodes:
-        raise InputError("YAML-ALIAS-BOMB", f"expands to over {max_nodes} nodes", file=name,
-                         hint="remove the recursive anchors/aliases")
+    total = 0
+    for doc in docs:
+        total += size(doc)
+        if total > max_nodes:
+            raise InputError("YAML-ALIAS-BOMB", f"expands to over {max_nodes} nodes", file=name,
+                             hint="remove the recursive anchors/aliases")
 
 
-def load_documents(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> list[Any]:
-    """Parse all documents (YAML 1.1 scalars, C loader); empty documents are dropped."""
+def _parse(loader: YAML, text: str, name: str, *, many: bool) -> list[Any]:
+    """Run a ruamel loader, turning every failure into a one-line InputError without scalar values."""
     try:
-        docs = [d for d in _safe_loader().load_all(text) if d is not None]
+        if many:
+            return [d for d in loader.load_all(text) if d is not None]
+        return [loader.load(text)]
     except YAMLError as exc:
         raise yaml_error(exc, name, text) from None
     except RecursionError:
         raise InputError("YAML-INVALID", "nesting too deep", file=name, hint="flatten the document") from None
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        # Constructors of explicitly tagged scalars (!!int abc, !!timestamp x) raise plain errors whose text
+        # quotes the value: report the kind of problem only.
+        raise InputError("YAML-INVALID", f"a tagged scalar cannot be constructed ({type(exc).__name__})",
+                         file=name, hint="remove the explicit !!tag or fix the value it tags") from None
+
+
+def load_documents(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> list[Any]:
+    """Parse all documents (YAML 1.1 scalars, C loader); empty documents are dropped."""
+    docs = _parse(_safe_loader(), text, name, many=True)
     _check_expansion(docs, name, max_nodes)
     return docs
 
@@ -145,12 +168,7 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: str | 
 
 def load_roundtrip(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> Any:
     """Parse one document keeping comments and line information (``.lc``); for human-edited inputs."""
-    try:
-        data = _rt_loader().load(text)
-    except YAMLError as exc:
-        raise yaml_error(exc, name, text) from None
-    except RecursionError:
-        raise InputError("YAML-INVALID", "nesting too deep", file=name, hint="flatten the document") from None
+    data = _parse(_rt_loader(), text, name, many=False)[0]
     _check_expansion([data], name, max_nodes)
     return data
 

@@ -79,3 +79,17 @@ def test_roundtrip_line_numbers() -> None:
 
 def test_iter_paths() -> None:
     assert list(iter_paths({"a": {"b": [1, {"c": 2}]}})) == [(("a", "b", 0), 1), (("a", "b", 1, "c"), 2)]
+
+
+@pytest.mark.parametrize("text", ["a: !!int s3cr3t\n", "a: !!float s3cr3t\n", "a: !!timestamp s3cr3t\n",
+                                  "a: !!bool s3cr3t\n"])
+def test_bad_tagged_scalar_is_one_line_without_the_value(text: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_documents(text, "tag.yaml")
+    assert info.value.code == "YAML-INVALID"
+    assert "s3cr3t" not in info.value.one_line()
+
+
+def test_recursive_alias_is_rejected() -> None:
+    with pytest.raises(InputError, match="recursive alias"):
+        load_documents("a: &a [1, *a]\n", "rec.yaml")
