@@ -1,0 +1,220 @@
+"""Run ``kubectl kustomize`` on directories: timeout, one-line errors, a per-run content-hash cache.
+
+A build costs ~0.19 s, almost all process start, so a run never builds the same directory twice:
+results are cached by (resolved path, hash of the directory's files) for the lifetime of one
+:class:`KustomizeBuilder`, and independent directories are built concurrently on a small thread pool.
+The hash covers the directory's own tree; files it references outside itself (``../sources``) do not
+change within a run, which is the only scope the cache promises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.error import YAMLError
+
+from harness.errors import InputError
+from harness.tools import find_tool, tool_env
+from harness.yamlio import yaml_error
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_JOBS = 2
+_MAX_ERROR = 300
+_AGE_SECRET = re.compile(r"AGE-SECRET-KEY-1[0-9A-Z]+")
+_local = threading.local()
+
+
+class _OutputConstructor(SafeConstructor):
+    """YAML 1.1 safe constructor that reads a plain ``=`` as the string it is to Kubernetes.
+
+    kustomize (go-yaml) writes ``matchType: =`` unquoted; YAML 1.1 resolvers tag a lone ``=`` as the
+    "value" type, which the stock safe constructor rejects.
+    """
+
+
+_OutputConstructor.add_constructor("tag:yaml.org,2002:value", SafeConstructor.construct_yaml_str)
+
+
+def load_output(text: str, name: str) -> list[dict[str, Any]]:
+    """Parse ``kubectl kustomize`` output (YAML 1.1 scalars, C loader); non-mapping documents dropped."""
+    loader: YAML | None = getattr(_local, "loader", None)
+    if loader is None:
+        loader = YAML(typ="safe", pure=False)
+        loader.Constructor = _OutputConstructor
+        loader.version = (1, 1)
+        _local.loader = loader
+    try:
+        return [d for d in loader.load_all(text) if isinstance(d, dict)]
+    except YAMLError as exc:
+        raise yaml_error(exc, name) from None
+
+
+@dataclass
+class BuildResult:
+    """The outcome of one build: the parsed objects on success, a one-line error otherwise.
+
+    Output that does not parse as YAML counts as a failed build (its error names the line).
+    """
+
+    directory: Path
+    ok: bool
+    output: str = ""
+    error: str = ""
+    seconds: float = 0.0
+    objects: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+    def documents(self) -> list[dict[str, Any]]:
+        """The built objects (a copy of the list)."""
+        return list(self.objects)
+
+
+def content_hash(directory: Path) -> str:
+    """SHA-256 over the sorted relative paths and bytes of every file under ``directory``."""
+    digest = hashlib.sha256()
+    if not directory.is_dir():
+        return "missing"
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(root) / name
+            rel = path.relative_to(directory).as_posix()
+            digest.update(rel.encode("utf-8") + b"\0")
+            if path.is_symlink():
+                digest.update(b"link:" + os.readlink(path).encode("utf-8"))
+            else:
+                digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def one_line_error(stderr: str, directory: Path, display: str = "", root: Path | None = None) -> str:
+    """kustomize's nested error chain as one short line: the build directory shown as ``display``, other
+    paths under ``root`` (the overlay) shown relative to it."""
+    text = " ".join(stderr.split())
+    text = re.sub(r"^(Error|error):\s*", "", text)
+    shown = display or directory.name
+    for base, label in ((directory.resolve(), shown), *(((root.resolve(), "."),) if root is not None else ())):
+        text = text.replace(str(base) + "/", (label.rstrip("/") + "/") if label not in ("", ".") else "")
+        text = text.replace(str(base), label or ".")
+    text = _AGE_SECRET.sub("[REDACTED]", text)
+    if not text:
+        return "kustomize failed without a message"
+    if len(text) > _MAX_ERROR:
+        text = text[:100] + " ... " + text[-(_MAX_ERROR - 105):]
+    return text
+
+
+class KustomizeBuilder:
+    """Builds kustomize directories with ``kubectl kustomize``; one instance per run (its cache scope)."""
+
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, jobs: int = DEFAULT_JOBS) -> None:
+        self.timeout = timeout
+        self.jobs = max(1, jobs)
+        self._kubectl: Path | None = None
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], Future[BuildResult]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self.builds = 0
+        self.cache_hits = 0
+        self.build_seconds = 0.0
+
+    def __enter__(self) -> KustomizeBuilder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker pool (the cache stays readable)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def kubectl(self) -> Path:
+        """The kubectl binary (TOOL-MISSING InputError naming the install command when absent)."""
+        if self._kubectl is None:
+            self._kubectl = find_tool("kubectl")
+        return self._kubectl
+
+    def build(self, directory: Path, *, display: str = "", root: Path | None = None) -> BuildResult:
+        """Build one directory (cached); errors name it ``display`` and other paths relative to ``root``."""
+        return self._submit(directory, display, root, pooled=False).result()
+
+    def build_many(self, directories: Iterable[Path], *, displays: dict[Path, str] | None = None,
+                   root: Path | None = None) -> dict[Path, BuildResult]:
+        """Build several directories concurrently; results keyed by the paths given."""
+        displays = displays or {}
+        unique = list(dict.fromkeys(directories))
+        futures = {d: self._submit(d, displays.get(d, ""), root, pooled=len(unique) > 1) for d in unique}
+        return {d: f.result() for d, f in futures.items()}
+
+    def _submit(self, directory: Path, display: str, root: Path | None, *, pooled: bool) -> Future[BuildResult]:
+        kubectl = self.kubectl()  # resolve (or fail with TOOL-MISSING) before any thread starts
+        resolved = directory.resolve()
+        key = (str(resolved), content_hash(resolved))
+        with self._lock:
+            existing = self._cache.get(key)
+            if existing is not None:
+                self.cache_hits += 1
+                return existing
+            future: Future[BuildResult]
+            if pooled:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kustomize")
+                future = self._pool.submit(self._run, kubectl, resolved, display, root)
+            else:
+                future = Future()
+            self._cache[key] = future
+        if not pooled:
+            try:
+                future.set_result(self._run(kubectl, resolved, display, root))
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future
+
+    def _run(self, kubectl: Path, directory: Path, display: str, root: Path | None) -> BuildResult:
+        start = time.perf_counter()
+        if not directory.is_dir():
+            return BuildResult(directory, ok=False, error=f"{display or directory.name}: directory does not exist")
+        try:
+            proc = subprocess.run([str(kubectl), "kustomize", str(directory)], capture_output=True, text=True,
+                                  timeout=self.timeout, env=tool_env(), cwd=directory, check=False)
+        except subprocess.TimeoutExpired:
+            return self._done(BuildResult(directory, ok=False, error=f"kubectl kustomize timed out after "
+                                          f"{self.timeout:.0f}s (remote resources?)"), start)
+        except OSError as exc:
+            raise InputError("TOOL-MISSING", f"cannot run kubectl ({type(exc).__name__})", file=str(kubectl),
+                             hint="reinstall it: run `bash scripts/quickstart.sh`") from None
+        if proc.returncode != 0:
+            error = one_line_error(proc.stderr, directory, display, root)
+            return self._done(BuildResult(directory, ok=False, error=error), start)
+        try:
+            objects = load_output(proc.stdout, f"kustomize output of {display or directory.name}")
+        except InputError as exc:
+            return self._done(BuildResult(directory, ok=False, error=f"output does not parse: {exc.one_line()}"),
+                              start)
+        return self._done(BuildResult(directory, ok=True, output=proc.stdout, objects=objects), start)
+
+    def _done(self, result: BuildResult, start: float) -> BuildResult:
+        result.seconds = time.perf_counter() - start
+        with self._lock:
+            self.builds += 1
+            self.build_seconds += result.seconds
+        return result
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for reports: builds run, cache hits, summed build seconds."""
+        return {"builds": self.builds, "cache_hits": self.cache_hits,
+                "build_seconds": round(self.build_seconds, 3)}
