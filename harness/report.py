@@ -98,7 +98,8 @@ class Report:
                 "failed_checks": sum(1 for r in self.results if r.failed),
                 "errors": len(failing),
                 "warnings": sum(1 for f in self.findings() if f.severity is Severity.WARNING),
-                "by_code": _count_codes(self.findings()),
+                "by_code": _count_codes(failing),
+                "non_failing_by_code": _count_codes(f for f in self.findings() if f.severity is not Severity.ERROR),
             },
             "results": [r.to_dict() for r in self.results],
         }

@@ -32,8 +32,15 @@ def _safe_loader() -> YAML:
     if loader is None:
         loader = YAML(typ="safe", pure=False)
         loader.version = (1, 1)
+        # YAML 1.1 resolves a plain `=` to the `value` type, which has no constructor; go-yaml (and so
+        # Kubernetes and kustomize) read it as the string "=" (e.g. Alertmanager `matchType: =`).
+        loader.constructor.add_constructor("tag:yaml.org,2002:value", _construct_plain_string)
         _local.safe = loader
     return loader
+
+
+def _construct_plain_string(constructor: Any, node: Any) -> str:
+    return str(node.value)
 
 
 def _rt_loader() -> YAML:

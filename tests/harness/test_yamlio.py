@@ -93,3 +93,7 @@ def test_bad_tagged_scalar_is_one_line_without_the_value(text: str) -> None:
 def test_recursive_alias_is_rejected() -> None:
     with pytest.raises(InputError, match="recursive alias"):
         load_documents("a: &a [1, *a]\n", "rec.yaml")
+
+
+def test_plain_equals_sign_is_a_string_as_in_go_yaml() -> None:
+    assert load_documents("matchType: =\n", "am.yaml") == [{"matchType": "="}]
