@@ -1,0 +1,90 @@
+"""The built-in reference renderer as a :class:`harness.renderer_api.Renderer`: ``renderer.api:RENDERER``.
+
+``render(config, out)`` = load config -> load descriptors -> descriptor coverage gate -> plan -> execute.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import InputError, InputErrors
+from harness.renderer_api import Plan
+from renderer.config import load_config
+from renderer.descriptors import DESCRIPTOR_ROOT, TEMPLATE_ROOT, load_descriptors
+from renderer.plan import RenderPlan, plan_render
+from renderer.render import DEFAULT_LOCK_TIMEOUT, execute
+
+COVERAGE_MODULE = "harness.coverage"
+
+
+def _listing(*roots: Path) -> tuple[tuple[str, int, int, int], ...]:
+    """(path, kind, size, mtime) of every entry under ``roots``: the coverage verdict's cache key."""
+    entries: list[tuple[str, int, int, int]] = []
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            for name in sorted(dirs) + sorted(files):
+                info = os.lstat(os.path.join(folder, name))
+                entries.append((os.path.join(folder, name), info.st_mode, info.st_size, info.st_mtime_ns))
+    return tuple(entries)
+
+
+@functools.lru_cache(maxsize=8)
+def _coverage_errors(template_root: Path, descriptor_root: Path,
+                     listing: tuple[tuple[str, int, int, int], ...]) -> tuple[InputError, ...]:
+    module: Any = importlib.import_module(COVERAGE_MODULE)
+    findings = module.check_coverage(template_root, descriptor_root)
+    return tuple(
+        InputError(str(f.code), str(f.message), file=str(f.path) or None, line=int(f.line or 0),
+                   hint=str(f.hint or "declare every template in exactly one descriptor"))
+        for f in findings
+        if str(getattr(getattr(f, "severity", "error"), "value", getattr(f, "severity", "error"))) == "error"
+    )
+
+
+def coverage_gate(template_root: Path, descriptor_root: Path) -> None:
+    """Refuse to render when the template root and the descriptors disagree (undeclared, duplicate...).
+
+    ACTIVATION POINT: runs ``harness.coverage.check_coverage(template_root, descriptor_root)`` only
+    when that module exists (guarded by ``importlib.util.find_spec``); otherwise it is a no-op.
+    Every failing (error-severity) finding becomes one line of an :class:`InputErrors`; warnings pass.
+    The verdict is cached per listing of both directories (paths, sizes, mtimes).
+    """
+    if importlib.util.find_spec(COVERAGE_MODULE) is None:
+        return
+    template_root, descriptor_root = template_root.resolve(), descriptor_root.resolve()
+    errors = _coverage_errors(template_root, descriptor_root, _listing(template_root, descriptor_root))
+    if errors:
+        raise InputErrors(list(errors))
+
+
+@dataclass(frozen=True)
+class ReferenceRenderer:
+    """Descriptor-driven renderer over a template root and a descriptor directory."""
+
+    template_root: Path = TEMPLATE_ROOT
+    descriptor_root: Path = DESCRIPTOR_ROOT
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    check_coverage: bool = True
+
+    def plan(self, config_path: Path, *, service: str | None = None) -> RenderPlan:
+        """Load the config and descriptors and plan, without writing anything."""
+        config = load_config(Path(config_path))
+        descriptors = load_descriptors(self.descriptor_root)
+        if self.check_coverage:
+            coverage_gate(self.template_root, self.descriptor_root)
+        return plan_render(descriptors, config, service=service, template_root=self.template_root)
+
+    def render(self, config_path: Path, out_dir: Path, *, service: str | None = None) -> Plan:
+        """Render ``config_path`` into ``out_dir`` atomically and return the executed plan."""
+        planned = self.plan(config_path, service=service)
+        execute(planned, Path(out_dir), lock_timeout=self.lock_timeout)
+        return planned.plan
+
+
+RENDERER = ReferenceRenderer()

@@ -1,0 +1,540 @@
+"""Execute a plan atomically: the overlay is always either the complete old tree or the complete new one.
+
+Steps, all under an exclusive ``fcntl.flock`` on ``.<overlay>.render.lock`` next to the overlay (the
+holder deletes that file when it is done):
+
+1. recover from an interrupted earlier render (restore ``.<overlay>.render-old`` if the overlay is
+   missing, delete leftover ``.<overlay>.render-new-*`` directories);
+2. refuse symlinks and special files anywhere in the existing overlay;
+3. build a sibling temp dir ``.<overlay>.render-new-XXXX``: render every planned file into it (Jinja2,
+   StrictUndefined, no autoescape, loader confined to the template root, symlinks refused), then copy
+   every path the plan does not replace byte-for-byte (``shutil.copy2``: ``flux-system/``, stray
+   files, and in a single-service render every other service);
+4. swap the two directories with ``renameat2(RENAME_EXCHANGE)`` (fallback: two renames, repaired by
+   step 1 if interrupted in between) and delete the old tree.
+
+Any failure before the swap deletes the temp dir and leaves the overlay byte-identical. Template
+problems are ``TEMPLATE-ERROR`` naming the template file and line; disk problems are ``RENDER-FAILED``.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ctypes
+import errno
+import fcntl
+import functools
+import json
+import os
+import secrets
+import shutil
+import stat
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from harness.errors import InputError
+from harness.redact import redact_text
+from harness.yamlio import decode_text, load_documents
+from renderer.descriptors import check_output_path
+from renderer.plan import PlannedFile, RenderPlan
+
+DEFAULT_LOCK_TIMEOUT = 60.0
+_LOCK_POLL = 0.05
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+_YAML_SUFFIXES = (".yaml", ".yml")
+_local = threading.local()
+
+
+# ------------------------------------------------------------------------------------- Jinja2 setup
+
+def _safe_template_path(root: Path, name: str) -> Path:
+    """``root/name`` if ``name`` is a clean relative path with no symlink on the way; else refuse."""
+    parts = name.split("/")
+    if not name or name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
+        raise jinja2.TemplateNotFound(name)
+    path = root
+    for part in parts:
+        path = path / part
+        if path.is_symlink():
+            raise InputError("FILE-SYMLINK", "template path goes through a symlink", file=str(path),
+                             hint="templates must be regular files inside the template root")
+    if not path.is_file():
+        raise jinja2.TemplateNotFound(name)
+    return path
+
+
+class RootLoader(jinja2.BaseLoader):
+    """Load templates only from regular files inside one root directory (no symlinks, no escapes)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
+        """Source text, file name (for tracebacks) and an up-to-date check."""
+        path = _safe_template_path(self.root, template)
+        data = path.read_bytes()
+        mtime = path.stat().st_mtime_ns
+
+        def uptodate() -> bool:
+            try:
+                return not path.is_symlink() and path.stat().st_mtime_ns == mtime
+            except OSError:
+                return False
+
+        return decode_text(data, str(path)), str(path), uptodate
+
+
+def _quote(value: Any) -> str:
+    """A YAML double-quoted scalar (JSON string syntax is valid YAML) for any config string."""
+    return json.dumps(value if isinstance(value, str) else str(value), ensure_ascii=False)
+
+
+def _yaml12() -> YAML:
+    loader: YAML | None = getattr(_local, "yaml12", None)
+    if loader is None:
+        loader = YAML(typ="safe", pure=False)
+        _local.yaml12 = loader
+    return loader
+
+
+@functools.lru_cache(maxsize=4096)
+def plain_is_safe(text: str) -> bool:
+    """Whether ``text`` written as a plain YAML scalar reads back as the same string under YAML 1.1
+    (Kubernetes) and 1.2 (kustomize) rules: no ``yes``/``on``/``no``, numbers, nulls, ``: ``, ``#``..."""
+    if not text or text != text.strip() or any(c in text for c in "\n\r\t"):
+        return False
+    document = f"k: {text}\n"
+    try:
+        readings: list[Any] = [*load_documents(document, "<scalar>"), _yaml12().load(document)]
+    except (InputError, YAMLError):
+        return False
+    return all(isinstance(doc, dict) and list(doc) == ["k"] and type(doc["k"]) is str and doc["k"] == text
+               for doc in readings) and len(readings) == 2
+
+
+def scalar(value: Any) -> str:
+    """A config value as a YAML scalar: plain when that is unambiguous, double-quoted otherwise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return json.dumps(value)
+    text = str(value)
+    return text if plain_is_safe(text) else _quote(text)
+
+
+def _b64encode(value: Any) -> str:
+    return base64.b64encode(str(value).encode("utf-8")).decode("ascii")
+
+
+@functools.lru_cache(maxsize=8)
+def template_environment(root: Path) -> jinja2.Environment:
+    """The Jinja2 environment for one template root (sandboxed, StrictUndefined, autoescape off)."""
+    env = ImmutableSandboxedEnvironment(
+        loader=RootLoader(root),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["quote"] = _quote
+    env.filters["scalar"] = scalar
+    env.filters["b64encode"] = _b64encode
+    return env
+
+
+# ------------------------------------------------------------------------------------------ errors
+
+def _secret_strings(value: Any) -> list[str]:
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _secret_strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _secret_strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def _template_line(tb: TracebackType | None, root: Path) -> tuple[str, int]:
+    """The innermost traceback frame that belongs to a template file under ``root``."""
+    found = ("", 0)
+    prefix = str(root) + os.sep
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.startswith(prefix):
+            found = (filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
+
+
+def _template_error(exc: Exception, planned: PlannedFile, plan: RenderPlan) -> InputError:
+    """A one-line TEMPLATE-ERROR at the template file and line; config secrets are masked."""
+    root = plan.template_root
+    default = str(root / planned.template)
+    hidden = _secret_strings(plan.context.get("secrets", {}))
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        file = exc.filename or default
+        return InputError("TEMPLATE-ERROR", f"syntax error: {redact_text(exc.message or '', hidden)}",
+                          file=file, line=exc.lineno or 0, hint="fix the Jinja2 syntax")
+    file, line = _template_line(exc.__traceback__, root)
+    if isinstance(exc, jinja2.UndefinedError):
+        message = f"undefined variable: {redact_text(exc.message or '', hidden)} (rendering {planned.output})"
+        hint = "set the value in the cluster config or guard it in the template"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        message = f"template not found: {exc.name}"
+        hint = "templates are regular files inside the template root"
+    elif isinstance(exc, jinja2.TemplateError):
+        message = f"{type(exc).__name__}: {redact_text(exc.message or '', hidden)} (rendering {planned.output})"
+        hint = "fix the template"
+    else:  # an error inside a filter/test: its text may quote values, show the type only
+        message = f"{type(exc).__name__} while rendering {planned.output}"
+        hint = "check the values this template line uses"
+    return InputError("TEMPLATE-ERROR", message, file=file or default, line=line, hint=hint)
+
+
+# --------------------------------------------------------------------------------------- rendering
+
+def _has_output(outputs: frozenset[str], current: str) -> Callable[[str], bool]:
+    base = PurePosixPath(current).parent
+
+    def has_output(relative: str) -> bool:
+        """Whether this descriptor plans ``relative`` (relative to the current output's directory)."""
+        return str(base / relative) in outputs
+
+    return has_output
+
+
+def file_context(plan: RenderPlan, planned: PlannedFile) -> dict[str, Any]:
+    """The template context of one planned file (shared context plus per-file names)."""
+    return dict(
+        plan.context,
+        descriptor=planned.owner,
+        service=plan.units.get(planned.owner, ""),
+        svc=plan.options.get(planned.owner, {}),
+        item=planned.item,
+        members=list(planned.members or ()),
+        output=planned.output,
+        has_output=_has_output(plan.outputs_by_owner.get(planned.owner, frozenset()), planned.output),
+    )
+
+
+def render_file(plan: RenderPlan, planned: PlannedFile) -> bytes:
+    """The bytes of one planned output (rendered, or copied for ``render: false``)."""
+    env = template_environment(plan.template_root)
+    try:
+        if planned.mode == "copy":
+            return _safe_template_path(plan.template_root, planned.template).read_bytes()
+        text = env.get_template(planned.template).render(file_context(plan, planned))
+    except InputError:
+        raise
+    except jinja2.TemplateNotFound as exc:
+        raise _template_error(exc, planned, plan) from None
+    except Exception as exc:  # any failure inside a template is the template's problem
+        raise _template_error(exc, planned, plan) from None
+    if planned.output.endswith(_YAML_SUFFIXES):
+        problem = yaml_problem(text)
+        if problem is not None:
+            line, message = problem
+            raise InputError("TEMPLATE-ERROR", f"renders invalid YAML into {planned.output} (output line {line}): "
+                             f"{message}", file=str(plan.template_root / planned.template),
+                             hint="fix the template so its output parses")
+    return text.encode("utf-8")
+
+
+@functools.lru_cache(maxsize=1024)
+def yaml_problem(text: str) -> tuple[int, str] | None:
+    """``(line, problem)`` if ``text`` is not valid YAML (syntax, duplicate keys...), else None.
+
+    Cached by content: re-rendering unchanged output (the common case) costs a dictionary lookup.
+    """
+    try:
+        load_documents(text, "<output>")
+    except InputError as exc:
+        return (exc.location.line if exc.location else 0), exc.message
+    return None
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Create ``path`` exclusively (never following a symlink) and write ``data``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+def _target(root: Path, relative: str, created: set[Path]) -> Path:
+    """``root/relative`` for a re-checked overlay-relative path; missing parents are created inside
+    ``root`` (a directory this render made itself, so it holds no symlink to follow)."""
+    check_output_path(relative, what="output", file=str(root), line=0)
+    target = root.joinpath(*relative.split("/"))
+    parent = target.parent
+    if parent not in created:
+        parent.mkdir(parents=True, exist_ok=True)
+        created.update(parent.parents)
+        created.add(parent)
+    return target
+
+
+def _render_into(new: Path, plan: RenderPlan) -> None:
+    created: set[Path] = {new}
+    for planned in plan.files:
+        _write_bytes(_target(new, planned.output, created), render_file(plan, planned))
+
+
+# ------------------------------------------------------------------------------------- tree copying
+
+def _is_replaced(relative: str, replaced: tuple[str, ...]) -> bool:
+    return any(relative == r or relative.startswith(r + "/") for r in replaced)
+
+
+def scan_tree(root: Path) -> None:
+    """Refuse symlinks and special files anywhere under an existing overlay."""
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            path = Path(folder, name)
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise InputError("FILE-SYMLINK", "symlink in the overlay tree", file=str(path),
+                                 hint="overlay trees must not contain symlinks; replace it with a regular file")
+            if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+                raise InputError("RENDER-FAILED", "special file (not a regular file or directory) in the overlay",
+                                 file=str(path), hint="remove it; overlays hold regular files only")
+
+
+def _copy_through(old: Path, new: Path, replaced: tuple[str, ...]) -> None:
+    """Copy every path of ``old`` the plan does not replace into ``new`` (copy2; directories keep stat)."""
+    directories: list[tuple[Path, Path]] = []
+    for folder, dirs, files in os.walk(old, followlinks=False):
+        here = Path(folder)
+        relative_dir = here.relative_to(old).as_posix()
+        prefix = "" if relative_dir == "." else relative_dir + "/"
+        dirs[:] = sorted(d for d in dirs if not _is_replaced(prefix + d, replaced))
+        for name in dirs:
+            target = new / (prefix + name)
+            target.mkdir(exist_ok=True)
+            directories.append((here / name, target))
+        for name in sorted(files):
+            relative = prefix + name
+            if _is_replaced(relative, replaced):
+                continue
+            target = new / relative
+            if target.exists() or target.is_symlink():
+                raise InputError("RENDER-FAILED", f"{relative} is both rendered and kept from the old tree",
+                                 file=str(old / relative), hint="report this: the plan's replaced paths are wrong")
+            shutil.copy2(here / name, target, follow_symlinks=False)
+    for source, target in reversed(directories):
+        shutil.copystat(source, target, follow_symlinks=False)
+
+
+# -------------------------------------------------------------------------------------------- swap
+
+@functools.lru_cache(maxsize=1)
+def _renameat2() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Atomically exchange two directory entries (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False when the platform or file system does not support it; raises OSError otherwise.
+    """
+    function = _renameat2()
+    if function is None:
+        return False
+    result = function(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def _old_dir(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.render-old"
+
+
+def _new_prefix(out_dir: Path) -> str:
+    return f".{out_dir.name}.render-new-"
+
+
+def _make_new_dir(out_dir: Path) -> Path:
+    """A fresh sibling ``.<overlay>.render-new-XXXX`` directory (mode from the umask, like ``mkdir``)."""
+    for _ in range(100):
+        candidate = out_dir.parent / (_new_prefix(out_dir) + secrets.token_hex(4))
+        try:
+            os.mkdir(candidate, 0o777)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise InputError("RENDER-FAILED", f"cannot create a temp dir next to the overlay: {exc.strerror}",
+                             file=str(out_dir.parent), hint="check permissions and free space") from None
+        return candidate
+    raise InputError("RENDER-FAILED", "cannot create a unique temp dir next to the overlay",
+                     file=str(out_dir.parent), hint="remove stale .render-new-* directories")
+
+
+def _swap(new: Path, out_dir: Path) -> None:
+    """Put ``new`` in place of ``out_dir``; the previous tree is deleted afterwards."""
+    if not out_dir.exists():
+        os.rename(new, out_dir)
+        return
+    if exchange(new, out_dir):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old tree
+        return
+    old = _old_dir(out_dir)
+    os.rename(out_dir, old)
+    try:
+        os.rename(new, out_dir)
+    except OSError:
+        os.rename(old, out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def recover(out_dir: Path) -> None:
+    """Repair what an interrupted render left behind (call with the render lock held)."""
+    old = _old_dir(out_dir)
+    if old.is_symlink():
+        raise InputError("FILE-SYMLINK", "leftover render directory is a symlink", file=str(old),
+                         hint="remove it by hand")
+    if old.exists():
+        if not out_dir.exists():
+            os.rename(old, out_dir)  # interrupted between the two renames: restore the previous tree
+        else:
+            shutil.rmtree(old)
+    prefix = _new_prefix(out_dir)
+    for entry in out_dir.parent.iterdir():
+        if entry.name.startswith(prefix) and entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+
+
+# -------------------------------------------------------------------------------------------- lock
+
+def _open_lock(lock: Path) -> int:
+    try:
+        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputError("FILE-SYMLINK", "render lock file is a symlink", file=str(lock),
+                             hint="remove the symlink") from None
+        raise InputError("RENDER-FAILED", f"cannot open the render lock: {exc.strerror}", file=str(lock),
+                         hint="check permissions of the overlay's parent directory") from None
+
+
+def _is_current(fd: int, lock: Path) -> bool:
+    """Whether the locked file is still the one at ``lock`` (a releasing holder unlinks it)."""
+    try:
+        current = os.stat(lock, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    mine = os.fstat(fd)
+    return (mine.st_dev, mine.st_ino) == (current.st_dev, current.st_ino)
+
+
+@contextlib.contextmanager
+def render_lock(out_dir: Path, timeout: float = DEFAULT_LOCK_TIMEOUT) -> Iterator[Path]:
+    """Hold an exclusive flock on ``.<overlay>.render.lock``; RENDER-LOCKED after ``timeout`` seconds.
+
+    The holder deletes the lock file before releasing it, so no lock file is left next to the overlay;
+    a waiter that wins the flock on a file that was deleted meanwhile starts over on the new one.
+    """
+    lock = out_dir.parent / f".{out_dir.name}.render.lock"
+    deadline = time.monotonic() + max(timeout, 0.0)
+    while True:
+        fd = _open_lock(lock)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise InputError("RENDER-LOCKED", f"another render of {out_dir.name} holds the lock "
+                                 f"for more than {timeout:g}s", file=str(lock),
+                                 hint="wait for it to finish, or stop the other render") from None
+            time.sleep(_LOCK_POLL)
+            continue
+        if _is_current(fd, lock):
+            break
+        os.close(fd)  # locked a file its previous holder already deleted: retry on the current one
+    try:
+        yield lock
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(lock)
+        os.close(fd)  # closing releases the flock
+
+
+# ------------------------------------------------------------------------------------------ render
+
+def _check_output_dir(out_dir: Path) -> None:
+    if out_dir.is_symlink():
+        raise InputError("FILE-SYMLINK", "the output directory is a symlink", file=str(out_dir),
+                         hint="render into a real directory")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError("USAGE", "the output exists and is not a directory", file=str(out_dir),
+                         hint="point --out at an overlay directory")
+
+
+def execute(plan: RenderPlan, out_dir: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    """Render ``plan`` into ``out_dir`` atomically (see the module docstring)."""
+    out_dir = Path(os.path.abspath(out_dir))
+    if out_dir.name in ("", ".", "..") or out_dir.parent == out_dir:
+        raise InputError("USAGE", "the output must be a named directory", file=str(out_dir),
+                         hint="e.g. --out applications/overlays/k8s-dev")
+    _check_output_dir(out_dir)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("RENDER-FAILED", f"cannot create the output's parent: {exc.strerror}",
+                         file=str(out_dir.parent), hint="check the path and permissions") from None
+    with render_lock(out_dir, lock_timeout):
+        try:
+            recover(out_dir)
+        except OSError as exc:
+            raise InputError("RENDER-FAILED", f"cannot clean up an interrupted render: {exc.strerror}",
+                             file=str(out_dir), hint="inspect the .render-old/.render-new directories") from None
+        _check_output_dir(out_dir)
+        existed = out_dir.exists()
+        if plan.service is not None and not existed:
+            raise InputError("USAGE", f"cannot render service '{plan.service}' alone: the overlay does not exist",
+                             file=str(out_dir), hint="render the whole cluster first")
+        if existed:
+            scan_tree(out_dir)
+        new = _make_new_dir(out_dir)
+        try:
+            _render_into(new, plan)
+            if existed:
+                _copy_through(out_dir, new, plan.replaced)
+                shutil.copystat(out_dir, new, follow_symlinks=False)
+                scan_tree(new)  # nothing slipped in between the first scan and the copy
+            _swap(new, out_dir)
+        except InputError:
+            shutil.rmtree(new, ignore_errors=True)
+            raise
+        except OSError as exc:
+            shutil.rmtree(new, ignore_errors=True)
+            where = exc.filename if isinstance(exc.filename, str) else str(out_dir)
+            raise InputError("RENDER-FAILED", f"{exc.strerror or type(exc).__name__}; the previous overlay is "
+                             "untouched", file=where, hint="fix the file system problem and render again") from None
+        except BaseException:
+            shutil.rmtree(new, ignore_errors=True)
+            raise
