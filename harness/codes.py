@@ -16,6 +16,7 @@ CODES: dict[str, str] = {
     "FILE-BINARY": "A binary file was found where YAML or text is expected.",
     "FILE-SYMLINK": "A path is a symlink (or escapes its root); overlay trees must not contain symlinks.",
     "PATH-ESCAPE": "A path contains `..`, is absolute, or otherwise escapes its root.",
+    "FILE-SPECIAL": "A path in an overlay tree is not a regular file or directory (FIFO, socket, device).",
     "YAML-INVALID": "A YAML file does not parse (syntax, tabs, bad indentation).",
     "YAML-DUPLICATE-KEY": "A YAML mapping has the same key twice.",
     "YAML-ALIAS-BOMB": "A YAML file expands to more nodes than allowed (alias bomb).",
@@ -49,6 +50,7 @@ CODES: dict[str, str] = {
     "SECRET-PRIVATE-KEY": "Private-key material (PEM, OpenSSH, PGP, age) found, literal or encoded.",
     "SECRET-REAL-KEY": "Material that parses as a real private key, even if labelled a placeholder.",
     "SECRET-NOT-PLACEHOLDER": "A fixture Secret value is neither `PLACEHOLDER-...` nor SOPS-encrypted.",
+    "SECRET-UNSCANNABLE": "A fixture file that may hold secrets cannot be checked (unparseable Secret, oversize).",
     # Policy findings
     "POLICY-LIFECYCLE": "The overlay does not build for its lifecycle claim (bootstrap-complete or renderer-parity).",
     "POLICY-FLUX-PATH": "A Flux Kustomization points at a path that is missing or does not build.",

@@ -3,6 +3,7 @@ template errors located; symlinks and escapes refused; one render per overlay at
 
 from __future__ import annotations
 
+import datetime
 import errno
 import os
 import shutil
@@ -16,6 +17,7 @@ import pytest
 import renderer.render as render_module
 from harness.errors import InputError
 from harness.renderer_api import Renderer
+from harness.yamlio import load_documents
 from renderer.api import RENDERER, ReferenceRenderer
 from renderer.render import exchange, render_lock
 
@@ -85,6 +87,38 @@ def test_rerender_is_idempotent(overlay: Path) -> None:
     before = contents(overlay)
     RENDERER.render(DEV, overlay)
     assert contents(overlay) == before
+
+
+RENDERED_AT = ("kustomization.yaml", "managed-services/alert-proxy/kustomization.yaml")
+
+
+def test_rendered_at_honours_source_date_epoch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    RENDERER.render(DEV, tmp_path / "k8s-dev")
+    for relative in RENDERED_AT:
+        text = (tmp_path / "k8s-dev" / relative).read_text()
+        assert 'opencenter.io/rendered-at: "2023-11-14T22:13:20Z"' in text, relative
+    root = load_documents((tmp_path / "k8s-dev" / "kustomization.yaml").read_text(), "root")[0]
+    assert root["metadata"]["annotations"]["opencenter.io/rendered-at"] == "2023-11-14T22:13:20Z"  # a str
+
+
+def test_rendered_at_without_source_date_epoch_is_now_in_utc(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    before = datetime.datetime.now(tz=datetime.UTC).replace(microsecond=0)
+    stamp = render_module.rendered_at()
+    after = datetime.datetime.now(tz=datetime.UTC)
+    parsed = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.UTC)
+    assert before <= parsed <= after
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "1.5"])
+def test_malformed_source_date_epoch_fails_the_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      value: str) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    with pytest.raises(InputError) as info:
+        RENDERER.render(DEV, tmp_path / "k8s-dev")
+    assert info.value.code == "RENDER-FAILED"
+    assert not (tmp_path / "k8s-dev").exists()
 
 
 def _break_template(template_copy: Path, relative: str, line_text: str) -> int:
@@ -307,8 +341,7 @@ def test_exchange_swaps_two_directories(tmp_path: Path) -> None:
     (tmp_path / "a" / "one").write_text("1")
     (tmp_path / "b").mkdir()
     (tmp_path / "b" / "two").write_text("2")
-    if not exchange(tmp_path / "a", tmp_path / "b"):
-        pytest.skip("renameat2(RENAME_EXCHANGE) not supported here")
+    assert exchange(tmp_path / "a", tmp_path / "b"), "renameat2(RENAME_EXCHANGE) must work on Linux"
     assert (tmp_path / "a" / "two").is_file()
     assert (tmp_path / "b" / "one").is_file()
 
@@ -446,7 +479,6 @@ def test_single_service_render_needs_an_existing_overlay(tmp_path: Path) -> None
 # ---------------------------------------------------------------------------------- coverage gate
 
 def test_undeclared_template_blocks_the_render(tmp_path: Path, template_copy: Path) -> None:
-    pytest.importorskip("harness.coverage")
     (template_copy / "services" / "sources" / "opencenter-unowned.yaml").write_text("kind: GitRepository\n")
     with pytest.raises(InputError) as info:
         ReferenceRenderer(template_root=template_copy).render(DEV, tmp_path / "k8s-dev")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import InputError
 from harness.findings import Severity
 from harness.policy import RENDERER_PARITY, PolicyOptions, check_overlay, sops_enabled_in_config
 from harness.project_config import load_project_config
@@ -20,10 +19,7 @@ SOPS_CLUSTERS = {"k8s-dev", "k8s-dr"}
 
 @pytest.fixture(scope="module")
 def renderer() -> Renderer:
-    try:
-        return load_renderer(PROJECT.renderer)
-    except InputError as exc:
-        pytest.skip(f"renderer not available yet: {exc.one_line()}")
+    return load_renderer(PROJECT.renderer)
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)

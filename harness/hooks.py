@@ -1,0 +1,250 @@
+"""pre-commit hooks: ``python -m harness.hooks <hook-id> [FILE ...]`` (see ``.pre-commit-hooks.yaml``).
+
+- ``fixture-secret-scan FILE...``: ``scan-secrets --only-fixtures`` on the changed files.
+- ``descriptor-coverage``: ``coverage`` on the whole configured template/descriptor roots.
+- ``canonicalization-inventory FILE...``: each inventory must load (``harness.inventory.load_inventory``:
+  schema, globs, conflicts) and, when its content other than ``version`` differs from ``HEAD``
+  (``git show HEAD:<path>``), its ``version`` must be a strictly greater semantic version.
+
+Hooks start fast: only the modules a hook needs are imported (no command registry, no renderer).
+Like the CLI, a hook prints one line per problem and exits 0 clean, 1 findings, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from harness.errors import InputError, InputErrors
+
+HOOKS = ("fixture-secret-scan", "descriptor-coverage", "canonicalization-inventory")
+EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
+_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?\Z")
+
+
+def _say(line: str, *, error: bool = False) -> None:
+    """Hooks are a face (like the CLI): they write their own lines."""
+    stream = sys.stderr if error else sys.stdout
+    stream.write(line + "\n")
+
+
+# ------------------------------------------------------------------------------ inventory version rule
+
+SemverKey = tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]
+
+
+def semver_key(version: str) -> SemverKey:
+    """Precedence key of a semantic version (semver.org §11: a pre-release sorts before its release,
+    numeric identifiers before alphanumeric ones, build metadata ignored); ValueError if malformed."""
+    match = _SEMVER.match(version.strip())
+    if not match:
+        raise ValueError("not a semantic version")
+    pre = match.group(4)
+    identifiers = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split(".")) if pre else ()
+    return int(match.group(1)), int(match.group(2)), int(match.group(3)), 0 if pre else 1, identifiers
+
+
+def head_text(path: Path) -> str | None:
+    """The file's content at ``HEAD`` (``git show HEAD:<path>``), or None if new, untracked or not in git."""
+    git = shutil.which("git")
+    if git is None:
+        return None
+    folder = path.parent if str(path.parent) else Path(".")
+    proc = subprocess.run([git, "-C", str(folder), "show", f"HEAD:./{path.name}"], capture_output=True,
+                          check=False)
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def _rule_ids(items: Any) -> dict[str, Any]:
+    if not isinstance(items, list):
+        return {}
+    return {str(item.get("id")): item for item in items if isinstance(item, dict) and "id" in item}
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def rule_changes(previous: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """What differs between two parsed inventories, ignoring ``version`` (empty: nothing changed)."""
+    changes: list[str] = []
+    sections: list[tuple[str, Any, Any]] = [("defaults", previous.get("defaults"), current.get("defaults"))]
+    old_clusters = _mapping(previous.get("clusters"))
+    new_clusters = _mapping(current.get("clusters"))
+    for cluster in sorted(set(old_clusters) | set(new_clusters), key=str):
+        sections.append((f"clusters.{cluster}", old_clusters.get(cluster), new_clusters.get(cluster)))
+    for name, old, new in sections:
+        if old == new:
+            continue
+        before, after = _rule_ids(old), _rule_ids(new)
+        added = sorted(set(after) - set(before))
+        removed = sorted(set(before) - set(after))
+        changed = sorted(i for i in set(before) & set(after) if before[i] != after[i])
+        parts = [f"added {', '.join(added)}" if added else "", f"removed {', '.join(removed)}" if removed else "",
+                 f"changed {', '.join(changed)}" if changed else ""]
+        detail = "; ".join(p for p in parts if p) or "order or content changed"
+        changes.append(f"{name}: {detail}")
+    for key in sorted(set(previous) | set(current), key=str):
+        if key in ("version", "defaults", "clusters"):
+            continue
+        if previous.get(key) != current.get(key):
+            changes.append(str(key))
+    return changes
+
+
+def check_version_bump(path: Path, *, display: str | None = None, previous: str | None = None) -> list[InputError]:
+    """INVENTORY-VERSION problems of ``path`` against ``previous`` (default: its ``HEAD`` content)."""
+    from harness.yamlio import line_of, load_documents, load_roundtrip, read_text
+
+    name = display or str(path)
+    old_text = previous if previous is not None else head_text(path)
+    if old_text is None:
+        return []  # a new inventory has nothing to be compared with
+    text = read_text(path, display=name)
+    current = load_documents(text, name)
+    try:
+        old_docs = load_documents(old_text, f"HEAD:{name}")
+    except InputError:
+        return []  # the previous version was unreadable: nothing trustworthy to compare with
+    if len(current) != 1 or not isinstance(current[0], dict) or len(old_docs) != 1 or not isinstance(old_docs[0], dict):
+        return []  # not an inventory shape: the loader reports it
+    new, old = current[0], old_docs[0]
+    new_version, old_version = str(new.get("version", "")), str(old.get("version", ""))
+    try:
+        new_key = semver_key(new_version)
+    except ValueError:
+        return [InputError("INVENTORY-VERSION", f"version '{new_version[:40]}' is not a semantic version",
+                           file=name, line=line_of(load_roundtrip(text, name), ("version",)),
+                           hint="use MAJOR.MINOR.PATCH, e.g. 1.2.0")]
+    try:
+        old_key = semver_key(old_version)
+    except ValueError:
+        return []  # HEAD had no valid version: any valid version is an increase
+    changes = rule_changes(old, new)
+    line = line_of(load_roundtrip(text, name), ("version",))
+    if changes and new_key <= old_key:
+        return [InputError("INVENTORY-VERSION",
+                           f"rules changed since HEAD ({'; '.join(changes)}) but version {new_version} is not "
+                           f"greater than HEAD's {old_version}", file=name, line=line,
+                           hint="bump `version` (semver: PATCH for wording, MINOR for new rules, MAJOR for removals)")]
+    if new_key < old_key:
+        return [InputError("INVENTORY-VERSION", f"version went down from {old_version} to {new_version}", file=name,
+                           line=line, hint="versions only increase")]
+    return []
+
+
+def _loader() -> Callable[..., Any] | None:
+    """``harness.inventory.load_inventory`` when it is importable and its schema is installed, else None."""
+    try:
+        module = importlib.import_module("harness.inventory")
+    except ImportError:
+        return None
+    schema = getattr(module, "SCHEMA_PATH", None)
+    if isinstance(schema, Path) and not schema.is_file():
+        return None
+    loader: Callable[..., Any] | None = getattr(module, "load_inventory", None)
+    return loader
+
+
+def _minimal_check(path: Path, name: str) -> None:
+    """Fallback validation when the full loader is unavailable: one YAML mapping with a semver version."""
+    from harness.yamlio import load_file
+
+    docs = load_file(path, display=name)
+    if len(docs) != 1 or not isinstance(docs[0], dict):
+        raise InputError("INVENTORY-INVALID", "an inventory must be one YAML mapping", file=name, line=1,
+                         hint="see canonicalization/schema/inventory.schema.json")
+    try:
+        semver_key(str(docs[0].get("version", "")))
+    except ValueError:
+        raise InputError("INVENTORY-INVALID", "`version` must be a semantic version", file=name, line=1,
+                         hint="e.g. version: 1.0.0") from None
+
+
+def check_inventories(paths: Sequence[Path]) -> tuple[list[InputError], list[str]]:
+    """Validate each inventory and its version bump; returns (problems, notes)."""
+    problems: list[InputError] = []
+    notes: list[str] = []
+    if not paths:
+        return problems, notes
+    load = _loader()
+    if load is None:
+        notes.append("canonicalization-inventory: harness.inventory or its schema is not installed; only the "
+                     "YAML shape, the version and the version bump are checked")
+    for path in paths:
+        name = str(path)
+        try:
+            if load is not None:
+                load(path, display=name)
+            else:
+                _minimal_check(path, name)
+            problems.extend(check_version_bump(path, display=name))
+        except InputErrors as errors:
+            problems.extend(errors.errors)
+        except InputError as error:
+            problems.append(error)
+    return problems, notes
+
+
+# ------------------------------------------------------------------------------------------- running
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line usage errors (exit 2), as in :mod:`harness.cli`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: USAGE: {message} (fix: see `{self.prog} --help`)\n")
+
+
+def _run_command(module_name: str, argv: list[str]) -> int:
+    """Run one ``harness.commands`` module with a parser holding only that command."""
+    module: Any = importlib.import_module(f"harness.commands.{module_name}")
+    parser = _Parser(prog="overlay-parity")
+    module.register(parser.add_subparsers(dest="command", parser_class=_Parser))
+    args = parser.parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Dispatch ``<hook-id> [FILE ...]``; InputErrors become one line each (exit 2), never a traceback."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in HOOKS:
+        _say(f"harness.hooks: USAGE: expected one of {', '.join(HOOKS)} (fix: see .pre-commit-hooks.yaml)",
+             error=True)
+        return EXIT_BAD_INPUT
+    hook, rest = args[0], args[1:]
+    try:
+        if hook == "fixture-secret-scan":
+            return _run_command("scan_secrets", ["scan-secrets", "--only-fixtures", *rest]) if rest else EXIT_OK
+        if hook == "descriptor-coverage":
+            return _run_command("coverage", ["coverage", *rest])
+        problems, notes = check_inventories([Path(p) for p in rest])
+        for note in notes:
+            _say(note, error=True)
+        for problem in problems:
+            _say(problem.one_line())
+        return EXIT_BAD_INPUT if problems else EXIT_OK
+    except InputErrors as errors:
+        for line in errors.lines():
+            _say(line, error=True)
+        return EXIT_BAD_INPUT
+    except InputError as error:
+        _say(error.one_line(), error=True)
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # the text may quote input: name the type only
+        _say(f"harness.hooks: INTERNAL: unexpected {type(exc).__name__} in {hook} "
+             "(fix: rerun `overlay-parity --debug` with the same files)", error=True)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
