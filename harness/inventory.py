@@ -51,7 +51,9 @@ from harness.pointers import Pointer, PointerError, parse_pointer
 from harness.yamlio import DEFAULT_MAX_BYTES, line_of, load_roundtrip, read_text
 
 RULE_KINDS = ("alias", "ignore_rendered", "ignore_fixture", "path_only", "yaml_remove")
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "canonicalization" / "schema" / "inventory.schema.json"
+# Shipped inside the package; canonicalization/schema/inventory.schema.json is the same file for readers
+# of the repository (a test keeps the two identical).
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "inventory.schema.json"
 _SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?\Z")
 _HINT = "see canonicalization/schema/inventory.schema.json and docs for the inventory format"
 

@@ -305,3 +305,10 @@ def test_no_conflict_across_different_clusters() -> None:
     inv = parse_inventory(text, "c.yaml")
     assert inv.rules_for("k8s-dev").alias_target("n.yaml") == "services/a.yaml"
     assert inv.rules_for("k8s-qa").alias_target("m.yaml") == "services/a.yaml"
+
+
+def test_packaged_schema_is_the_documented_schema() -> None:
+    root = Path(__file__).resolve().parents[2]
+    packaged = (root / "harness" / "schema" / "inventory.schema.json").read_bytes()
+    assert packaged == (root / "canonicalization" / "schema" / "inventory.schema.json").read_bytes(), (
+        "edit canonicalization/schema/inventory.schema.json and copy it to harness/schema/")
