@@ -241,8 +241,8 @@ def test_parse_failures_are_results_never_byte_fallback(rendered: bytes, fixture
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (b"a: !!int abc\n", "does not match its explicit tag"),
-    (b"a: !!bool maybe\n", "does not match its explicit tag"),
+    (b"a: !!int abc\n", "tagged scalar cannot be constructed"),
+    (b"a: !!bool maybe\n", "tagged scalar cannot be constructed"),
     (b"a: &x [*x]\n", "recursive alias"),
 ])
 def test_loader_leftovers_are_parse_failures(data: bytes, message: str) -> None:
@@ -254,7 +254,7 @@ def test_loader_leftovers_are_parse_failures(data: bytes, message: str) -> None:
 def test_parse_messages_never_quote_values() -> None:
     result = compare_yaml_bytes(b"a: !!timestamp PLACEHOLDER-s3cret\n", b"a: 1\n")
     assert "s3cret" not in result.diff_lines()[0]
-    assert "<redacted sha256:" in result.diff_lines()[0]
+    assert "…" in result.diff_lines()[0]  # the loader drops quoted scalars from parser messages entirely
 
 
 def test_plain_aliases_compare_as_their_values() -> None:

@@ -1,0 +1,83 @@
+"""``overlay-parity merge-reports``: union of shard reports, then the stale-rule verdict on the union.
+
+    overlay-parity merge-reports OUT.json IN.json... [--inventory FILE] [--junit PATH] [--sarif PATH] [-v]
+
+Each IN.json is a report written by ``check --json`` or ``pytest --parity --parity-report`` (typically one
+per ``--shard I/N``). Results are joined (a check that appears in two reports is REPORT-INVALID: shards
+must be disjoint), the shards' own ``inventory`` results are dropped, and the inventory check is judged
+again on the union of matched rule ids and clusters: a rule that matched in any shard is not stale, and
+default rules are judged once every cluster of the fixture ran in some shard. The inventory is the file
+named in the reports (relative to the project root) unless ``--inventory`` is given; its version must be
+the reports' version. Exit 0 clean, 1 when the merged report fails, 2 for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.commands.check import print_result, summary_line, write_reports
+from harness.errors import InputError
+from harness.inventory import load_inventory
+from harness.project_config import load_project_config
+from harness.report import merge_reports, read_report
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``merge-reports`` sub-command."""
+    parser = subparsers.add_parser(
+        "merge-reports", help="merge shard JSON reports and judge stale rules on the union",
+        description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("out", type=Path, metavar="OUT.json", help="the merged JSON report to write")
+    parser.add_argument("inputs", type=Path, nargs="+", metavar="IN.json", help="shard reports")
+    parser.add_argument("--inventory", type=Path, metavar="FILE",
+                        help="canonicalization inventory (default: the one named in the reports)")
+    parser.add_argument("--junit", dest="junit_path", type=Path, metavar="PATH", help="also write JUnit XML")
+    parser.add_argument("--sarif", dest="sarif_path", type=Path, metavar="PATH", help="also write SARIF 2.1.0")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also show notes and warnings")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Merge, re-judge the inventory, print, write; returns the exit code."""
+    from harness.runner import display_path, gate, inventory_result
+
+    merged = merge_reports(read_report(path) for path in args.inputs)
+    project = load_project_config(Path.cwd())
+    named = str(merged.inventory.get("path") or "")
+    if args.inventory is not None:
+        inventory_path = args.inventory.resolve()
+    elif named:
+        inventory_path = Path(named) if Path(named).is_absolute() else (project.root / named)
+    else:
+        raise InputError("REPORT-INVALID", "the reports name no inventory", file=str(args.inputs[0]),
+                         hint="pass --inventory FILE")
+    inventory = load_inventory(inventory_path, max_bytes=project.max_file_bytes,
+                               display=display_path(inventory_path, project.root))
+    expected = merged.inventory.get("version")
+    if expected and expected != inventory.version:
+        raise InputError("REPORT-INVALID", f"the reports were made with inventory version {expected}, the inventory "
+                         f"is at {inventory.version}", file=inventory.file,
+                         hint="merge reports made on the same commit as the inventory")
+    digest = merged.inventory.get("digest")
+    if digest and digest != inventory.rules_digest():
+        raise InputError("REPORT-INVALID", "the inventory rules changed since the reports were made",
+                         file=inventory.file, hint="merge reports made on the same commit as the inventory")
+    clusters = [str(c) for c in merged.inventory.get("clusters") or project.clusters()]
+    notes = dict(merged.inventory)
+    result = inventory_result(inventory, merged.matched_rules, merged.clusters_run, clusters, notes=notes)
+    merged.results.append(result)
+    if not merged.inventory:
+        merged.inventory = notes
+    for item in merged.results:
+        print_result(item, verbose=args.verbose)
+    missing = sorted(set(clusters) - merged.clusters_run)
+    if missing:
+        print(f"merge-reports: no report covers {', '.join(missing)}: default rules were not judged stale or not",
+              file=sys.stderr)
+    print(summary_line(merged))
+    args.json_path = args.out
+    write_reports(merged, args, tool="overlay-parity merge-reports")
+    return gate(merged)

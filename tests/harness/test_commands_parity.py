@@ -1,0 +1,268 @@
+"""The parity faces of the CLI: ``check``, ``diff``, ``explain``, ``merge-reports`` (exit codes, output, files).
+
+Most runs are in-process (``harness.cli.main``) on a generated project with a fake external renderer;
+the bad-input cases run the real console entry point in a subprocess to prove one line, no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+from tests.integration.fake_project import PLANTED, FakeProject, copy_project, inventory_text, make_project, rule
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> FakeProject:
+    return make_project(tmp_path_factory.mktemp("cli") / "project")
+
+
+@pytest.fixture
+def project(base: FakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeProject:
+    copy = copy_project(base, tmp_path / "project")
+    monkeypatch.chdir(copy.root)
+    return copy
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def subprocess_cli(cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", *argv], cwd=cwd, capture_output=True, text=True,
+                          check=False, timeout=120)
+
+
+def mutate(project: FakeProject, cluster: str, rel: str, old: str, new: str) -> None:
+    path = project.overlay(cluster) / rel
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+# --------------------------------------------------------------------------------------------- check
+
+def test_check_clean_prints_one_status_line_per_cluster(project: FakeProject,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "check")
+    assert code == 0
+    lines = out.splitlines()
+    assert [line.split()[:2] for line in lines[:4]] == [["ok", "parity[k8s-a]"], ["ok", "parity[k8s-b]"],
+                                                        ["ok", "parity[k8s-c]"], ["ok", "inventory"]]
+    assert "11 files compared" in lines[0]
+    assert lines[-1] == "PASSED: 4 of 4 checks clean, 0 finding(s)"
+
+
+def test_check_findings_exit_1_with_redacted_findings_and_reports(project: FakeProject, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    mutate(project, "k8s-b", "customer-managed/sources/repo-auth.yaml", PLANTED, "PLACEHOLDER-other-value")
+    mutate(project, "k8s-b", "services/sources/opencenter-app.yaml", "v1.2.0", "v1.0.0")
+    code, out, _ = cli(capsys, "check", "--json", "r.json", "--junit", "out/r.xml", "--sarif", "r.sarif")
+    assert code == 1
+    assert "FAIL parity[k8s-b]" in out
+    assert "2 finding(s)" in out
+    assert "spec.ref.tag: 'v1.0.0' → 'v1.2.0'" in out
+    assert "stringData.identity: <redacted sha256:" in out
+    assert out.splitlines()[-1] == "FAILED: 3 of 4 checks clean, 2 finding(s) (PARITY-CONTENT: 2)"
+    files = [project.root / "r.json", project.root / "out/r.xml", project.root / "r.sarif"]
+    for path in files:
+        assert PLANTED not in path.read_text()
+    report = json.loads(files[0].read_text())
+    assert [r["name"] for r in report["results"]] == ["parity[k8s-a]", "parity[k8s-b]", "parity[k8s-c]", "inventory"]
+    assert report["summary"]["by_code"] == {"PARITY-CONTENT": 2}
+    junit = ET.parse(files[1]).getroot()  # noqa: S314 (our own output)
+    assert len(junit.findall(".//testcase")) == 4
+    sarif = json.loads(files[2].read_text())
+    assert sorted(r["ruleId"] for r in sarif["runs"][0]["results"]) == ["PARITY-CONTENT", "PARITY-CONTENT"]
+    assert PLANTED not in out
+
+
+def test_check_cluster_and_shard_selection(project: FakeProject, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "check", "--cluster", "k8s-c")
+    assert code == 0
+    assert "parity[k8s-a]" not in out
+    assert "ok   parity[k8s-c]" in out
+    code, out, _ = cli(capsys, "check", "--shard", "2/3")
+    assert code == 0
+    assert "parity[k8s-b]" in out
+    assert "parity[k8s-a]" not in out
+
+
+def test_check_update_then_clean(project: FakeProject, capsys: pytest.CaptureFixture[str]) -> None:
+    mutate(project, "k8s-a", "services/sources/opencenter-app.yaml", "v1.2.0", "v1.0.0")
+    code, out, _ = cli(capsys, "check", "--update")
+    assert code == 0
+    assert "update: rewrote services/sources/opencenter-app.yaml: differs (1 change)" in out
+    assert "update: skipped delete of services/app/legacy.yaml: under ignore_fixture rule legacy-file" in out
+    assert cli(capsys, "check")[0] == 0
+    assert cli(capsys, "check", "--update-force")[0] == 2
+
+
+@pytest.mark.parametrize(("argv", "code", "needle"), [
+    (["check", "--cluster", "k8s-nope"], "USAGE", "unknown cluster 'k8s-nope' (known: k8s-a, k8s-b, k8s-c)"),
+    (["check", "--fixture", "no/such/dir"], "FILE-MISSING", "fixture directory does not exist"),
+    (["check", "--inventory", "bad.yaml"], "INVENTORY-INVALID", "bad.yaml:11:"),
+    (["check", "--shard", "0/2"], "USAGE", "bad shard '0/2'"),
+    (["check", "--renderer", "no-such-tool --config {config} --out {out}"], "RENDERER-INVALID", "no-such-tool"),
+    (["diff", "--cluster", "k8s-a", "../../etc/passwd"], "PATH-ESCAPE", "without '..'"),
+    (["merge-reports", "out.json", "missing.json"], "FILE-MISSING", "missing.json"),
+])
+def test_bad_input_is_one_line_exit_2_without_traceback(base: FakeProject, tmp_path: Path, argv: list[str],
+                                                        code: str, needle: str) -> None:
+    (base.root / "bad.yaml").write_text(inventory_text().replace("'ignore_fixture'", "'ignore_all'"))
+    proc = subprocess_cli(base.root, *argv)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert f"{code}:" in proc.stderr
+    assert needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_oracle_overlay_is_file_missing(project: FakeProject, capsys: pytest.CaptureFixture[str]) -> None:
+    (project.fixture / ".k8s-new-config.yaml").write_text(project.config("k8s-a").read_text())
+    code, out, err = cli(capsys, "check")
+    assert code == 2
+    assert out == ""
+    assert "FILE-MISSING" in err
+    assert "applications/overlays/k8s-new" in err
+
+
+# --------------------------------------------------------------------------------------------- diff
+
+def test_diff_shows_the_full_redacted_yaml_diff(project: FakeProject, capsys: pytest.CaptureFixture[str]) -> None:
+    mutate(project, "k8s-b", "customer-managed/sources/repo-auth.yaml", PLANTED, "PLACEHOLDER-other-value")
+    mutate(project, "k8s-b", "customer-managed/sources/repo-auth.yaml", "stringData:", "type: Opaque\nstringData:")
+    code, out, _ = cli(capsys, "diff", "--cluster", "k8s-b", "customer-managed/sources/repo-auth.yaml")
+    assert code == 1
+    assert "type: removed 'Opaque'" in out
+    assert "stringData.identity: <redacted sha256:" in out
+    assert PLANTED not in out
+    assert "other-value" not in out
+    assert out.splitlines()[-1] == "differs: PARITY-CONTENT (2 changes)"
+
+
+def test_diff_applies_rules_and_aliases_from_either_side(project: FakeProject,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "diff", "--cluster", "k8s-c", "services/fluxcd/app.yaml")
+    assert code == 0
+    assert "no difference (equal as YAML data) after yaml_remove flux-annotation" in out
+    (project.root / "config").mkdir()
+    project.set_rendered("k8s-a", "services/app/values.yaml", "replicas: 5\n")
+    for path in ("services/app/values.yaml", "services/app/override-values.yaml",
+                 str(project.overlay("k8s-a") / "services/app/override-values.yaml")):
+        code, out, _ = cli(capsys, "diff", "--cluster", "k8s-a", path)
+        assert code == 1, path
+        assert "fixture services/app/override-values.yaml / rendered services/app/values.yaml" in out
+        assert "rule: values-alias (alias, clusters.k8s-a)" in out
+        assert "replicas: 2 → 5" in out
+
+
+def test_diff_text_file_path_only_and_missing(project: FakeProject, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "diff", "--cluster", "k8s-c", "services/app/notes.txt")
+    assert code == 0
+    assert "  -hand-written notes" in out
+    assert "  +rendered notes" in out
+    assert "accepted: path_only notes-path-only" in out
+    code, out, _ = cli(capsys, "diff", "--cluster", "k8s-b", "services/app/legacy.yaml")
+    assert code == 0
+    assert "only in the fixture: ignored by legacy-file" in out
+    (project.overlay("k8s-a") / "services/app/networkpolicy.yaml").unlink()
+    code, out, _ = cli(capsys, "diff", "--cluster", "k8s-a", "services/app/networkpolicy.yaml")
+    assert code == 1
+    assert "only in the rendered output: PARITY-UNEXPECTED" in out
+    code, out, _ = cli(capsys, "diff", "--cluster", "k8s-a", "flux-system/gotk-sync.yaml")
+    assert code == 0
+    assert "bootstrap-owned" in out
+    code, _, err = cli(capsys, "diff", "--cluster", "k8s-a", "services/none.yaml")
+    assert code == 2
+    assert "FILE-MISSING" in err
+
+
+# --------------------------------------------------------------------------------------------- explain
+
+def test_explain_names_owner_rules_and_whether_they_matched(project: FakeProject,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "explain", "--cluster", "k8s-a", "services/app/override-values.yaml")
+    assert code == 0
+    assert "ownership: renderer-owned" in out
+    assert "rendered:  yes, as services/app/values.yaml by descriptor app" in out
+    assert "compared:  rendered services/app/values.yaml with fixture services/app/override-values.yaml" in out
+    assert "- values-alias (alias, clusters.k8s-a, canonicalization/fake-fixture.yaml:9)" in out
+    assert "rationale: fixture drift" in out
+    assert "approved_by: parity-oracle-owner" in out
+    assert "matched here: yes (the rendered file exists)" in out
+    assert "- debug-flag (yaml_remove, defaults" in out
+    assert "matched here: no" in out
+    code, out, _ = cli(capsys, "explain", "--cluster", "k8s-c", "services/app/override-values.yaml", "--json")
+    data = json.loads(out)
+    assert [(r["id"], r["matched"]) for r in data["rules"]] == [("debug-flag", True)]
+    assert data["owner"]["descriptor"] == "app"
+    assert data["summary"] == "equal after yaml_remove rules"
+
+
+def test_explain_other_and_bootstrap_paths(project: FakeProject, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "bootstrap-owned" in cli(capsys, "explain", "--cluster", "k8s-a", "flux-system/gotk-sync.yaml")[1]
+    assert "not renderer-owned" in cli(capsys, "explain", "--cluster", "k8s-a", "README.md")[1]
+    _code, out, _ = cli(capsys, "explain", "--cluster", "k8s-b", "services/app/legacy.yaml")
+    assert "rendered:  no" in out
+    assert "verdict:   not compared: ignored by legacy-file" in out
+
+
+# --------------------------------------------------------------------------------------------- merge-reports
+
+def shard_reports(capsys: pytest.CaptureFixture[str], total: int = 2) -> list[str]:
+    names = []
+    for index in range(1, total + 1):
+        name = f"shard{index}.json"
+        cli(capsys, "check", "--shard", f"{index}/{total}", "--json", name)
+        names.append(name)
+    return names
+
+
+def test_merge_reports_judges_stale_rules_on_the_union(project: FakeProject,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    names = shard_reports(capsys)  # debug-flag matches in k8s-c only: shard 1 of 2
+    code, out, _ = cli(capsys, "merge-reports", "merged.json", *names, "--junit", "merged.xml")
+    assert code == 0, out
+    merged = json.loads((project.root / "merged.json").read_text())
+    assert merged["clusters_run"] == ["k8s-a", "k8s-b", "k8s-c"]
+    assert [r["name"] for r in merged["results"]] == ["parity[k8s-a]", "parity[k8s-c]", "parity[k8s-b]", "inventory"]
+    assert merged["results"][-1]["notes"]["stale_rules_judged"] == "all rules"
+    assert (project.root / "merged.xml").is_file()
+
+
+def test_merge_reports_finds_a_default_rule_stale_in_every_shard(project: FakeProject,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    extra = rule("nowhere", "ignore_rendered", "services/none.yaml")
+    project.inventory.write_text(inventory_text().replace("defaults:\n", f"defaults:\n  {extra}\n"))
+    names = shard_reports(capsys)
+    for name in names:  # no shard can call a default rule stale
+        assert json.loads((project.root / name).read_text())["summary"]["errors"] == 0
+    code, out, _ = cli(capsys, "merge-reports", "merged.json", *names)
+    assert code == 1
+    assert "PARITY-STALE-RULE canonicalization/fake-fixture.yaml:5: rule 'nowhere'" in out
+
+
+def test_merge_reports_refuses_overlap_and_changed_inventory(project: FakeProject,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    names = shard_reports(capsys)
+    code, _, err = cli(capsys, "merge-reports", "merged.json", names[0], names[0])
+    assert code == 2
+    assert "REPORT-INVALID" in err
+    project.inventory.write_text(inventory_text(version="1.1.0"))
+    code, _, err = cli(capsys, "merge-reports", "merged.json", *names)
+    assert code == 2
+    assert "inventory version 1.0.0" in err
+    project.inventory.write_text(inventory_text(budget=2))
+    code, _, err = cli(capsys, "merge-reports", "merged.json", *names)
+    assert code == 2
+    assert "rules changed" in err

@@ -1,0 +1,212 @@
+"""``pytest --parity`` with pytester: collection ids, options, report file, update mode, xdist parity.
+
+Each pytester run happens in a temp dir holding a generated project (a pyproject.toml with a
+``[tool.overlay-parity]`` table, a fixture, an inventory and a fake external renderer command); see
+:mod:`tests.integration.fake_project`. Policy items need real overlays, so runs that execute checks
+deselect them with ``-k "not policy"`` (the bundled fixture runs them in tests/integration).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# In-process pytester runs restore sys.modules afterwards; modules first imported inside a run would be
+# imported again by the next one, and ruamel's C loader does not survive that. Import what the checks use now.
+import harness.coverage
+import harness.policy
+import harness.runner
+import harness.secrets
+import harness.update  # noqa: F401
+from tests.integration.fake_project import PLANTED, FakeProject, inventory_text, make_project, rule
+
+pytest_plugins = ("pytester",)
+
+NOT_POLICY = ("-k", "not policy")
+CHECKS = ["parity[k8s-a]", "parity[k8s-b]", "parity[k8s-c]", "inventory", "secrets[testdata]"]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> FakeProject:
+    return make_project(tmp_path_factory.mktemp("plugin") / "project")
+
+
+@pytest.fixture
+def project(template: FakeProject, pytester: pytest.Pytester) -> FakeProject:
+    """The generated project copied into the pytester directory (its cwd and rootdir)."""
+    shutil.copytree(template.root, pytester.path, dirs_exist_ok=True)
+    copy = FakeProject(pytester.path)
+    (pytester.path / "pyproject.toml").write_text(copy.pyproject(), encoding="utf-8")
+    return copy
+
+
+def report_of(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def normalized(data: dict[str, Any]) -> dict[str, Any]:
+    """A report without timings (the only thing that may differ between two runs)."""
+    data = json.loads(json.dumps(data))
+    for result in data["results"]:
+        result["seconds"] = 0
+    return data
+
+
+def test_nothing_is_collected_without_parity(project: FakeProject, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--co", "-q")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    assert "parity[" not in result.stdout.str()
+
+
+def test_collection_ids(project: FakeProject, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--parity", "--co", "-q")
+    assert result.ret == pytest.ExitCode.OK
+    ids = [line for line in result.stdout.lines if line.startswith(("parity[", "inventory", "secrets[", "policy["))]
+    assert ids[:5] == CHECKS
+    policies = [i for i in ids if i.startswith("policy[")]
+    assert "policy[k8s-a-lifecycle]" in policies
+    assert "policy[k8s-c-schema]" in policies
+    assert len(policies) % 3 == 0
+    assert len(policies) >= 18
+    assert f"{len(ids)} tests collected" in result.stdout.str()
+    only = pytester.runpytest("--parity", "--co", "-q", "-m", "overlay_check", "-k", "parity and not policy")
+    assert [line for line in only.stdout.lines if "[" in line] == CHECKS[:3]
+
+
+def test_cluster_and_shard_options(project: FakeProject, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--parity", "--co", "-q", "--parity-cluster", "k8s-b", *NOT_POLICY)
+    assert [line for line in result.stdout.lines if line.startswith(("parity[", "inventory", "secrets["))] == \
+        ["parity[k8s-b]", "inventory", "secrets[testdata]"]
+    result = pytester.runpytest("--parity", "--co", "-q", "--parity-shard", "2/2", *NOT_POLICY)
+    assert [line for line in result.stdout.lines if line.startswith(("parity[", "inventory", "secrets["))] == \
+        ["parity[k8s-b]", "inventory"]  # coverage and secrets belong to shard 1
+
+
+def test_unknown_cluster_is_one_usage_line(project: FakeProject, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--parity", "--parity-cluster", "k8s-zz")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    errors = [line for line in result.stderr.lines if "ERROR" in line]
+    assert len(errors) == 1
+    assert "unknown cluster 'k8s-zz' (known: k8s-a, k8s-b, k8s-c)" in errors[0]
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_passing_run_writes_the_report(project: FakeProject, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--parity", *NOT_POLICY, "--parity-report", "out/report.json")
+    result.assert_outcomes(passed=5, deselected=18)
+    data = report_of(pytester.path / "out/report.json")
+    assert [r["name"] for r in data["results"]] == CHECKS
+    assert data["clusters_run"] == ["k8s-a", "k8s-b", "k8s-c"]
+    assert data["matched_rules"] == sorted(["debug-flag", "flux-annotation", "generated-file", "legacy-file",
+                                            "notes-path-only", "values-alias"])
+    assert data["inventory"]["path"] == "canonicalization/fake-fixture.yaml"
+    assert data["results"][3]["notes"]["stale_rules_judged"] == "all rules"
+    assert "JSON report written to out/report.json" in result.stdout.str()
+
+
+def test_options_override_the_pyproject(project: FakeProject, pytester: pytest.Pytester) -> None:
+    moved = pytester.path / "elsewhere"
+    shutil.move(str(project.fixture), moved / "fixture")
+    shutil.move(str(project.inventory), moved / "inventory.yaml")
+    (pytester.path / "pyproject.toml").write_text(project.pyproject().replace(project.renderer, "missing-renderer"))
+    result = pytester.runpytest("--parity", "-k", "not policy and not secrets",
+                                "--parity-fixture", str(moved / "fixture"),
+                                "--parity-inventory", str(moved / "inventory.yaml"),
+                                "--parity-renderer", project.renderer)
+    result.assert_outcomes(passed=4)
+
+
+def test_findings_are_shown_redacted_without_traceback(project: FakeProject, pytester: pytest.Pytester) -> None:
+    secret = project.overlay("k8s-b") / "customer-managed/sources/repo-auth.yaml"
+    secret.write_text(secret.read_text().replace(PLANTED, "PLACEHOLDER-fixture-side-value"))
+    source = project.overlay("k8s-b") / "services/sources/opencenter-app.yaml"
+    source.write_text(source.read_text().replace("v1.2.0", "v0.9.0"))
+    result = pytester.runpytest("--parity", *NOT_POLICY, "-vv", "--tb=long", "--parity-report", "r.json")
+    result.assert_outcomes(passed=4, failed=1, deselected=18)
+    text = result.stdout.str()
+    assert "[k8s-b] PARITY-CONTENT services/sources/opencenter-app.yaml" in text
+    assert "spec.ref.tag: 'v0.9.0' → 'v1.2.0'" in text
+    assert "stringData.identity: <redacted sha256:" in text
+    assert PLANTED not in text
+    assert "fixture-side-value" not in text
+    assert "Traceback" not in text
+    assert "def runtest" not in text
+    assert PLANTED not in (pytester.path / "r.json").read_text()
+
+
+def test_input_error_is_one_line(project: FakeProject, pytester: pytest.Pytester) -> None:
+    project.inventory.write_text(inventory_text().replace("'ignore_fixture'", "'ignore_all'"))
+    result = pytester.runpytest("--parity", *NOT_POLICY, "-vv", "--tb=long")
+    result.assert_outcomes(passed=1, failed=4, deselected=18)
+    text = result.stdout.str()
+    lines = [line for line in result.stdout.lines if "INVENTORY-INVALID" in line and not line.startswith("FAILED")]
+    assert len(lines) == 4
+    assert lines[0].startswith("canonicalization/fake-fixture.yaml:11:")
+    assert "Traceback" not in text
+    assert "raise" not in text
+
+
+def test_render_error_is_a_finding(project: FakeProject, pytester: pytest.Pytester) -> None:
+    project.fail_render("k8s-c", "broken template")
+    result = pytester.runpytest("--parity", *NOT_POLICY)
+    result.assert_outcomes(passed=4, failed=1, deselected=18)
+    assert "[k8s-c] PARITY-RENDER-ERROR" in result.stdout.str()
+    assert "broken template" in result.stdout.str()
+
+
+def test_update_mode_rewrites_and_reports(project: FakeProject, pytester: pytest.Pytester) -> None:
+    source = project.overlay("k8s-a") / "services/sources/opencenter-app.yaml"
+    source.write_text(source.read_text().replace("v1.2.0", "v0.9.0"))
+    policy = project.overlay("k8s-a") / "services/app/networkpolicy.yaml"
+    policy.write_text(policy.read_text().replace("deny-all", "allow-all"))
+    result = pytester.runpytest("--parity", *NOT_POLICY, "--parity-update")
+    result.assert_outcomes(passed=4, failed=1, deselected=18)  # the NetworkPolicy was not rewritten
+    text = result.stdout.str()
+    assert "overlay-parity: fixture updates" in text
+    assert "k8s-a: rewrote services/sources/opencenter-app.yaml: differs (1 change)" in text
+    assert "k8s-a: skipped rewrite of services/app/networkpolicy.yaml: security-relevant" in text
+    assert "k8s-b: skipped delete of services/app/legacy.yaml: under ignore_fixture rule legacy-file" in text
+    assert "v1.2.0" in source.read_text()
+    assert "allow-all" in policy.read_text()
+    result = pytester.runpytest("--parity", *NOT_POLICY, "--parity-update", "--parity-update-force",
+                                "--parity-cluster", "k8s-a")
+    result.assert_outcomes(passed=3, deselected=6)
+    assert "deny-all" in policy.read_text()
+    pytester.runpytest("--parity", *NOT_POLICY).assert_outcomes(passed=5, deselected=18)
+    result = pytester.runpytest("--parity", "--parity-update-force")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def stale_inventory(project: FakeProject) -> None:
+    """A default rule that matches nowhere and a cluster rule that matches nowhere (both stale), while
+    ``debug-flag`` matches in k8s-c only (so it is stale if a worker judges alone)."""
+    nowhere = rule("nowhere", "ignore_rendered", "services/none.yaml")
+    unused = rule("b-unused", "ignore_fixture", "services/app/none.yaml")
+    project.inventory.write_text(inventory_text().replace("defaults:\n", f"defaults:\n  {nowhere}\n")
+                                 .replace("  k8s-b:\n", f"  k8s-b:\n    {unused}\n"))
+
+
+def test_xdist_gives_the_same_results_as_a_single_process(project: FakeProject, pytester: pytest.Pytester) -> None:
+    stale_inventory(project)
+    source = project.overlay("k8s-c") / "services/sources/opencenter-app.yaml"
+    source.write_text(source.read_text().replace("v1.2.0", "v0.9.0"))
+    single = pytester.runpytest("-p", "xdist", "-n", "0", "--parity", *NOT_POLICY, "--parity-report", "single.json")
+    single.assert_outcomes(passed=3, failed=2, deselected=18)
+    distributed = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "--parity", *NOT_POLICY,
+                                                "--parity-report", "xdist.json", "-v")
+    distributed.assert_outcomes(passed=3, failed=2)
+    assert single.ret == distributed.ret == pytest.ExitCode.TESTS_FAILED
+    text = distributed.stdout.str()
+    assert "[gw0]" in text
+    assert "[gw1]" in text
+    a, b = report_of(pytester.path / "single.json"), report_of(pytester.path / "xdist.json")
+    assert normalized(a) == normalized(b)
+    inventory = next(r for r in b["results"] if r["name"] == "inventory")
+    assert sorted(f["rules"][0] for f in inventory["findings"]) == ["b-unused", "nowhere"]  # not debug-flag
+    assert "rule 'nowhere' (ignore_rendered services/none.yaml) matched nothing" in text
+    assert "Traceback" not in text
