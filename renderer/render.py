@@ -15,6 +15,10 @@ holder deletes that file when it is done):
 
 Any failure before the swap deletes the temp dir and leaves the overlay byte-identical. Template
 problems are ``TEMPLATE-ERROR`` naming the template file and line; disk problems are ``RENDER-FAILED``.
+
+Templates also see ``rendered_at``: the render time (UTC ISO-8601, ``SOURCE_DATE_EPOCH`` when set), taken
+once per render; the root kustomization and the alert-proxy secretGenerator carry it as the
+``opencenter.io/rendered-at`` annotation.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import ctypes
+import datetime
 import errno
 import fcntl
 import functools
@@ -216,10 +221,36 @@ def _has_output(outputs: frozenset[str], current: str) -> Callable[[str], bool]:
     return has_output
 
 
-def file_context(plan: RenderPlan, planned: PlannedFile) -> dict[str, Any]:
-    """The template context of one planned file (shared context plus per-file names)."""
+def rendered_at(environ: Mapping[str, str] | None = None) -> str:
+    """The render time as UTC ISO-8601 (``2025-01-31T12:00:00Z``) for ``opencenter.io/rendered-at``.
+
+    ``SOURCE_DATE_EPOCH`` (reproducible builds: integer seconds since the epoch) wins over the clock; a
+    malformed value is ``RENDER-FAILED`` rather than a silent fallback to now.
+    """
+    value = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH", "").strip()
+    if value:
+        try:
+            if not value.isascii() or not value.isdigit():
+                raise ValueError(value)
+            moment = datetime.datetime.fromtimestamp(int(value), tz=datetime.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise InputError("RENDER-FAILED", "SOURCE_DATE_EPOCH is not a non-negative integer number of seconds "
+                             "within the supported date range",
+                             hint="set SOURCE_DATE_EPOCH to seconds since 1970-01-01 UTC, or unset it") from None
+    else:
+        moment = datetime.datetime.now(tz=datetime.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def file_context(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = None) -> dict[str, Any]:
+    """The template context of one planned file (shared context plus per-file names).
+
+    ``rendered_at`` is ``stamp`` (one value per render, see :func:`rendered_at`) or the time now. It is an
+    execution-time value, deliberately not part of the plan, so the plan stays a pure function of its inputs.
+    """
     return dict(
         plan.context,
+        rendered_at=stamp if stamp is not None else rendered_at(),
         descriptor=planned.owner,
         service=plan.units.get(planned.owner, ""),
         svc=plan.options.get(planned.owner, {}),
@@ -230,13 +261,14 @@ def file_context(plan: RenderPlan, planned: PlannedFile) -> dict[str, Any]:
     )
 
 
-def render_file(plan: RenderPlan, planned: PlannedFile) -> bytes:
-    """The bytes of one planned output (rendered, or copied for ``render: false``)."""
+def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = None) -> bytes:
+    """The bytes of one planned output (rendered, or copied for ``render: false``); ``stamp``: see
+    :func:`file_context`."""
     env = template_environment(plan.template_root)
     try:
         if planned.mode == "copy":
             return _safe_template_path(plan.template_root, planned.template).read_bytes()
-        text = env.get_template(planned.template).render(file_context(plan, planned))
+        text = env.get_template(planned.template).render(file_context(plan, planned, stamp=stamp))
     except InputError:
         raise
     except jinja2.TemplateNotFound as exc:
@@ -288,8 +320,9 @@ def _target(root: Path, relative: str, created: set[Path]) -> Path:
 
 def _render_into(new: Path, plan: RenderPlan) -> None:
     created: set[Path] = {new}
+    stamp = rendered_at()  # one render time for every file of this render
     for planned in plan.files:
-        _write_bytes(_target(new, planned.output, created), render_file(plan, planned))
+        _write_bytes(_target(new, planned.output, created), render_file(plan, planned, stamp=stamp))
 
 
 # ------------------------------------------------------------------------------------- tree copying
@@ -504,7 +537,9 @@ def execute(plan: RenderPlan, out_dir: Path, *, lock_timeout: float = DEFAULT_LO
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError("RENDER-FAILED", f"cannot create the output's parent: {exc.strerror}",
+        # mkdir(exist_ok=True) reports a parent that exists as a file as "File exists": say what is wrong
+        problem = "it exists and is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
+        raise InputError("RENDER-FAILED", f"cannot create the output's parent: {problem}",
                          file=str(out_dir.parent), hint="check the path and permissions") from None
     with render_lock(out_dir, lock_timeout):
         try:

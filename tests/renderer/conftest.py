@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,16 @@ TEMPLATES = ROOT / "renderer" / "templates"
 DESCRIPTORS = ROOT / "renderer" / "descriptors"
 
 Snapshot = dict[str, tuple[bytes, int, int]]
+RENDER_EPOCH = "1735689600"  # 2025-01-01T00:00:00Z
+
+
+@pytest.fixture(autouse=True, scope="module")
+def reproducible_render_time() -> Iterator[None]:
+    """Pin ``opencenter.io/rendered-at`` (SOURCE_DATE_EPOCH) so renders compared byte for byte agree; module
+    scope so module-scoped render fixtures see it too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SOURCE_DATE_EPOCH", RENDER_EPOCH)
+        yield
 
 
 def config_path(cluster: str) -> Path:

@@ -111,7 +111,7 @@ def test_rendered_at_without_source_date_epoch_is_now_in_utc(monkeypatch: pytest
     assert before <= parsed <= after
 
 
-@pytest.mark.parametrize("value", ["soon", "-1", "1.5"])
+@pytest.mark.parametrize("value", ["soon", "-1", "1.5", "9" * 30])
 def test_malformed_source_date_epoch_fails_the_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       value: str) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", value)

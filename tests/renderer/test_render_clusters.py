@@ -175,7 +175,8 @@ def test_flux_wiring_is_consistent(rendered: dict[str, dict[str, bytes]], cluste
 @pytest.mark.parametrize("cluster", CLUSTERS)
 def test_security_relevant_files(rendered: dict[str, dict[str, bytes]], cluster: str) -> None:
     files = rendered[cluster]
-    kinds = {(d["kind"], d["metadata"]["name"]) for data in files.values() for d in docs(data) if "metadata" in d}
+    kinds = {(d["kind"], d["metadata"]["name"]) for data in files.values() for d in docs(data)
+             if "name" in d.get("metadata", {})}
     if cluster in WHERE["kyverno"]:
         policies = {name for kind, name in kinds if kind == "ClusterPolicy"}
         assert len(policies) >= 3
