@@ -146,6 +146,9 @@ class _State:
             out = self.workdir() / cluster / "applications" / "overlays" / cluster
             out.parent.mkdir(parents=True, exist_ok=True)
             try:
+                from harness.policy.lifecycle import seed_bootstrap
+
+                seed_bootstrap(self.require_project().overlays / cluster, out)
                 cached = (out, self.parity_run().render(cluster, out))
             except InputError as error:
                 cached = error

@@ -26,6 +26,7 @@ from harness.policy import (
     select_policies,
     sops_enabled_in_config,
 )
+from harness.policy.lifecycle import seed_bootstrap
 from harness.project_config import ProjectConfig, load_project_config
 from harness.renderer_api import load_renderer
 from harness.report import CheckResult, Report, format_text, write_json
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
                 with tempfile.TemporaryDirectory(prefix=f"overlay-parity-policy-{cluster}-") as tmp:
                     out = Path(tmp) / "applications" / "overlays" / cluster
                     out.mkdir(parents=True)
+                    seed_bootstrap(fixture, out)
                     renderer.render(config, out)
                     cluster_options = replace(options, fixture_dir=fixture if fixture.is_dir() else None,
                                               sops_enabled=sops_enabled_in_config(config), renderer=renderer,

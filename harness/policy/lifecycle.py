@@ -11,6 +11,9 @@ The validated claim is always reported as a NOTE finding (``extra.lifecycle_clai
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from harness.findings import Finding, Severity
 from harness.policy.model import BOOTSTRAP_COMPLETE, FLUX_SYSTEM, Policy, PolicyContext
 from harness.policy.refs import references
@@ -54,3 +57,18 @@ def check(ctx: PolicyContext) -> list[Finding]:
 
 
 POLICY = Policy("lifecycle", (CODE,), "the overlay builds for its lifecycle claim", check, needs_builds=True)
+
+
+def seed_bootstrap(fixture_overlay: Path, out_dir: Path) -> bool:
+    """Copy the checked-in ``flux-system/`` into ``out_dir`` before a render, as in a real repository.
+
+    The renderer never writes ``flux-system/`` but keeps it, so a cluster whose checked-in overlay is
+    bootstrap-complete stays bootstrap-complete when rendered: its lifecycle claim is the fixture's, not
+    an artefact of rendering into an empty directory. Returns whether bootstrap files were seeded.
+    """
+    source = fixture_overlay / FLUX_SYSTEM
+    if not source.is_dir() or source.is_symlink():
+        return False
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, out_dir / FLUX_SYSTEM, symlinks=True, dirs_exist_ok=True)
+    return True
