@@ -64,7 +64,7 @@ def test_identical_trees_pass_without_parsing(overlay_pair: tuple[Path, Path]) -
 
 # ------------------------------------------------------------------------------------------ mutations
 
-Mutation = Callable[[Path], None]
+Mutation = Callable[[Path], object]
 
 PASSING: dict[str, Mutation] = {
     "reordered keys": lambda r: (r / "services/sources/opencenter-harbor.yaml").write_text(

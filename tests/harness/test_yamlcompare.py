@@ -330,7 +330,7 @@ def _dump(doc: Any, style: int, seed: int) -> bytes:
             if rng.random() < 0.3:
                 out.append(" " * rng.randint(0, 6) + "# a comment: with {flow} [chars]")
         text = "# leading comment\n" + "\n".join(out) + "\n"
-    return text.encode()
+    return str(text).encode()
 
 
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
