@@ -53,6 +53,8 @@ def ignored_fixture(ruleset: RuleSet, path: str) -> tuple[Rule, ...]:
 
 
 def _pair_rules(ruleset: RuleSet, found: Sequence[Rule], more: Sequence[Rule]) -> tuple[Rule, ...]:
+    if not found and not more:  # the common case: no rule for this file pair
+        return ()
     unique = {r.id: r for r in (*found, *more)}
     return tuple(sorted(unique.values(), key=lambda r: ruleset.position(r.id)))
 

@@ -150,7 +150,8 @@ def compare_cluster(cluster: str, rendered_root: Path, fixture_root: Path, rules
     """Compare one rendered overlay tree with its fixture tree; every mismatch becomes a Finding.
 
     ``plan`` gives each rendered file's owning descriptor; ``secrets`` are extra literal values (e.g.
-    from the secret scanner) removed from every diff line. The rule ids that matched are returned in
+    from the secret scanner) removed from every diff line, iterated only when the first finding is made
+    (so a lazy iterable costs nothing for a clean cluster). The rule ids that matched are returned in
     the result and also recorded on ``ruleset`` (:meth:`RuleSet.mark`). Raises InputError for a
     missing tree, a symlink, a special file or an oversize file.
     """
@@ -160,11 +161,14 @@ def compare_cluster(cluster: str, rendered_root: Path, fixture_root: Path, rules
                            excluded_fixture=fixture_tree.other, bootstrap_fixture=len(fixture_tree.bootstrap),
                            bootstrap_rendered=len(rendered_tree.bootstrap))
     owners = _owners(plan)
-    hidden = [s for s in secrets if s]
+    hidden: list[str] | None = None  # ``secrets`` is consumed only when there is a finding to redact
     matched: set[str] = set()
 
     def finding(code: str, path: str, message: str, hint: str, *, rendered_path: str = "", rules: Iterable[Rule] = (),
                 diff: Iterable[str] = (), line: int = 0, extra: dict[str, Any] | None = None) -> None:
+        nonlocal hidden
+        if hidden is None:
+            hidden = [s for s in secrets if s]
         if hidden:
             message, diff = redact_text(message, hidden), [redact_text(d, hidden) for d in diff]
         owner = owners.get(rendered_path or path, "")

@@ -95,24 +95,24 @@ def walk_tree(root: Path, *, max_file_bytes: int, display: str | None = None) ->
         with os.scandir(directory) as entries:
             for entry in entries:
                 rel = f"{prefix}{entry.name}"
-                shown = f"{base.rstrip('/')}/{rel}"
                 if entry.is_symlink():
                     raise InputError("FILE-SYMLINK", "is a symlink; overlay trees must not contain symlinks",
-                                     file=shown, hint="replace the link with a regular file or directory")
+                                     file=_shown(root, rel, base),
+                                     hint="replace the link with a regular file or directory")
                 info = entry.stat(follow_symlinks=False)
                 if stat.S_ISDIR(info.st_mode):
                     stack.append((entry.path, rel + "/"))
                     continue
                 if not stat.S_ISREG(info.st_mode):
-                    raise InputError("FILE-SPECIAL", "is not a regular file (FIFO, socket or device)", file=shown,
-                                     hint="remove it from the overlay tree")
+                    raise InputError("FILE-SPECIAL", "is not a regular file (FIFO, socket or device)",
+                                     file=_shown(root, rel, base), hint="remove it from the overlay tree")
                 owner = classify(rel)
                 if owner is Ownership.OWNED:
                     if info.st_size > max_file_bytes:
                         raise InputError("FILE-TOO-LARGE",
                                          f"file is {info.st_size} bytes, over the limit of {max_file_bytes}",
-                                         file=shown, hint="split the file or raise max_file_bytes in "
-                                         "[tool.overlay-parity]")
+                                         file=_shown(root, rel, base),
+                                         hint="split the file or raise max_file_bytes in [tool.overlay-parity]")
                     owned.append(rel)
                     sizes[rel] = info.st_size
                 elif owner is Ownership.BOOTSTRAP:
@@ -123,28 +123,50 @@ def walk_tree(root: Path, *, max_file_bytes: int, display: str | None = None) ->
                        other=tuple(sorted(other)), sizes=sizes)
 
 
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_READ_CHUNK = 1 << 16
+
+
 def read_file(root: Path, rel: str, *, max_file_bytes: int, display: str | None = None) -> bytes:
     """Read one file of a walked tree without following links; re-checks size and type (the tree may
     change between the walk and the read)."""
-    shown = f"{(display or str(root)).rstrip('/')}/{rel}"
-    path = root / rel
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    # Hot path (two reads per compared file pair): plain os calls, error texts built only when needed.
+    path = os.path.join(root, rel)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, _READ_FLAGS)
     except FileNotFoundError:
-        raise InputError("FILE-MISSING", "file disappeared during the comparison", file=shown,
+        raise InputError("FILE-MISSING", "file disappeared during the comparison", file=_shown(root, rel, display),
                          hint="do not modify the tree while it is being checked") from None
     except OSError:
-        if path.is_symlink():
-            raise InputError("FILE-SYMLINK", "is a symlink; overlay trees must not contain symlinks", file=shown,
-                             hint="replace the link with a regular file") from None
+        if os.path.islink(path):
+            raise InputError("FILE-SYMLINK", "is a symlink; overlay trees must not contain symlinks",
+                             file=_shown(root, rel, display), hint="replace the link with a regular file") from None
         raise
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
+    try:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise InputError("FILE-SPECIAL", "is not a regular file", file=shown, hint="remove it from the tree")
-        data = handle.read(max_file_bytes + 1)
+            raise InputError("FILE-SPECIAL", "is not a regular file", file=_shown(root, rel, display),
+                             hint="remove it from the tree")
+        limit = max_file_bytes + 1
+        data = os.read(fd, min(limit, max(info.st_size + 1, _READ_CHUNK)))
+        if data and len(data) < limit:  # read to the end (the file may have grown since fstat)
+            chunks = [data]
+            total = len(data)
+            while total < limit:
+                chunk = os.read(fd, min(limit - total, max(_READ_CHUNK, total)))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
     if len(data) > max_file_bytes:
-        raise InputError("FILE-TOO-LARGE", f"file is over the limit of {max_file_bytes} bytes", file=shown,
+        raise InputError("FILE-TOO-LARGE", f"file is over the limit of {max_file_bytes} bytes",
+                         file=_shown(root, rel, display),
                          hint="split the file or raise max_file_bytes in [tool.overlay-parity]")
     return data
+
+
+def _shown(root: Path, rel: str, display: str | None) -> str:
+    return f"{(display or str(root)).rstrip('/')}/{rel}"

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MantissaNoDotYAML1_1Warning, MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from harness.errors import InputError
 
@@ -27,10 +30,35 @@ _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 _DUP_KEY = re.compile(r'found duplicate key "(?P<key>[^"]{0,80})')
 
 
+_RESOLVED: dict[tuple[Any, str], Any] = {}
+_RESOLVED_MAX = 50_000
+
+
+class _MemoResolver(VersionedResolver):
+    """ruamel's resolver, with the implicit tag of a plain scalar memoized per (YAML version, text).
+
+    Resolving a plain scalar (matching it against the version's implicit-resolver regexes) is the
+    largest per-node cost of a safe load; the result depends only on the version and the text, and the
+    same keys and values recur in every manifest. Resolved tags are never mutated, so they are shared.
+    """
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is ScalarNode and implicit[0] and not self.yaml_path_resolvers:
+            key = (self.processing_version, value)
+            tag = _RESOLVED.get(key)
+            if tag is None:
+                if len(_RESOLVED) >= _RESOLVED_MAX:
+                    _RESOLVED.clear()
+                tag = _RESOLVED[key] = super().resolve(kind, value, implicit)
+            return tag
+        return super().resolve(kind, value, implicit)
+
+
 def _safe_loader() -> YAML:
     loader: YAML | None = getattr(_local, "safe", None)
     if loader is None:
         loader = YAML(typ="safe", pure=False)
+        loader.Resolver = _MemoResolver
         loader.version = (1, 1)
         # YAML 1.1 resolves a plain `=` to the `value` type, which has no constructor; go-yaml (and so
         # Kubernetes and kustomize) read it as the string "=" (e.g. Alertmanager `matchType: =`).
@@ -143,8 +171,20 @@ def _check_expansion(docs: list[Any], name: str, max_nodes: int) -> None:
                              hint="remove the recursive anchors/aliases")
 
 
+_QUIET = ("ignore", None, MantissaNoDotYAML1_1Warning, None, 0)
+
+
+def _quiet_float_warning() -> None:
+    """Keep ruamel's warning about a YAML 1.1 float without a dot (``1e3``) off stderr: it quotes the scalar
+    and spans many lines, and ``1e3`` is a float for go-yaml too. A global filter (thread-safe to check;
+    put back when a caller such as pytest restored an older filter list)."""
+    if _QUIET not in warnings.filters:
+        warnings.filterwarnings("ignore", category=MantissaNoDotYAML1_1Warning)
+
+
 def _parse(loader: YAML, text: str, name: str, *, many: bool) -> list[Any]:
     """Run a ruamel loader, turning every failure into a one-line InputError without scalar values."""
+    _quiet_float_warning()
     try:
         if many:
             return [d for d in loader.load_all(text) if d is not None]
@@ -158,6 +198,10 @@ def _parse(loader: YAML, text: str, name: str, *, many: bool) -> list[Any]:
         # quotes the value: report the kind of problem only.
         raise InputError("YAML-INVALID", f"a tagged scalar cannot be constructed ({type(exc).__name__})",
                          file=name, hint="remove the explicit !!tag or fix the value it tags") from None
+    except IndexError:
+        # ruamel's int constructor fails on plain scalars its resolver takes for numbers (``+_``, ``0o_``)
+        raise InputError("YAML-INVALID", "a plain scalar looks like a number but is not one", file=name,
+                         hint="quote the value") from None
 
 
 def load_documents(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> list[Any]:

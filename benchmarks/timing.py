@@ -1,0 +1,53 @@
+"""A timing wrapper around the reference renderer, so a real ``overlay-parity check`` run can say how much
+of its wall time was rendering: ``--renderer benchmarks.timing:RENDERER`` (with this checkout on
+``PYTHONPATH``).
+
+Every ``render`` call is timed; at interpreter exit the totals are appended as one JSON line to the file
+named by ``$OVERLAY_PARITY_BENCH_TIMING`` (nothing is written when it is unset). The wrapper adds one
+``perf_counter`` pair per cluster and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import time
+from pathlib import Path
+
+from harness.renderer_api import Plan
+from renderer.api import RENDERER as REFERENCE
+
+ENV = "OVERLAY_PARITY_BENCH_TIMING"
+
+
+class TimingRenderer:
+    """Delegates to ``renderer.api:RENDERER`` and accumulates render wall time."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.renders = 0
+        self.started = time.perf_counter()
+
+    def render(self, config_path: Path, out_dir: Path, *, service: str | None = None) -> Plan:
+        """Render through the reference renderer, timing the call."""
+        started = time.perf_counter()
+        try:
+            return REFERENCE.render(config_path, out_dir, service=service)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.renders += 1
+
+    def dump(self) -> None:
+        """Append ``{"render_seconds", "renders", "process_seconds", "pid"}`` to ``$OVERLAY_PARITY_BENCH_TIMING``."""
+        target = os.environ.get(ENV)
+        if not target or not self.renders:
+            return
+        line = json.dumps({"render_seconds": self.seconds, "renders": self.renders,
+                           "process_seconds": time.perf_counter() - self.started, "pid": os.getpid()})
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+RENDERER = TimingRenderer()
+atexit.register(RENDERER.dump)
