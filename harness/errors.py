@@ -47,11 +47,17 @@ class InputError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
-        """Render as ``file:line:col: CODE: message (fix: hint)`` on a single line."""
+        """Render as ``file:line:col: CODE: message (fix: hint)`` on a single line.
+
+        Whitespace runs become one space; other unprintable characters a file name or key may carry
+        (terminal escapes, bidi overrides, NUL) are shown escaped (``\\x1b``), never emitted raw.
+        """
         prefix = f"{self.location}: " if self.location else ""
         hint = f" (fix: {self.hint})" if self.hint else ""
-        text = f"{prefix}{self.code}: {self.message}{hint}"
-        return " ".join(text.split())
+        text = " ".join(f"{prefix}{self.code}: {self.message}{hint}".split())
+        if text.isprintable():
+            return text
+        return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class InputErrors(InputError):

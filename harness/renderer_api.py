@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from harness.errors import InputError
+from harness.redact import redact_text, safe_line
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class CommandRenderer:
             raise InputError("RENDERER-INVALID", f"renderer command not found: {argv[0]}",
                              hint="install it or fix `renderer` in [tool.overlay-parity]") from None
         if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["(no stderr)"])[-1][:200]
+            last = _redacted((proc.stderr.strip().splitlines() or ["(no stderr)"])[-1], config_path)
             raise InputError("RENDERER-INVALID", f"renderer exited {proc.returncode}: {last}",
                              file=str(config_path), hint="run the renderer command by hand to see why")
         plan = Plan(cluster=cluster_name(config_path), renderer=self.template)
@@ -127,6 +128,15 @@ class CommandRenderer:
             plan = Plan.from_dict(json.loads(diagnostics.read_text(encoding="utf-8")))
             diagnostics.unlink()
         return plan
+
+
+def _redacted(line: str, config_path: Path) -> str:
+    """An external renderer's error line, safe to show: the config's secret values (raw or base64) and
+    anything that looks like a credential, a long token or key material are masked."""
+    from harness.runner import config_secrets  # lazily: harness.runner imports this module
+    from harness.yamlio import DEFAULT_MAX_BYTES
+
+    return safe_line(redact_text(line, config_secrets(config_path, max_bytes=DEFAULT_MAX_BYTES)), limit=200)
 
 
 def cluster_name(config_path: Path) -> str:

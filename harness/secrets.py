@@ -138,7 +138,7 @@ def _trie_regex(words: Iterable[bytes]) -> bytes:
 def _encoded_re() -> re.Pattern[bytes]:
     words: set[bytes] = set()
     for marker in (b"-----BEGIN", b"AGE-SECRET-KEY-"):
-        words |= {_window(s) for s in _signatures(marker, 3)}
+        words |= {_window(s) for s in _signatures(marker, MAX_LAYERS)}  # every layer _descend decodes
     words.add(b"PuTTY-User-Key-File-")
     return re.compile(_trie_regex(sorted(words)))
 
@@ -282,25 +282,55 @@ def _blobs(text: str) -> Iterator[tuple[str, int, int]]:
 
     Wrapped base64 has lines of one width (a multiple of 4) and a shorter or padded last line; a line
     after a short, padded or odd-length one starts a new run, so adjacent payloads are decoded
-    separately (the first line may be shorter: a value that starts after ``key: ``)."""
+    separately (the first line may be shorter: a value that starts after ``key: ``). Three or more lines
+    of one width that is not a multiple of 4 (``base64 -w 50``), a shorter last line and padding only at
+    its end, are one payload.
+    Escaped line breaks (``\\n`` in a JSON string) count as line breaks."""
+    if "\\n" in text:  # wrapped inside a JSON or double-quoted YAML string: same length, so spans still hold
+        text = text.replace("\\r\\n", "   \n").replace("\\n", " \n")
     for run in _BLOB_RE.finditer(text):
         lines = [(m.group(0), m.start(), m.end()) for m in _LINE_RE.finditer(run.group(0))]
-        group: list[tuple[str, int, int]] = []
-        for index, line in enumerate(lines):
-            if group:
-                previous = group[-1][0]
-                width = len(group[1][0]) if len(group) > 1 else len(line[0])
-                full = len(previous) % 4 == 0 and (len(group) == 1 or len(previous) == width)
-                # a shorter line followed by one as long is the first line of the next payload
-                # (and a longer line cannot end a block of this width)
-                shorter = len(group) > 1 and len(line[0]) < width and index + 1 < len(lines) and \
-                    len(lines[index + 1][0]) == len(line[0])
-                longer = len(group) > 1 and len(line[0]) > width
-                if previous.endswith("=") or not full or shorter or longer:
-                    yield from _joined(group, run.start())
-                    group = []
-            group.append(line)
-        yield from _joined(group, run.start())
+        count = _odd_width_payload([part for part, _, _ in lines])
+        if count:
+            yield from _joined(lines[:count], run.start())
+        yield from _groups(lines[count:], run.start())
+
+
+def _odd_width_payload(lines: list[str]) -> int:
+    """How many leading lines form one payload wrapped at a width that is not a multiple of 4 (0 if none):
+    a first line no wider than the second, three or more lines in all, every line but the first and the
+    last as wide as the second, the last no wider, padding only at its end."""
+    if len(lines) < 3 or len(lines[1]) % 4 == 0 or len(lines[0]) > len(lines[1]):
+        return 0
+    width = len(lines[1])
+    end = 1
+    while end < len(lines) and len(lines[end]) == width and not lines[end - 1].endswith("="):
+        end += 1
+    if end < len(lines) and len(lines[end]) < width and not lines[end - 1].endswith("="):
+        end += 1  # the shorter last line
+    if any(line.endswith("=") for line in lines[: end - 1]):
+        return 0
+    return end if end >= 3 else 0
+
+
+def _groups(lines: list[tuple[str, int, int]], offset: int) -> Iterator[tuple[str, int, int]]:
+    """The payloads of one run of base64 lines (see :func:`_blobs`)."""
+    group: list[tuple[str, int, int]] = []
+    for index, line in enumerate(lines):
+        if group:
+            previous = group[-1][0]
+            width = len(group[1][0]) if len(group) > 1 else len(line[0])
+            full = len(previous) % 4 == 0 and (len(group) == 1 or len(previous) == width)
+            # a shorter line followed by one as long is the first line of the next payload
+            # (and a longer line cannot end a block of this width)
+            shorter = len(group) > 1 and len(line[0]) < width and index + 1 < len(lines) and \
+                len(lines[index + 1][0]) == len(line[0])
+            longer = len(group) > 1 and len(line[0]) > width
+            if previous.endswith("=") or not full or shorter or longer:
+                yield from _joined(group, offset)
+                group = []
+        group.append(line)
+    yield from _joined(group, offset)
 
 
 def _joined(group: list[tuple[str, int, int]], offset: int) -> Iterator[tuple[str, int, int]]:
@@ -381,7 +411,11 @@ def _key_finding(match: KeyMatch, where: str) -> tuple[str, str]:
 def scan_text(text: str, name: str, *, as_yaml: bool | None = None) -> list[Finding]:
     """Scan one file's text (``name`` is shown in findings). YAML parsing (key paths, Secret policy) is
     used when ``as_yaml`` is true, or by default for ``.yaml/.yml/.json`` names and ``kind: Secret`` texts."""
-    return _scan(text.encode("utf-8", "surrogateescape"), name, as_yaml=as_yaml, text=text)
+    try:
+        data = text.encode("utf-8", "surrogateescape")  # undoes a surrogateescape decode
+    except UnicodeEncodeError:  # a lone surrogate outside that range (e.g. from a "\ud800" escape)
+        data = text.encode("utf-8", "surrogatepass")
+    return _scan(data, name, as_yaml=as_yaml, text=text)
 
 
 def scan_bytes(data: bytes, name: str, *, as_yaml: bool | None = None) -> list[Finding]:
@@ -560,7 +594,7 @@ class _RoundTripLines:
         try:
             loader = YAML(typ="rt")
             return [d for d in loader.load_all(self._text) if d is not None]
-        except (YAMLError, RecursionError, ValueError):
+        except (YAMLError, RecursionError, ValueError, IndexError):  # IndexError: ruamel on ``0o_`` (YAML 1.2)
             return []
 
 

@@ -65,6 +65,10 @@ _HINTS = {
     "regex": "use a regex both Python and Go's RE2 (sops) accept: no lookarounds or backreferences",
     "recipient": "use the public 'age1...' line printed by age-keygen",
     "value": "use PLACEHOLDER-<WHAT> in fixtures, a SOPS ENC[...] value, or a ref+<backend>://... reference",
+    "depends": "list names of other Kustomizations of this list in depends_on, without cycles",
+    "emit": "use an ssh:// repository_url with emit_secret, or set emit_secret: false",
+    "secret_name": "set secret_name to the DNS-1123 name of the Secret that holds the repository credentials",
+    "rules": "add a rule with path_regex and age_recipients, or set enabled: false",
 }
 
 
@@ -181,15 +185,15 @@ def _check_kustomizations(out: _Collector, cm: CustomerManagedConfig) -> None:
         for dep_index, dep in enumerate(unit.depends_on):
             dep_path = (*_CM, "kustomizations", index, "depends_on", dep_index)
             if dep not in names:
-                out.add(dep_path, "names no Kustomization defined in this list", "name")
+                out.add(dep_path, "names no Kustomization defined in this list", "depends")
             elif names[dep] == index:
-                out.add(dep_path, "a Kustomization must not depend on itself", "name")
+                out.add(dep_path, "a Kustomization must not depend on itself", "depends")
             else:
                 edges.append(names[dep])
         graph[index] = edges
     for cycle in _cycles(graph):
         chain = " -> ".join(f"kustomizations[{i}]" for i in [*cycle, cycle[0]])
-        out.add((*_CM, "kustomizations", cycle[0], "depends_on"), f"depends_on forms a cycle: {chain}", "name")
+        out.add((*_CM, "kustomizations", cycle[0], "depends_on"), f"depends_on forms a cycle: {chain}", "depends")
 
 
 def _cycles(graph: Mapping[int, list[int]]) -> Iterator[list[int]]:
@@ -230,9 +234,9 @@ def _check_customer_managed(out: _Collector, cm: CustomerManagedConfig) -> None:
         return
     emit = (*_CM, "emit_secret")
     if cm.repository_url is not None and scheme != "ssh":
-        out.add(emit, "emit_secret is only allowed for an ssh:// repository_url", "url")
+        out.add(emit, "emit_secret is only allowed for an ssh:// repository_url", "emit")
     if cm.secret_name is None:
-        out.add(emit, "emit_secret needs secret_name", "secret")
+        out.add(emit, "emit_secret needs secret_name", "secret_name")
     if cm.repository_name is None or not DNS_1123_LABEL.match(cm.repository_name):
         return  # reported above (or by the schema); no key to look the credentials up under
     credentials = out.config.secrets.customer_managed.get(cm.repository_name)
@@ -353,7 +357,7 @@ def regex_problem(pattern: str) -> str | None:
 
 def _check_sops(out: _Collector, sops: SopsConfig) -> None:
     if sops.enabled and not sops.rules:
-        out.add((*_SOPS, "enabled"), "SOPS is enabled but has no rules (at least one is required)", "regex")
+        out.add((*_SOPS, "enabled"), "SOPS is enabled but has no rules (at least one is required)", "rules")
     for index, rule in enumerate(sops.rules):
         base = (*_SOPS, "rules", index)
         for key, pattern in (("path_regex", rule.path_regex), ("encrypted_regex", rule.encrypted_regex)):
