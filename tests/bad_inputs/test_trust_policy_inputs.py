@@ -34,8 +34,6 @@ class Case:
 CASES = {
     "url-scheme-http": Case("k8s-uat", ((REPO, "http://git.relaypoint.example.net/platform/x.git"),),
                             "http://git.relaypoint", "ssh:// or https://"),
-    "url-scp-style": Case("k8s-uat", ((REPO, "git@git.relaypoint.example.net:platform/x.git"),),
-                          "git@git.relaypoint.example.net:platform", "ssh:// or https://"),
     "url-embedded-password": Case("k8s-uat", ((REPO, "https://bot:hunter2-pw@git.relaypoint.example.net/p/x.git"),),
                                   "bot:hunter2-pw@", "password", secret="hunter2-pw"),
     "url-https-user": Case("k8s-uat", ((REPO, "https://bot@git.relaypoint.example.net/platform/x.git"),),

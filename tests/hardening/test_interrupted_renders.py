@@ -6,7 +6,7 @@ must be exactly OLD or exactly NEW (every file's bytes and mode; non-owned files
 the next render must clean up every leftover (temp tree, old tree, lock file) and produce NEW.
 
 Kill points come two ways: from the test, after a delay spread over the measured render time (the render
-is made long by 1,500 bootstrap files it must copy through), and from inside the child at exact points
+is made long by 600 bootstrap files it must copy through), and from inside the child at exact points
 of the protocol (``tests/hardening/render_driver.py``), so every phase is covered whatever the timing.
 """
 
@@ -26,7 +26,7 @@ import pytest
 from renderer.api import RENDERER
 from tests.hardening.support import EPOCH, FIXTURE, PYTHON, ROOT, add_bootstrap, env, render_pristine
 
-BULK_FILES = 1500
+BULK_FILES = 600
 OWNED_TOP = ("kustomization.yaml", ".sops.yaml", "services", "managed-services", "customer-managed")
 State = dict[str, tuple[str, bytes, int, int]]
 
@@ -93,7 +93,7 @@ def _recover_render(config: Path, overlay: Path) -> None:
 
 @pytest.fixture(scope="module")
 def trees(tmp_path_factory: pytest.TempPathFactory) -> Trees:
-    """OLD = k8s-dev plus flux-system/ (1,500 files) and hand-written files; NEW = a changed config."""
+    """OLD = k8s-dev plus flux-system/ (600 files) and hand-written files; NEW = a changed config."""
     root = tmp_path_factory.mktemp("interrupted")
     old_config = FIXTURE / ".k8s-dev-config.yaml"
     new_config = root / "new" / old_config.name
@@ -125,9 +125,11 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Trees:
 
 @pytest.fixture
 def overlay(trees: Trees, tmp_path: Path) -> Path:
-    """A private copy of the OLD overlay (bytes, modes and mtimes preserved)."""
+    """A private copy of the OLD overlay (bytes, modes and mtimes preserved). Files are hard links to the
+    module's base tree: a render never writes into an existing file (it builds a new tree, swaps, and
+    unlinks the old one), so the base stays intact -- and a render that did would fail every later test."""
     target = tmp_path / "overlays" / "k8s-dev"
-    shutil.copytree(trees.base, target, copy_function=shutil.copy2)
+    shutil.copytree(trees.base, target, copy_function=os.link)
     assert tree_state(target) == trees.old
     return target
 
@@ -163,22 +165,22 @@ def assert_recovers(overlay: Path, trees: Trees) -> None:
 
 @pytest.fixture(scope="module")
 def render_seconds(trees: Trees, tmp_path_factory: pytest.TempPathFactory) -> float:
-    """How long the render proper takes here (from ``ready`` to exit), the slower of two runs."""
-    times = []
-    for attempt in range(2):
-        out = tmp_path_factory.mktemp(f"calibrate{attempt}") / "k8s-dev"
-        shutil.copytree(trees.base, out, copy_function=shutil.copy2)
-        proc = driver(trees.new_config, out, "--ready")
-        wait_ready(proc)
-        started = time.monotonic()
-        _, err = proc.communicate(timeout=120)
-        times.append(time.monotonic() - started)
-        assert proc.returncode == 0, err
-        assert tree_state(out) == trees.new
-    return max(times)
+    """How long the render proper takes here (from ``ready`` to exit)."""
+    out = tmp_path_factory.mktemp("calibrate") / "k8s-dev"
+    shutil.copytree(trees.base, out, copy_function=shutil.copy2)
+    proc = driver(trees.new_config, out, "--ready")
+    wait_ready(proc)
+    started = time.monotonic()
+    _, err = proc.communicate(timeout=120)
+    seconds = time.monotonic() - started
+    assert proc.returncode == 0, err
+    assert tree_state(out) == trees.new
+    return seconds
 
 
-FRACTIONS = [round(0.02 + i * 1.06 / 15, 3) for i in range(16)]  # 0.02 .. 1.08 of the render time
+# 0.02 .. 1.6 of the measured render time: a loaded machine renders slower than the calibration run, so the
+# spread reaches past the swap and the cleanup; kills after the end find the render finished (exit 0).
+FRACTIONS = [round(0.02 + i * 1.58 / 11, 3) for i in range(12)]
 
 
 @pytest.mark.parametrize("fraction", FRACTIONS)
@@ -212,7 +214,7 @@ def kill_at(trees: Trees, overlay: Path, point: str) -> str:
     (("write:half",), "old"),
     (("write:last",), "old"),
     (("copy:1",), "old"),
-    (("copy:750",), "old"),
+    (("copy:500",), "old"),
     (("swap:before",), "old"),
     (("swap:after",), "new"),
     (("cleanup",), "new"),
@@ -240,7 +242,7 @@ def test_sigkill_between_the_fallback_renames_is_repaired(trees: Trees, overlay:
 
 # ------------------------------------------------------------------------------ concurrent renders
 
-@pytest.mark.parametrize("round_", range(3))
+@pytest.mark.parametrize("round_", range(2))
 def test_two_concurrent_renders_never_interleave(trees: Trees, overlay: Path, tmp_path: Path, round_: int) -> None:
     go, log = tmp_path / "go", tmp_path / "lock.log"
     procs = {trees.old_config: driver(trees.old_config, overlay, "--ready", "--go", str(go), "--lock-log", str(log)),
