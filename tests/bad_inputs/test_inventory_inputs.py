@@ -105,3 +105,13 @@ def test_inventory_that_is_not_a_mapping(project: Project) -> None:
 
 def test_inventory_with_duplicate_keys(project: Project) -> None:
     check_bad(project, HEAD + "version: 1.0.1\n", code="YAML-DUPLICATE-KEY", line=3, contains="'version'")
+
+
+def test_inventory_key_with_a_terminal_escape_is_shown_escaped(project: Project) -> None:
+    """A key carrying ESC[31m (or NUL, or a bidi override) is echoed escaped, never raw to the terminal."""
+    check_bad(project, HEAD + '"\\e[31mred\\0\\u202e": 1\n', code="INVENTORY-INVALID", line=3)
+    proc = project.cli("check")
+    assert "\x1b" not in proc.stderr
+    assert "\x00" not in proc.stderr
+    assert "\u202e" not in proc.stderr
+    assert "\\x1b[31mred\\x00\\u202e" in proc.stderr

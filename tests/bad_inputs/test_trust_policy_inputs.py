@@ -29,6 +29,7 @@ class Case:
     anchor: str
     fragment: str
     secret: str = ""  # a value that must never be echoed
+    hint: str = ""  # a word the fix must contain (the hint names what to change)
 
 
 CASES = {
@@ -61,20 +62,21 @@ CASES = {
     "kustomization-path-dotdot": Case("k8s-uat", (("path: /apps/uat", "path: /apps/../../etc"),),
                                       "/apps/../../etc", "'..'"),
     "depends-on-unknown": Case("k8s-uat", (("depends_on: [policies]", "depends_on: [nothing-here]"),),
-                               "nothing-here", "names no Kustomization"),
+                               "nothing-here", "names no Kustomization", hint="depends_on"),
     "depends-on-itself": Case("k8s-uat", (("depends_on: [policies]", "depends_on: [infrastructure]"),),
-                              "depends_on: [infrastructure]\n          - name: apps", "itself"),
+                              "depends_on: [infrastructure]\n          - name: apps", "itself", hint="depends_on"),
     "depends-on-cycle": Case("k8s-uat", (("path: /policies/uat\n", "path: /policies/uat\n            "
-                                          "depends_on: [apps]\n"),), "depends_on: [apps]", "cycle"),
+                                          "depends_on: [apps]\n"),), "depends_on: [apps]", "cycle", hint="cycles"),
     "emit-secret-over-https": Case("k8s-uat", ((CUSTOMER, "https://git.relaypoint.example.net/rpl/apps.git"),),
-                                   "emit_secret: true", "only allowed for an ssh://"),
+                                   "emit_secret: true", "only allowed for an ssh://", hint="emit_secret: false"),
     "emit-secret-without-secret-name": Case("k8s-uat", (("        secret_name: customer-repository-rpl-apps-flux-k8s\n",
-                                                         ""),), "emit_secret: true", "needs secret_name"),
+                                                         ""),), "emit_secret: true", "needs secret_name",
+                                            hint="set secret_name"),
     "emit-secret-without-identity": Case("k8s-uat", (("      identity: PLACEHOLDER-NOT-A-REAL-PRIVATE-KEY\n", ""),),
                                          "customer-repository:\n      identity_pub", "required when emit_secret"),
     "sops-enabled-without-rules": Case("k8s-uat", (("      sops:\n        enabled: false",
                                                     "      sops:\n        enabled: true"),),
-                                       "enabled: true\n  services:", "no rules"),
+                                       "enabled: true\n  services:", "no rules", hint="add a rule"),
     "sops-regex-does-not-compile": Case("k8s-dev", ((r"path_regex: ^services/.*/secrets/.*\.ya?ml$",
                                                      "path_regex: ^services/(.*$"),), "^services/(.*$", "compile"),
     "sops-regex-not-re2": Case("k8s-dev", ((r"path_regex: ^services/.*/secrets/.*\.ya?ml$",
@@ -126,6 +128,8 @@ def test_trust_policy_rule(trust_project: Project, name: str) -> None:
             "[", "").replace("]", "").isalnum(), error  # starts with a key path
     if case.secret:
         assert case.secret not in proc.stdout + proc.stderr
+    if case.hint:
+        assert any(case.hint in e.hint for e in errors), errors
     assert snapshot(trust_project.overlays) == before
 
 

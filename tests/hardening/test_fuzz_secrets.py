@@ -169,3 +169,11 @@ def test_scanner_promises_what_it_decodes() -> None:
         for _ in range(levels):
             encoded = base64.b64encode(encoded.encode()).decode()
         assert _encoded_re().search(encoded.encode()), levels
+
+
+def test_secret_with_a_yaml_12_only_number_lookalike_is_still_checked() -> None:
+    """``0o_`` is a string in YAML 1.1 but crashes ruamel's YAML 1.2 round-trip loader (IndexError), which
+    the scanner uses for line numbers: the findings come without lines instead of a crash."""
+    findings = scan_text("kind: Secret\nmetadata:\n  name: s\nstringData:\n  a: not-a-placeholder\n  b: 0o_\n",
+                         "s.yaml")
+    assert [f.code for f in findings] == ["SECRET-NOT-PLACEHOLDER"] * 2
