@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.hardening.support import Project, assert_bad_input, replace_once, snapshot
+from tests.hardening.support import Project, assert_bad_input, snapshot
+from tests.support.trees import replace_once
 
 
-def render_bad(project: Project, **expected: object) -> None:
+def render_bad(project: Project, *, code: str, line: int | None = None, column: int | None = None,
+               contains: str = "") -> None:
     """Render k8s-dev with its (broken) config; assert the bad-input contract and an untouched output."""
     before = snapshot(project.overlays)
     proc = project.render()
-    assert_bad_input(proc, file=project.config(), **expected)  # type: ignore[arg-type]
+    assert_bad_input(proc, file=project.config(), code=code, line=line, column=column, contains=contains)
     assert snapshot(project.overlays) == before
 
 

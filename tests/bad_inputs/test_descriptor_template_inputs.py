@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.hardening.support import Project, assert_bad_input, replace_once, snapshot
+from tests.hardening.support import Project, assert_bad_input, snapshot
+from tests.support.trees import replace_once
 
 HARBOR = "harbor.yaml"  # descriptor lines: 15 = fluxcd output, 18 = certificate `when`
 FLUX_OUTPUT = "    output: services/fluxcd/harbor.yaml\n"

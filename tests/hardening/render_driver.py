@@ -55,7 +55,7 @@ def _install(point: str) -> None:
             if count == limit:
                 _die()
 
-        render._write_bytes = write  # type: ignore[assignment]
+        render._write_bytes = write
     elif kind == "copy":
         limit = int(arg)
         real_copy = shutil.copy2
@@ -103,7 +103,7 @@ def _install(point: str) -> None:
             real_rmtree(path, *args, **kwargs)
 
         render.exchange = exchange_then_mark
-        shutil.rmtree = rmtree  # type: ignore[assignment]
+        shutil.rmtree = rmtree  # type: ignore[assignment]  # typeshed: a protocol with .avoids_symlink_attacks
     elif kind == "rename":
         real_rename = os.rename
         renames = 0
@@ -116,7 +116,7 @@ def _install(point: str) -> None:
             if renames == int(arg):
                 _die()
 
-        os.rename = rename  # type: ignore[assignment]
+        os.rename = rename
     else:
         raise SystemExit(f"unknown kill point {point!r}")
 

@@ -12,7 +12,9 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict, Unpack
+
+from hypothesis import settings
 
 # pytester snapshots sys.modules around each test and drops what was first imported inside it; a module
 # dropped that way is imported again later, and ruamel's C loader does not survive that. So everything
@@ -23,6 +25,7 @@ import harness.runner
 import harness.secrets
 import harness.update  # noqa: F401
 import renderer.api  # noqa: F401
+from tests.support.trees import ProjectLayout, write_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "testdata" / "relaypoint-logistics-shared"
@@ -48,6 +51,14 @@ def env(**extra: str) -> dict[str, str]:
     values = {k: v for k, v in os.environ.items() if k not in ("OVERLAY_PARITY_DEBUG", "PYTEST_ADDOPTS")}
     values.update(SOURCE_DATE_EPOCH=EPOCH, PYTHONDONTWRITEBYTECODE="1", **extra)
     return values
+
+
+class CliOptions(TypedDict, total=False):
+    """The keyword options of :func:`run_cli` besides ``cwd`` (for wrappers that pass them on)."""
+
+    timeout: float
+    extra_env: Mapping[str, str] | None
+    preexec: Callable[[], None] | None
 
 
 def run_cli(args: Sequence[str | os.PathLike[str]], *, cwd: Path, timeout: float = 120,
@@ -151,11 +162,9 @@ BOOTSTRAP_FILES: dict[str, bytes] = {
 
 def add_bootstrap(overlay: Path, files: Mapping[str, bytes] = BOOTSTRAP_FILES) -> None:
     """Bootstrap-owned (flux-system/) and hand-written files, with fixed old mtimes."""
-    for relative, data in files.items():
-        path = overlay / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    write_tree(overlay, files)
+    for relative in files:
+        os.utime(overlay / relative, ns=(1_000_000_000, 1_000_000_000))
 
 
 LOCAL_RENDERER = textwrap.dedent('''\
@@ -176,23 +185,13 @@ MINIMAL_INVENTORY = textwrap.dedent("""\
     """)
 
 
-@dataclass
-class Project:
+@dataclass(frozen=True)
+class Project(ProjectLayout):
     """A throw-away repository: pyproject.toml, a fixture with configs and overlays, an inventory."""
 
-    root: Path
-
-    @property
-    def fixture(self) -> Path:
-        return self.root / "fixture"
-
-    @property
-    def overlays(self) -> Path:
-        return self.fixture / "applications" / "overlays"
-
-    @property
-    def inventory(self) -> Path:
-        return self.root / "inventory.yaml"
+    FIXTURE_DIR = "fixture"
+    INVENTORY_FILE = "inventory.yaml"
+    DEFAULT_CLUSTER = "k8s-dev"
 
     @property
     def templates(self) -> Path:
@@ -202,14 +201,8 @@ class Project:
     def descriptors(self) -> Path:
         return self.root / "descriptors"
 
-    def config(self, cluster: str = "k8s-dev") -> Path:
-        return self.fixture / f".{cluster}-config.yaml"
-
-    def overlay(self, cluster: str = "k8s-dev") -> Path:
-        return self.overlays / cluster
-
-    def cli(self, *args: str | os.PathLike[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return run_cli(args, cwd=self.root, **kwargs)  # type: ignore[arg-type]
+    def cli(self, *args: str | os.PathLike[str], **options: Unpack[CliOptions]) -> subprocess.CompletedProcess[str]:
+        return run_cli(args, cwd=self.root, **options)
 
     def render(self, cluster: str = "k8s-dev", *extra: str) -> subprocess.CompletedProcess[str]:
         """``render --config fixture/.<cluster>-config.yaml --out fixture/applications/overlays/<cluster>``."""
@@ -254,13 +247,6 @@ def make_project(root: Path, *, pristine: Path | None = None, clusters: Sequence
     return project
 
 
-def replace_once(path: Path, old: str, new: str) -> None:
-    """Edit a text file in place; the anchor must exist."""
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"anchor {old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def render_pristine(out: Path, cluster: str = "k8s-dev", config: Path | None = None) -> Path:
     """Render a cluster in-process with the packaged renderer (reproducible timestamp) into ``out``."""
     from renderer.api import RENDERER
@@ -280,11 +266,11 @@ def render_pristine(out: Path, cluster: str = "k8s-dev", config: Path | None = N
 FUZZ_EXAMPLES_CI = 40
 
 
-def examples(factor: float = 1.0) -> Any:
+def examples(factor: float = 1.0) -> settings:
     """Hypothesis settings for a fuzz test: ``factor`` x 40 examples under the default ``ci`` profile (100
     examples), ``factor`` x the profile's ``max_examples`` under a bigger one (``long``: 2000)."""
-    from hypothesis import settings
-
-    base = settings.default.max_examples
+    current = settings.default
+    assert current is not None, "a Hypothesis settings profile is always loaded"
+    base = current.max_examples
     base = FUZZ_EXAMPLES_CI if base <= 100 else base
     return settings(max_examples=max(5, int(base * factor)))

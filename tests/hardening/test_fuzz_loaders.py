@@ -6,8 +6,9 @@ values of the config are never echoed; and whatever loads satisfies the loader's
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -26,6 +27,18 @@ CANARY = "PLACEHOLDER-fuzz-canary-Q7vX2mL9"
 SECRET_TEXT = "zq-fuzz-secret-literal-8Kd3Wn"
 YAML_NOISE = st.text(alphabet=st.sampled_from([*list("ab:- \n\t'\"[]{}&*!|>#%@,?"), "é", "\x00", "\ufeff"]),
                      max_size=200)
+
+
+T = TypeVar("T")
+
+
+def _load_file(load: Callable[[Path], T], path: Path, content: bytes) -> T | InputError:
+    """Write ``content`` to ``path`` and load it: what the loader returns, or the InputError it raises."""
+    path.write_bytes(content)
+    try:
+        return load(path)
+    except InputError as error:
+        return error
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +62,6 @@ def _uat() -> Any:
 UAT = _uat()
 
 
-def _load_config(path: Path, content: bytes) -> ClusterConfig | InputError:
-    path.write_bytes(content)
-    try:
-        return load_config(path)
-    except InputError as error:
-        return error
-
-
 def _check_config(result: ClusterConfig | InputError, *secrets: str) -> None:
     if isinstance(result, InputError):
         text = "\n".join(assert_well_formed(result, codes=("CONFIG-INVALID", "CONFIG-TRUST-POLICY")))
@@ -71,21 +76,21 @@ def _check_config(result: ClusterConfig | InputError, *secrets: str) -> None:
 @examples(1.0)
 @given(st.binary(max_size=400))
 def test_config_loader_on_arbitrary_bytes(scratch: Path, data: bytes) -> None:
-    _check_config(_load_config(scratch / ".k8s-dev-config.yaml", data))
+    _check_config(_load_file(load_config, scratch / ".k8s-dev-config.yaml", data))
 
 
 @examples(1.0)
 @given(YAML_NOISE, st.integers(0, 200))
 def test_config_loader_on_yaml_noise_never_echoes_a_secret(scratch: Path, noise: str, at: int) -> None:
     text = noise[:at] + f"\nidentity: {SECRET_TEXT}\n" + noise[at:]
-    _check_config(_load_config(scratch / ".k8s-dev-config.yaml", text.encode("utf-8", "surrogatepass")),
+    _check_config(_load_file(load_config, scratch / ".k8s-dev-config.yaml", text.encode("utf-8", "surrogatepass")),
                   SECRET_TEXT)
 
 
 @examples(1.5)
 @given(mutations(UAT, max_edits=3))
 def test_config_loader_on_mutated_configs(scratch: Path, data: Any) -> None:
-    result = _load_config(scratch / ".k8s-dev-config.yaml", _dump(data).encode())
+    result = _load_file(load_config, scratch / ".k8s-dev-config.yaml", _dump(data).encode())
     _check_config(result, CANARY)
     if isinstance(result, ClusterConfig):
         for name, service in result.services.items():
@@ -99,21 +104,13 @@ def test_config_loader_on_mutated_configs(scratch: Path, data: Any) -> None:
 def test_config_secrets_section_is_never_echoed(scratch: Path, credentials: dict[str, Any]) -> None:
     data = _uat()
     data["secrets"]["customer_managed"]["customer-repository"] = credentials | {"known_hosts": SECRET_TEXT}
-    _check_config(_load_config(scratch / ".k8s-dev-config.yaml", _dump(data).encode()), SECRET_TEXT, CANARY)
+    _check_config(_load_file(load_config, scratch / ".k8s-dev-config.yaml", _dump(data).encode()), SECRET_TEXT, CANARY)
 
 
 # ------------------------------------------------------------------------------------------- descriptors
 
 HARBOR = load_documents((DESCRIPTORS / "harbor.yaml").read_text(encoding="utf-8"), "harbor")[0]
 KEYCLOAK = load_documents((DESCRIPTORS / "keycloak.yaml").read_text(encoding="utf-8"), "keycloak")[0]
-
-
-def _load_descriptor(path: Path, content: bytes) -> Descriptor | InputError:
-    path.write_bytes(content)
-    try:
-        return load_descriptor(path)
-    except InputError as error:
-        return error
 
 
 def _check_descriptor(result: Descriptor | InputError, stem: str) -> None:
@@ -139,7 +136,7 @@ def _check_descriptor(result: Descriptor | InputError, stem: str) -> None:
 @examples(1.0)
 @given(st.binary(max_size=300))
 def test_descriptor_loader_on_arbitrary_bytes(scratch: Path, data: bytes) -> None:
-    _check_descriptor(_load_descriptor(scratch / "harbor.yaml", data), "harbor")
+    _check_descriptor(_load_file(load_descriptor, scratch / "harbor.yaml", data), "harbor")
 
 
 @examples(2.0)
@@ -147,7 +144,7 @@ def test_descriptor_loader_on_arbitrary_bytes(scratch: Path, data: bytes) -> Non
     lambda pair: st.tuples(st.just(pair[0]), mutations(pair[1], max_edits=2))))
 def test_descriptor_loader_on_mutated_descriptors(scratch: Path, case: tuple[str, Any]) -> None:
     stem, data = case
-    _check_descriptor(_load_descriptor(scratch / f"{stem}.yaml", _dump(data).encode()), stem)
+    _check_descriptor(_load_file(load_descriptor, scratch / f"{stem}.yaml", _dump(data).encode()), stem)
 
 
 # ------------------------------------------------------------------------------------------- inventories

@@ -132,7 +132,7 @@ def test_key_is_found_as_a_yaml_value_at_any_depth(index: int, layers: list[tupl
     value: object = encoded if not block else encoded + "\n"
     for part in reversed(path):
         value = {part: value}
-    docs = [{"kind": "ConfigMap", "metadata": {"name": f"d{i}"}} for i in range(3)]
+    docs: list[dict[str, object]] = [{"kind": "ConfigMap", "metadata": {"name": f"d{i}"}} for i in range(3)]
     docs[position] = {"kind": "ConfigMap", "metadata": {"name": "holder"}, "data": value}
     text = "---\n".join(json.dumps(d) + "\n" for d in docs)
     findings = scan_text(text, "values.yaml")

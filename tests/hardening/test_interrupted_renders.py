@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from renderer.api import RENDERER
-from tests.hardening.support import EPOCH, FIXTURE, PYTHON, ROOT, add_bootstrap, env, render_pristine
+from tests.hardening.support import FIXTURE, PYTHON, ROOT, add_bootstrap, env, render_pristine
 
 BULK_FILES = 600
 OWNED_TOP = ("kustomization.yaml", ".sops.yaml", "services", "managed-services", "customer-managed")
@@ -79,18 +79,6 @@ class Trees:
     planned: int
 
 
-def _recover_render(config: Path, overlay: Path) -> None:
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = EPOCH
-    try:
-        RENDERER.render(config, overlay)
-    finally:
-        if previous is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
-
-
 @pytest.fixture(scope="module")
 def trees(tmp_path_factory: pytest.TempPathFactory) -> Trees:
     """OLD = k8s-dev plus flux-system/ (600 files) and hand-written files; NEW = a changed config."""
@@ -114,7 +102,7 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Trees:
     (base / "docs" / "runbook.md").write_text("restart the thing\n", encoding="utf-8")
     scratch = root / "scratch" / "k8s-dev"
     shutil.copytree(base, scratch, copy_function=shutil.copy2)
-    _recover_render(new_config, scratch)
+    render_pristine(scratch, config=new_config)
     planned = len(RENDERER.plan(new_config).files)
     trees = Trees(base, old_config, new_config, tree_state(base), tree_state(scratch), planned)
     assert trees.old != trees.new
@@ -156,7 +144,7 @@ def assert_old_or_new(overlay: Path, trees: Trees) -> str:
 
 def assert_recovers(overlay: Path, trees: Trees) -> None:
     """The next render (the real one, in this process) cleans every leftover and produces NEW."""
-    _recover_render(trees.new_config, overlay)
+    render_pristine(overlay, config=trees.new_config)
     assert tree_state(overlay) == trees.new
     assert leftovers(overlay) == []
 

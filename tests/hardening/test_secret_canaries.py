@@ -33,9 +33,9 @@ from tests.hardening.support import (
     LOCAL_RENDERER,
     ROOT,
     TEMPLATES,
-    replace_once,
     run_cli,
 )
+from tests.support.trees import replace_once
 
 pytest_plugins = ("pytester",)
 

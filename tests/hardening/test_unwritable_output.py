@@ -18,16 +18,17 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Unpack
 
 import pytest
 
-from tests.hardening.support import FIXTURE, PYTHON, ROOT, assert_bad_input, env, run_cli, snapshot
+from tests.hardening.support import FIXTURE, PYTHON, ROOT, CliOptions, assert_bad_input, env, run_cli, snapshot
 
 CONFIG = FIXTURE / ".k8s-dev-config.yaml"
 
 
-def render(out: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return run_cli(["render", "--config", CONFIG, "--out", out], cwd=ROOT, **kwargs)  # type: ignore[arg-type]
+def render(out: Path, **options: Unpack[CliOptions]) -> subprocess.CompletedProcess[str]:
+    return run_cli(["render", "--config", CONFIG, "--out", out], cwd=ROOT, **options)
 
 
 def names(folder: Path) -> list[str]:

@@ -9,38 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.trees import SOPS_YAML, dedent, inventory_rule, kustomization
+from tests.support.trees import write_tree as write_tree  # re-exported: test_parity.py and test_tree.py use it
+
 # A planted secret value: tests assert it never appears in any finding text or diff line.
 PLANTED_SECRET = "PLACEHOLDER-planted-7f3e9c2a-identity-value"
 PLANTED_PASSWORD = "PLACEHOLDER-hunter2-planted-password"
 
 
-def _d(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
-
-
 OVERLAY: dict[str, str | bytes] = {
-    "kustomization.yaml": _d("""
-        apiVersion: kustomize.config.k8s.io/v1beta1
-        kind: Kustomization
-        resources:
-          - ./flux-system
-          - ./services/fluxcd
-          - ./managed-services/fluxcd
-          - ./customer-managed/fluxcd
-    """),
-    ".sops.yaml": _d("""
-        creation_rules:
-          - path_regex: .*/secrets/.*\\.yaml$
-            encrypted_regex: ^(data|stringData)$
-            age: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
-    """),
-    "services/sources/kustomization.yaml": _d("""
-        apiVersion: kustomize.config.k8s.io/v1beta1
-        kind: Kustomization
-        resources:
-          - opencenter-harbor.yaml
-    """),
-    "services/sources/opencenter-harbor.yaml": _d("""
+    "kustomization.yaml": kustomization("./flux-system", "./services/fluxcd", "./managed-services/fluxcd",
+                                        "./customer-managed/fluxcd"),
+    ".sops.yaml": SOPS_YAML,
+    "services/sources/kustomization.yaml": kustomization("opencenter-harbor.yaml"),
+    "services/sources/opencenter-harbor.yaml": dedent("""
         apiVersion: source.toolkit.fluxcd.io/v1
         kind: GitRepository
         metadata:
@@ -54,14 +36,8 @@ OVERLAY: dict[str, str | bytes] = {
           secretRef:
             name: opencenter-base
     """),
-    "services/fluxcd/kustomization.yaml": _d("""
-        apiVersion: kustomize.config.k8s.io/v1beta1
-        kind: Kustomization
-        resources:
-          - ../sources
-          - harbor.yaml
-    """),
-    "services/fluxcd/harbor.yaml": _d("""
+    "services/fluxcd/kustomization.yaml": kustomization("../sources", "harbor.yaml"),
+    "services/fluxcd/harbor.yaml": dedent("""
         ---
         apiVersion: kustomize.toolkit.fluxcd.io/v1
         kind: Kustomization
@@ -95,7 +71,7 @@ OVERLAY: dict[str, str | bytes] = {
           decryption:
             provider: sops
     """),
-    "services/harbor/kustomization.yaml": _d("""
+    "services/harbor/kustomization.yaml": dedent("""
         apiVersion: kustomize.config.k8s.io/v1beta1
         kind: Kustomization
         namespace: harbor
@@ -106,7 +82,7 @@ OVERLAY: dict[str, str | bytes] = {
             options:
               disableNameSuffixHash: true
     """),
-    "services/harbor/override-values.yaml": _d("""
+    "services/harbor/override-values.yaml": dedent("""
         # Harbor overrides for k8s-dev
         expose:
           tls:
@@ -118,12 +94,12 @@ OVERLAY: dict[str, str | bytes] = {
         ports: [80, 443]
     """),
     "services/keycloak/realm.json": '{"realm": "opencenter", "enabled": true}\n',
-    "managed-services/alert-proxy/override-values.yaml": _d("""
+    "managed-services/alert-proxy/override-values.yaml": dedent("""
         alertProxy:
           receiver: opsgenie
           region: ord1
     """),
-    "customer-managed/sources/customer-repo.yaml": _d("""
+    "customer-managed/sources/customer-repo.yaml": dedent("""
         apiVersion: source.toolkit.fluxcd.io/v1
         kind: GitRepository
         metadata:
@@ -137,7 +113,7 @@ OVERLAY: dict[str, str | bytes] = {
           secretRef:
             name: customer-repo-auth
     """),
-    "customer-managed/sources/customer-repo-auth.yaml": _d(f"""
+    "customer-managed/sources/customer-repo-auth.yaml": dedent(f"""
         apiVersion: v1
         kind: Secret
         metadata:
@@ -149,7 +125,7 @@ OVERLAY: dict[str, str | bytes] = {
           identity.pub: PLACEHOLDER-identity-pub
           known_hosts: PLACEHOLDER-known-hosts
     """),
-    "flux-system/gotk-sync.yaml": _d("""
+    "flux-system/gotk-sync.yaml": dedent("""
         apiVersion: source.toolkit.fluxcd.io/v1
         kind: GitRepository
         metadata:
@@ -158,19 +134,6 @@ OVERLAY: dict[str, str | bytes] = {
     """),
     "README.md": "# k8s-dev overlay\n",
 }
-
-
-def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
-    """Create ``root`` with ``files`` (relative POSIX path -> text or bytes)."""
-    root.mkdir(parents=True, exist_ok=True)
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return root
 
 
 @pytest.fixture
@@ -206,12 +169,4 @@ def inventory_text(defaults: str = "", clusters: str = "", *, version: str = "1.
 
 def rule(rule_id: str, kind: str, path: str, **extra: object) -> str:
     """One rule as a YAML flow mapping list item."""
-    fields = {"id": rule_id, "kind": kind, "path": path, **extra,
-              "rationale": "test rationale", "approved_by": "parity-oracle-owner"}
-    parts = []
-    for key, value in fields.items():
-        if isinstance(value, list):
-            parts.append(f"{key}: [" + ", ".join(f"'{v}'" for v in value) + "]")
-        else:
-            parts.append(f"{key}: '{value}'")
-    return "- {" + ", ".join(parts) + "}"
+    return inventory_rule(rule_id, kind, path, rationale="test rationale", **extra)

@@ -133,8 +133,9 @@ def test_junit_is_well_formed_with_one_testcase_per_result(tmp_path: Path) -> No
 def test_junit_escapes_markup_in_messages() -> None:
     finding = Finding(code="PARITY-CONTENT", message="<b>&'\"", check="parity", diff=("]]> <x/>",))
     xml = junit_xml(Report(results=[CheckResult("parity[a]", "parity", "a", [finding])]))
-    root = ET.fromstring(xml)  # noqa: S314 (our own output)
-    assert "<b>&'\"" in (root.find(".//failure").text or "")  # type: ignore[union-attr]
+    failure = ET.fromstring(xml).find(".//failure")  # noqa: S314 (our own output)
+    assert failure is not None
+    assert "<b>&'\"" in (failure.text or "")
 
 
 # --------------------------------------------------------------------------------------------- text

@@ -17,24 +17,18 @@ from harness.inventory import Inventory, parse_inventory
 from harness.parity import compare_cluster
 from harness.update import ADD, DELETE, REWRITE, Change, security_reasons, update_fixture, write_atomic
 from tests.integration.fake_project import PLANTED, fixture_files, inventory_text, rendered_files
+from tests.support.trees import write_tree
 
 LIMIT = 1_000_000
 INVENTORY = parse_inventory(inventory_text(), "canon.yaml")
 KINDS = ("kyverno.io/ClusterPolicy", "kyverno.io/Policy", "networking.k8s.io/NetworkPolicy")
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
-
-
 @pytest.fixture
 def trees(tmp_path: Path) -> dict[str, tuple[Path, Path]]:
     """cluster -> (rendered, fixture) trees that pass the check as they are."""
-    return {c: (write(tmp_path / "rendered" / c, rendered_files(c)), write(tmp_path / "fixture" / c, fixture_files(c)))
+    return {c: (write_tree(tmp_path / "rendered" / c, rendered_files(c)),
+                write_tree(tmp_path / "fixture" / c, fixture_files(c)))
             for c in ("k8s-a", "k8s-b", "k8s-c")}
 
 

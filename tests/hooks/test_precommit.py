@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.harness.secret_corpus import Key, assert_no_leak
+from tests.support.trees import write_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
@@ -78,10 +79,7 @@ def user_repo(base: Path, files: dict[str, str]) -> Path:
     repo.mkdir()
     files = {"pyproject.toml": '[tool.overlay-parity]\nfixture_globs = ["testdata/**"]\n'
                                'template_root = "templates"\ndescriptor_root = "descriptors"\n', **files}
-    for name, text in files.items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+    write_tree(repo, files)
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "initial")

@@ -22,19 +22,15 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.support.trees import SOPS_YAML, ProjectLayout, dedent, inventory_rule, kustomization, write_tree
 
 CLUSTERS = ("k8s-a", "k8s-b", "k8s-c")
 PLANTED = "PLACEHOLDER-planted-identity-4b1d"
 
-
-def _d(text: str) -> str:
-    return textwrap.dedent(text).lstrip("\n")
-
-
-RENDERER_SCRIPT = _d('''
+RENDERER_SCRIPT = dedent('''
     """Fake external renderer: writes the files listed in a JSON cluster config."""
     import argparse, json, os, sys
 
@@ -67,26 +63,10 @@ RENDERER_SCRIPT = _d('''
 def base_files(cluster: str) -> dict[str, str]:
     """What the renderer produces for every cluster (before per-cluster drift)."""
     return {
-        "kustomization.yaml": _d("""
-            apiVersion: kustomize.config.k8s.io/v1beta1
-            kind: Kustomization
-            resources:
-              - ./flux-system
-              - ./services/fluxcd
-        """),
-        ".sops.yaml": _d("""
-            creation_rules:
-              - path_regex: .*/secrets/.*\\.yaml$
-                encrypted_regex: ^(data|stringData)$
-                age: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
-        """),
-        "services/sources/kustomization.yaml": _d("""
-            apiVersion: kustomize.config.k8s.io/v1beta1
-            kind: Kustomization
-            resources:
-              - opencenter-app.yaml
-        """),
-        "services/sources/opencenter-app.yaml": _d("""
+        "kustomization.yaml": kustomization("./flux-system", "./services/fluxcd"),
+        ".sops.yaml": SOPS_YAML,
+        "services/sources/kustomization.yaml": kustomization("opencenter-app.yaml"),
+        "services/sources/opencenter-app.yaml": dedent("""
             apiVersion: source.toolkit.fluxcd.io/v1
             kind: GitRepository
             metadata:
@@ -98,14 +78,8 @@ def base_files(cluster: str) -> dict[str, str]:
               ref:
                 tag: v1.2.0
         """),
-        "services/fluxcd/kustomization.yaml": _d("""
-            apiVersion: kustomize.config.k8s.io/v1beta1
-            kind: Kustomization
-            resources:
-              - ../sources
-              - app.yaml
-        """),
-        "services/fluxcd/app.yaml": _d(f"""
+        "services/fluxcd/kustomization.yaml": kustomization("../sources", "app.yaml"),
+        "services/fluxcd/app.yaml": dedent(f"""
             apiVersion: kustomize.toolkit.fluxcd.io/v1
             kind: Kustomization
             metadata:
@@ -119,13 +93,13 @@ def base_files(cluster: str) -> dict[str, str]:
                 kind: GitRepository
                 name: flux-system
         """),
-        "services/app/override-values.yaml": _d(f"""
+        "services/app/override-values.yaml": dedent(f"""
             # values for {cluster}
             replicas: 2
             mode: "on"
             ports: [80, 443]
         """),
-        "services/app/networkpolicy.yaml": _d("""
+        "services/app/networkpolicy.yaml": dedent("""
             apiVersion: networking.k8s.io/v1
             kind: NetworkPolicy
             metadata:
@@ -135,7 +109,7 @@ def base_files(cluster: str) -> dict[str, str]:
               podSelector: {}
         """),
         "services/app/notes.txt": f"notes for {cluster}\n",
-        "customer-managed/sources/repo-auth.yaml": _d(f"""
+        "customer-managed/sources/repo-auth.yaml": dedent(f"""
             apiVersion: v1
             kind: Secret
             metadata:
@@ -178,15 +152,7 @@ def fixture_files(cluster: str) -> dict[str, str]:
 
 def rule(rule_id: str, kind: str, path: str, **extra: object) -> str:
     """One inventory rule as a YAML flow-mapping list item (indented for a list under a key)."""
-    fields: dict[str, object] = {"id": rule_id, "kind": kind, "path": path, **extra,
-                                 "rationale": "fixture drift", "approved_by": "parity-oracle-owner"}
-    parts = []
-    for key, value in fields.items():
-        if isinstance(value, list):
-            parts.append(f"{key}: [" + ", ".join(f"'{v}'" for v in value) + "]")
-        else:
-            parts.append(f"{key}: '{value}'")
-    return "- {" + ", ".join(parts) + "}"
+    return inventory_rule(rule_id, kind, path, rationale="fixture drift", **extra)
 
 
 RULES = {
@@ -214,22 +180,12 @@ def inventory_text(*, drop: tuple[str, ...] = (), version: str = "1.0.0", budget
 
 
 @dataclass(frozen=True)
-class FakeProject:
+class FakeProject(ProjectLayout):
     """Paths of a generated project."""
 
-    root: Path
-
-    @property
-    def fixture(self) -> Path:
-        return self.root / "testdata" / "fake-fixture"
-
-    @property
-    def overlays(self) -> Path:
-        return self.fixture / "applications" / "overlays"
-
-    @property
-    def inventory(self) -> Path:
-        return self.root / "canonicalization" / "fake-fixture.yaml"
+    FIXTURE_DIR = "testdata/fake-fixture"
+    INVENTORY_FILE = "canonicalization/fake-fixture.yaml"
+    DEFAULT_CLUSTER = CLUSTERS[0]
 
     @property
     def renderer_script(self) -> Path:
@@ -239,12 +195,6 @@ class FakeProject:
     def renderer(self) -> str:
         return (f"{sys.executable} {self.renderer_script} --config {{config}} --out {{out}} "
                 "--diagnostics {diagnostics}")
-
-    def overlay(self, cluster: str) -> Path:
-        return self.overlays / cluster
-
-    def config(self, cluster: str) -> Path:
-        return self.fixture / f".{cluster}-config.yaml"
 
     def set_rendered(self, cluster: str, rel: str, text: str | None) -> None:
         """Change what the fake renderer writes for ``rel`` (None: stop writing it)."""
@@ -262,10 +212,10 @@ class FakeProject:
         self.config(cluster).write_text(json.dumps(data), encoding="utf-8")
 
     def pyproject(self, *, pytest_ini: bool = True, extra: str = "") -> str:
-        text = _d(f"""
+        text = dedent(f"""
             [tool.overlay-parity]
-            fixture = "testdata/fake-fixture"
-            inventory = "canonicalization/fake-fixture.yaml"
+            fixture = "{self.FIXTURE_DIR}"
+            inventory = "{self.INVENTORY_FILE}"
             renderer = "{self.renderer}"
         """) + extra
         if pytest_ini:
@@ -282,10 +232,7 @@ def make_project(root: Path, *, clusters: tuple[str, ...] = CLUSTERS, inventory:
         project.config(cluster).parent.mkdir(parents=True, exist_ok=True)
         project.config(cluster).write_text(json.dumps({"cluster": cluster, "files": rendered_files(cluster)},
                                                       indent=1), encoding="utf-8")
-        for rel, text in fixture_files(cluster).items():
-            path = project.overlay(cluster) / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+        write_tree(project.overlay(cluster), fixture_files(cluster))
     project.inventory.parent.mkdir(parents=True, exist_ok=True)
     project.inventory.write_text(inventory if inventory is not None else inventory_text(), encoding="utf-8")
     (root / "pyproject.toml").write_text(project.pyproject(), encoding="utf-8")

@@ -17,6 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
@@ -245,7 +246,10 @@ def test_secret_values_stay_masked_in_every_channel(project: Path, rendered: Ren
 
 # --------------------------------------------------------------------------------------------- inventory
 
-def edit_inventory(root: Path, change: Callable[[dict[str, object]], None]) -> None:
+InventoryData = dict[str, Any]  # the inventory as ruamel's round-trip loader reads it (nested mappings, lists)
+
+
+def edit_inventory(root: Path, change: Callable[[InventoryData], None]) -> None:
     path = root / "canonicalization" / INVENTORY.name
     yaml = YAML()
     data = yaml.load(path.read_text(encoding="utf-8"))
@@ -255,9 +259,9 @@ def edit_inventory(root: Path, change: Callable[[dict[str, object]], None]) -> N
     path.write_text(buffer.getvalue(), encoding="utf-8")
 
 
-def drop_rule(rule_id: str) -> Callable[[dict[str, object]], None]:
-    def change(data: dict[str, object]) -> None:
-        sections = [data["defaults"], *data["clusters"].values()]  # type: ignore[attr-defined]
+def drop_rule(rule_id: str) -> Callable[[InventoryData], None]:
+    def change(data: InventoryData) -> None:
+        sections = [data["defaults"], *data["clusters"].values()]
         for rules in sections:
             for index, rule in enumerate(rules):
                 if rule["id"] == rule_id:
@@ -286,8 +290,8 @@ def test_removing_a_default_yaml_remove_rule_fails_every_stamped_cluster(project
 
 
 def test_a_rule_that_matches_nothing_is_stale(project: Path, rendered: Rendered) -> None:
-    def add(data: dict[str, object]) -> None:
-        data["clusters"]["k8s-qa"] = [{  # type: ignore[index]
+    def add(data: InventoryData) -> None:
+        data["clusters"]["k8s-qa"] = [{
             "id": "qa-nothing", "kind": "ignore_fixture", "path": "services/nothing.yaml",
             "rationale": "test", "approved_by": "test"}]
     edit_inventory(project, add)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
 
@@ -12,8 +13,16 @@ from harness.policy import PolicyOptions, check_overlay
 from tests.harness.policy.trees import d, edit, make_overlay, write
 
 
-def _errors(overlay: Path, **options: object) -> list[Finding]:
-    result = check_overlay(overlay, options=PolicyOptions(policies=("conventions",), **options))  # type: ignore[arg-type]
+class ConventionOptions(TypedDict, total=False):
+    """The PolicyOptions fields these tests vary."""
+
+    conventions: bool
+    disabled_conventions: frozenset[str]
+    base_repo_pattern: str
+
+
+def _errors(overlay: Path, **options: Unpack[ConventionOptions]) -> list[Finding]:
+    result = check_overlay(overlay, options=PolicyOptions(policies=("conventions",), **options))
     return [f for f in result.findings if f.severity is Severity.ERROR]
 
 

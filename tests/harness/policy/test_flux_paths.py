@@ -14,8 +14,8 @@ from tests.harness.policy.trees import CLUSTER, d, edit, make_overlay, write
 ONLY = PolicyOptions(policies=("flux-paths",))
 
 
-def _errors(overlay: Path, **kwargs: object) -> list[Finding]:
-    result = check_overlay(overlay, options=ONLY, **kwargs)  # type: ignore[arg-type]
+def _errors(overlay: Path) -> list[Finding]:
+    result = check_overlay(overlay, options=ONLY)
     return [f for f in result.findings if f.severity is Severity.ERROR]
 
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
+
+# The policy tests' short names for the shared builders: d(yaml literal), write(root, files) and
+# edit(path, old, new), which fails when ``old`` is absent (so a test cannot silently test nothing).
+from tests.support.trees import dedent as d
+from tests.support.trees import replace_once as edit
+from tests.support.trees import write_tree as write
+
+__all__ = ["AGE_A", "AGE_B", "CLUSTER", "FLUX_SYSTEM", "ROOT_KUSTOMIZATION", "SERVICES", "SOPS_YAML", "d", "edit",
+           "make_overlay", "write"]
 
 CLUSTER = "k8s-t"
 AGE_A = "age1mhsertvk3tszzjp96wdakpdwj5z342j6xcw5hp5v4u8n0u48lg0sk6qgu0"
 AGE_B = "age1alpdg5tmxmj7ha3grzxr0c2gdgjkar3nu5s2nuj24dw2u63nq3pqt4fqty"
-
-
-def d(text: str) -> str:
-    """Dedent a YAML literal."""
-    return textwrap.dedent(text).lstrip("\n")
-
 
 ROOT_KUSTOMIZATION = d("""
     apiVersion: kustomize.config.k8s.io/v1beta1
@@ -137,14 +139,6 @@ SOPS_YAML = d(f"""
 """)
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    """Write files (relative paths) under root."""
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
-
 def make_overlay(base: Path, *, flux_system: bool = True, sops: bool = False, cluster: str = CLUSTER,
                  standard_layout: bool = True) -> Path:
     """A clean overlay at ``base/applications/overlays/<cluster>`` (or ``base/<cluster>``); returns its path."""
@@ -157,9 +151,3 @@ def make_overlay(base: Path, *, flux_system: bool = True, sops: bool = False, cl
     write(overlay, files)
     return overlay
 
-
-def edit(path: Path, old: str, new: str) -> None:
-    """Replace one exact snippet in a file (fails when absent, so tests cannot silently test nothing)."""
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
