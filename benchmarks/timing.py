@@ -2,9 +2,9 @@
 of its wall time was rendering: ``--renderer benchmarks.timing:RENDERER`` (with this checkout on
 ``PYTHONPATH``).
 
-Every ``render`` call is timed; at interpreter exit the totals are appended as one JSON line to the file
-named by ``$OVERLAY_PARITY_BENCH_TIMING`` (nothing is written when it is unset). The wrapper adds one
-``perf_counter`` pair per cluster and changes nothing else.
+Every ``render`` and ``render_files`` call is timed; at interpreter exit the totals are appended as one
+JSON line to the file named by ``$OVERLAY_PARITY_BENCH_TIMING`` (nothing is written when it is unset).
+The wrapper adds one ``perf_counter`` pair per cluster and changes nothing else.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import time
 from pathlib import Path
 
-from harness.renderer_api import Plan
+from harness.renderer_api import Plan, RenderedFiles
 from renderer.api import RENDERER as REFERENCE
 
 ENV = "OVERLAY_PARITY_BENCH_TIMING"
@@ -34,6 +34,15 @@ class TimingRenderer:
         started = time.perf_counter()
         try:
             return REFERENCE.render(config_path, out_dir, service=service)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.renders += 1
+
+    def render_files(self, config_path: Path) -> RenderedFiles:
+        """Render into memory through the reference renderer, timing the call."""
+        started = time.perf_counter()
+        try:
+            return REFERENCE.render_files(config_path)
         finally:
             self.seconds += time.perf_counter() - started
             self.renders += 1

@@ -216,8 +216,9 @@ def ancestors(path: str) -> list[str]:
 @dataclass
 class GlobSet(Generic[T]):
     """Many compiled patterns, each with a payload; :meth:`matches` returns every payload whose pattern
-    matches, in insertion order. Literal patterns are looked up in dictionaries and wildcard patterns
-    are guarded by one combined regex, so a path that matches nothing costs one regex search."""
+    matches, in insertion order. One regex of every pattern turns away a path that matches nothing (the
+    common case) in one search; for the rest, literal patterns are looked up in dictionaries and wildcard
+    patterns are guarded by a combined regex of their own."""
 
     _items: list[tuple[Glob, T]] = field(default_factory=list)
     _anchored: dict[str, list[int]] = field(default_factory=dict)
@@ -226,6 +227,7 @@ class GlobSet(Generic[T]):
     _names_dir: dict[str, list[int]] = field(default_factory=dict)
     _wild: list[int] = field(default_factory=list)
     _guard: re.Pattern[str] | None = None
+    _any: re.Pattern[str] | None = None  # every pattern in one regex: most paths match none
 
     @classmethod
     def build(cls, items: Iterable[tuple[Glob, T]]) -> GlobSet[T]:
@@ -239,6 +241,7 @@ class GlobSet(Generic[T]):
         """Add one pattern."""
         index = len(self._items)
         self._items.append((glob, payload))
+        self._any = None
         if glob.literal is None:
             self._wild.append(index)
             self._guard = None
@@ -258,6 +261,12 @@ class GlobSet(Generic[T]):
 
     def matches(self, path: str) -> list[T]:
         """Payloads of every pattern matching ``path``, in insertion order."""
+        if not self._items:
+            return []
+        if self._any is None:
+            self._any = re.compile("|".join(f"(?:{glob.regex.pattern})" for glob, _ in self._items))
+        if self._any.match(path) is None:
+            return []
         hits: set[int] = set()
         if self._anchored or self._anchored_dir:
             dirs = ancestors(path)

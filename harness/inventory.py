@@ -48,7 +48,7 @@ import jsonschema
 from harness.errors import InputError, InputErrors
 from harness.globs import Glob, GlobError, GlobSet, compile_pattern, has_magic
 from harness.pointers import Pointer, PointerError, parse_pointer
-from harness.yamlio import DEFAULT_MAX_BYTES, line_of, load_roundtrip, read_text
+from harness.yamlio import DEFAULT_MAX_BYTES, line_of, load_located, read_text
 
 RULE_KINDS = ("alias", "ignore_rendered", "ignore_fixture", "path_only", "yaml_remove")
 # Shipped inside the package; canonicalization/schema/inventory.schema.json is the same file for readers
@@ -316,7 +316,7 @@ def load_inventory(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: s
 
 def parse_inventory(text: str, name: str) -> Inventory:
     """Validate and resolve inventory text (``name`` is used in error locations)."""
-    data = load_roundtrip(text, name)
+    data = load_located(text, name)
     if not isinstance(data, dict):
         raise InputError("INVENTORY-INVALID", "an inventory must be a YAML mapping with at least `version`",
                          file=name, line=1, hint=_HINT)

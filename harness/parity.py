@@ -3,7 +3,7 @@
 Only renderer-owned paths take part (:mod:`harness.tree`); ``flux-system/`` and other paths are listed,
 not compared. For one cluster:
 
-1. both trees are walked (names and sizes only);
+1. both trees are walked (names and sizes only); the rendered one may also be an in-memory render;
 2. rendered paths go through ``ignore_rendered`` and ``alias``, fixture paths through ``ignore_fixture``
    (:mod:`harness.normalizers`); each remaining file is keyed by its fixture-side path;
 3. a key on the fixture side only is ``PARITY-MISSING``, on the rendered side only ``PARITY-UNEXPECTED``;
@@ -19,7 +19,7 @@ spread over processes (pytest-xdist) can merge them and judge stale rules once
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,11 +35,13 @@ from harness.normalizers import (
 )
 from harness.redact import redact_text
 from harness.renderer_api import Plan
-from harness.tree import read_file, walk_tree
+from harness.tree import TreeListing, list_files, read_file, walk_tree
 from harness.yamlcompare import FileComparison, compare_bytes
 
 CHECK = "parity"
 INVENTORY_CHECK = "inventory"
+
+_IDENTICAL = FileComparison(equal=True, byte_identical=True)
 
 HINT_MISSING = ("the renderer no longer produces this file: fix or enable its descriptor, or add an approved "
                 "ignore_fixture rule")
@@ -128,15 +130,14 @@ def _ids(rules: Iterable[Rule]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(r.id for r in rules))
 
 
-def compare_pair(rendered_root: Path, rendered_path: str, fixture_root: Path, fixture_path: str,
-                 rules: Iterable[Rule] = (), *, max_file_bytes: int) -> tuple[FileComparison, set[str]]:
-    """Compare one rendered file with one fixture file under ``yaml_remove`` ``rules``.
+def compare_contents(rendered: bytes, rendered_path: str, fixture: bytes, fixture_path: str,
+                     rules: Iterable[Rule] = ()) -> tuple[FileComparison, set[str]]:
+    """Compare one rendered file's bytes with one fixture file's bytes under ``yaml_remove`` ``rules``.
 
-    Returns the comparison and the ids of the rules that made a difference. Used by
-    :func:`compare_cluster` and by ``overlay-parity diff`` for a single file.
+    Returns the comparison and the ids of the rules that made a difference.
     """
-    rendered = read_file(rendered_root, rendered_path, max_file_bytes=max_file_bytes)
-    fixture = read_file(fixture_root, fixture_path, max_file_bytes=max_file_bytes)
+    if rendered == fixture:  # the common case: no rule can make equal bytes differ
+        return _IDENTICAL, set()
     removals = [r for r in rules if r.kind == "yaml_remove"]
     normalizer = YamlRemoveNormalizer(removals) if removals else None
     result = compare_bytes(rendered, fixture, fixture_path, normalize=normalizer,
@@ -144,18 +145,46 @@ def compare_pair(rendered_root: Path, rendered_path: str, fixture_root: Path, fi
     return result, (normalizer.effective if normalizer is not None else set())
 
 
-def compare_cluster(cluster: str, rendered_root: Path, fixture_root: Path, ruleset: RuleSet,
+def compare_pair(rendered_root: Path, rendered_path: str, fixture_root: Path, fixture_path: str,
+                 rules: Iterable[Rule] = (), *, max_file_bytes: int) -> tuple[FileComparison, set[str]]:
+    """Read one rendered file and one fixture file from disk and :func:`compare_contents` them.
+
+    Used by ``overlay-parity diff``/``explain`` and ``--parity-update`` for single files.
+    """
+    rendered = read_file(rendered_root, rendered_path, max_file_bytes=max_file_bytes)
+    fixture = read_file(fixture_root, fixture_path, max_file_bytes=max_file_bytes)
+    return compare_contents(rendered, rendered_path, fixture, fixture_path, rules)
+
+
+def _rendered_side(cluster: str, rendered: Path | Mapping[str, bytes], *,
+                   max_file_bytes: int) -> tuple[TreeListing, Callable[[str], bytes]]:
+    """The rendered tree's listing and a reader, from a directory or from an in-memory render."""
+    display = f"rendered:{cluster}"
+    if isinstance(rendered, Mapping):
+        files = rendered
+        return list_files(files, max_file_bytes=max_file_bytes, display=display), files.__getitem__
+    root = rendered
+
+    def read(rel: str) -> bytes:
+        return read_file(root, rel, max_file_bytes=max_file_bytes)
+
+    return walk_tree(root, max_file_bytes=max_file_bytes, display=display), read
+
+
+def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fixture_root: Path, ruleset: RuleSet,
                     plan: Plan | None = None, *, max_file_bytes: int, max_diff_lines: int = 50,
                     secrets: Iterable[str] = ()) -> ClusterResult:
     """Compare one rendered overlay tree with its fixture tree; every mismatch becomes a Finding.
 
-    ``plan`` gives each rendered file's owning descriptor; ``secrets`` are extra literal values (e.g.
-    from the secret scanner) removed from every diff line, iterated only when the first finding is made
-    (so a lazy iterable costs nothing for a clean cluster). The rule ids that matched are returned in
-    the result and also recorded on ``ruleset`` (:meth:`RuleSet.mark`). Raises InputError for a
-    missing tree, a symlink, a special file or an oversize file.
+    ``rendered_root`` is the rendered overlay directory or an in-memory render (overlay-relative POSIX
+    path -> bytes, :class:`harness.renderer_api.RenderedFiles`). ``plan`` gives each rendered file's
+    owning descriptor; ``secrets`` are extra literal values (e.g. from the secret scanner) removed from
+    every diff line, iterated only when the first finding is made (so a lazy iterable costs nothing for a
+    clean cluster). The rule ids that matched are returned in the result and also recorded on ``ruleset``
+    (:meth:`RuleSet.mark`). Raises InputError for a missing tree, a symlink, a special file, an oversize
+    file or (in memory) a path no directory could hold.
     """
-    rendered_tree = walk_tree(rendered_root, max_file_bytes=max_file_bytes, display=f"rendered:{cluster}")
+    rendered_tree, read_rendered = _rendered_side(cluster, rendered_root, max_file_bytes=max_file_bytes)
     fixture_tree = walk_tree(fixture_root, max_file_bytes=max_file_bytes, display=str(fixture_root))
     result = ClusterResult(cluster=cluster, excluded_rendered=rendered_tree.other,
                            excluded_fixture=fixture_tree.other, bootstrap_fixture=len(fixture_tree.bootstrap),
@@ -221,8 +250,9 @@ def compare_cluster(cluster: str, rendered_root: Path, fixture_root: Path, rules
             finding("PARITY-UNEXPECTED", key, f"rendered file is not in the fixture{via}", HINT_UNEXPECTED,
                     rendered_path=rendered_path, rules=applied)
             continue
-        comparison, effective = compare_pair(rendered_root, rendered_path, fixture_root, key,
-                                             () if only_rules else removal_rules, max_file_bytes=max_file_bytes)
+        comparison, effective = compare_contents(
+            read_rendered(rendered_path), rendered_path, read_file(fixture_root, key, max_file_bytes=max_file_bytes),
+            key, () if only_rules else removal_rules)
         result.files_compared += 1
         result.byte_identical += comparison.byte_identical
         result.parsed += comparison.parsed

@@ -11,7 +11,7 @@ import importlib
 import json
 import shlex
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -93,6 +93,29 @@ class Renderer(Protocol):
 
     def render(self, config_path: Path, out_dir: Path, *, service: str | None = None) -> Plan:
         """Render ``config_path`` into ``out_dir`` (atomically) and return the executed plan."""
+        ...
+
+
+@dataclass(frozen=True)
+class RenderedFiles:
+    """A whole-cluster render held in memory: the executed plan and every output's bytes by overlay-relative
+    POSIX path (renderer-owned paths only; nothing under ``flux-system/``)."""
+
+    plan: Plan
+    files: Mapping[str, bytes]
+
+
+@runtime_checkable
+class MemoryRenderer(Protocol):
+    """Optional fast path of a :class:`Renderer`: render a whole cluster into memory instead of a directory.
+
+    ``overlay-parity check`` (and ``pytest --parity``) use it when the renderer has it, so a check neither
+    writes nor re-reads nor deletes the rendered tree; ``render``/``--update`` always write through
+    :meth:`Renderer.render`. Both must produce the same bytes for the same config.
+    """
+
+    def render_files(self, config_path: Path) -> RenderedFiles:
+        """Render ``config_path`` (whole cluster) and return the plan and the files; raises InputError."""
         ...
 
 

@@ -3,6 +3,8 @@
 Clusters are streamed one at a time (render, compare, delete), so memory and disk stay flat however many
 clusters a fixture has. The renderer is reached only through :mod:`harness.renderer_api`.
 
+- Rendering: into memory when the renderer offers it (:class:`harness.renderer_api.MemoryRenderer`, the
+  reference renderer does), so a check writes, re-reads and deletes nothing; else into a scratch directory.
 - Selection (:func:`select_clusters`): every cluster with a ``.<cluster>-config.yaml`` in the fixture,
   or the requested ones (an unknown name is a one-line ``USAGE`` error naming the known ones), then this
   shard's share. A missing fixture root or oracle overlay directory is ``FILE-MISSING``.
@@ -22,7 +24,7 @@ import shlex
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +43,7 @@ from harness.parity import (
 )
 from harness.project_config import ProjectConfig
 from harness.redact import is_secret_path
-from harness.renderer_api import CommandRenderer, Plan, Renderer, load_renderer
+from harness.renderer_api import CommandRenderer, MemoryRenderer, Plan, RenderedFiles, Renderer, load_renderer
 from harness.report import CheckResult, Report
 from harness.update import Change, update_fixture
 
@@ -252,20 +254,32 @@ class ParityRun:
         """The oracle overlay directory of a cluster."""
         return self.project.overlays / cluster
 
-    def render(self, cluster: str, out_dir: Path) -> Plan:
-        """Render one cluster config into ``out_dir`` (raises the renderer's InputError)."""
+    def config(self, cluster: str) -> Path:
+        """The cluster's config file (FILE-MISSING when it is gone)."""
         config = self.project.config_for(cluster)
         if not config.is_file():
             raise InputError("FILE-MISSING", "cluster config does not exist", file=str(config),
                              hint="add the config or drop the cluster from the run")
+        return config
+
+    def render(self, cluster: str, out_dir: Path) -> Plan:
+        """Render one cluster config into ``out_dir`` (raises the renderer's InputError)."""
+        config = self.config(cluster)
         plan = self.renderer.render(config, out_dir)
         if not out_dir.is_dir():
             raise InputError("RENDERER-INVALID", "the renderer produced no output directory", file=str(config),
                              hint="the renderer must write the overlay tree to {out}")
         return plan
 
-    def compare(self, cluster: str, rendered: Path, plan: Plan | None) -> ClusterResult:
-        """Compare a rendered tree with the cluster's oracle tree and record matched rules."""
+    def render_in_memory(self, cluster: str) -> RenderedFiles | None:
+        """The cluster rendered into memory when the renderer can (:class:`MemoryRenderer`), else None."""
+        if not isinstance(self.renderer, MemoryRenderer):
+            return None
+        return self.renderer.render_files(self.config(cluster))
+
+    def compare(self, cluster: str, rendered: Path | Mapping[str, bytes], plan: Plan | None) -> ClusterResult:
+        """Compare a rendered tree (directory or in-memory files) with the cluster's oracle tree and record
+        matched rules."""
         outcome = compare_cluster(
             cluster, rendered, self.fixture_overlay(cluster), self.inventory.rules_for(cluster), plan,
             max_file_bytes=self.project.max_file_bytes,
@@ -275,11 +289,18 @@ class ParityRun:
         return outcome
 
     def check_cluster(self, cluster: str, *, rendered: tuple[Path, Plan] | None = None) -> CheckResult:
-        """``parity[<cluster>]``: render into a scratch dir (or use ``rendered``), compare, delete."""
+        """``parity[<cluster>]``: render (into memory when the renderer can, else into a scratch dir that is
+        deleted afterwards) or use ``rendered``, then compare."""
         started = time.perf_counter()
         if rendered is not None:
             outcome = self.compare(cluster, rendered[0], rendered[1])
             return self._result(cluster, outcome, started)
+        try:
+            in_memory = self.render_in_memory(cluster)
+        except InputError as error:
+            return self.render_failed(cluster, error, started)
+        if in_memory is not None:
+            return self._result(cluster, self.compare(cluster, in_memory.files, in_memory.plan), started)
         with tempfile.TemporaryDirectory(prefix=f"overlay-parity-{cluster}-") as scratch:
             out = Path(scratch) / cluster
             try:

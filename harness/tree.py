@@ -10,12 +10,17 @@ The walk never follows symlinks: a symlink anywhere in the tree (file or directo
 ``InputError`` ``FILE-SYMLINK`` naming it, and so is a root that is itself a link. A renderer-owned file
 larger than ``max_file_bytes`` is ``FILE-TOO-LARGE``; a FIFO, socket or device is ``FILE-SPECIAL``.
 Only names and sizes are held in memory; contents are read later, one file pair at a time.
+
+A renderer that renders into memory (:class:`harness.renderer_api.MemoryRenderer`) hands over a mapping of
+paths to bytes instead of a directory: :func:`list_files` classifies it with the same rules and refuses any
+path a directory could not hold (``RENDERER-INVALID``), so both kinds of rendered tree compare alike.
 """
 
 from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -131,7 +136,7 @@ def read_file(root: Path, rel: str, *, max_file_bytes: int, display: str | None 
     """Read one file of a walked tree without following links; re-checks size and type (the tree may
     change between the walk and the read)."""
     # Hot path (two reads per compared file pair): plain os calls, error texts built only when needed.
-    path = os.path.join(root, rel)
+    path = f"{os.fspath(root)}/{rel}"
     try:
         fd = os.open(path, _READ_FLAGS)
     except FileNotFoundError:
@@ -149,7 +154,9 @@ def read_file(root: Path, rel: str, *, max_file_bytes: int, display: str | None 
                              hint="remove it from the tree")
         limit = max_file_bytes + 1
         data = os.read(fd, min(limit, max(info.st_size + 1, _READ_CHUNK)))
-        if data and len(data) < limit:  # read to the end (the file may have grown since fstat)
+        # Asked for more than fstat's size: getting exactly that size means end of file. Otherwise the file
+        # changed since fstat (or the read was short): read on to the end or the limit.
+        if data and len(data) != info.st_size and len(data) < limit:
             chunks = [data]
             total = len(data)
             while total < limit:
@@ -170,3 +177,55 @@ def read_file(root: Path, rel: str, *, max_file_bytes: int, display: str | None 
 
 def _shown(root: Path, rel: str, display: str | None) -> str:
     return f"{(display or str(root)).rstrip('/')}/{rel}"
+
+
+def _bad_path(path: object) -> str:
+    """What is wrong with an in-memory tree path ('' when it is a clean relative POSIX file path)."""
+    if not isinstance(path, str) or not path:
+        return "is not a non-empty string"
+    if path.startswith("/") or "\\" in path or "\x00" in path:
+        return "is not a relative POSIX path"
+    if any(part in ("", ".", "..") for part in path.split("/")):
+        return "has an empty, '.' or '..' segment"
+    return ""
+
+
+def list_files(files: Mapping[str, bytes], *, max_file_bytes: int, display: str) -> TreeListing:
+    """Classify an in-memory rendered tree (overlay-relative POSIX path -> bytes) like :func:`walk_tree`.
+
+    Raises RENDERER-INVALID for a path no directory could hold (absolute, ``..``, empty segments, a file
+    that is also another file's directory) or content that is not bytes, FILE-TOO-LARGE for an owned file
+    over ``max_file_bytes``. Error locations are ``display`` joined with the path (``safe_line``-short).
+    """
+    owned: list[str] = []
+    bootstrap: list[str] = []
+    other: list[str] = []
+    sizes: dict[str, int] = {}
+    for rel, data in files.items():
+        problem = _bad_path(rel) or ("" if isinstance(data, bytes) else "has content that is not bytes")
+        if problem:
+            shown = rel[:120] if isinstance(rel, str) else type(rel).__name__
+            raise InputError("RENDERER-INVALID", f"rendered path {shown!r} {problem}", file=display,
+                             hint="the renderer must return overlay-relative POSIX file paths mapped to bytes")
+        owner = classify(rel)
+        if owner is Ownership.OWNED:
+            if len(data) > max_file_bytes:
+                raise InputError("FILE-TOO-LARGE", f"file is {len(data)} bytes, over the limit of {max_file_bytes}",
+                                 file=_shown(Path(display), rel, display),
+                                 hint="split the file or raise max_file_bytes in [tool.overlay-parity]")
+            owned.append(rel)
+            sizes[rel] = len(data)
+        elif owner is Ownership.BOOTSTRAP:
+            bootstrap.append(rel)
+        else:
+            other.append(rel)
+    for rel in files:
+        cut = rel.find("/")
+        while cut != -1:
+            if rel[:cut] in files:
+                raise InputError("RENDERER-INVALID", f"rendered path {rel[:cut][:120]!r} is both a file and a "
+                                 "directory", file=display, hint="the renderer must return a tree a directory "
+                                 "could hold")
+            cut = rel.find("/", cut + 1)
+    return TreeListing(root=display, owned=tuple(sorted(owned)), bootstrap=tuple(sorted(bootstrap)),
+                       other=tuple(sorted(other)), sizes=sizes)

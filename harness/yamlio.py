@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MantissaNoDotYAML1_1Warning, MarkedYAMLError, YAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLFutureWarning, YAMLWarning
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from harness.errors import InputError
+from harness.yamlfast import PlainScalars, load_plain
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_NODES = 1_000_000
@@ -171,20 +172,23 @@ def _check_expansion(docs: list[Any], name: str, max_nodes: int) -> None:
                              hint="remove the recursive anchors/aliases")
 
 
-_QUIET = ("ignore", None, MantissaNoDotYAML1_1Warning, None, 0)
+_QUIET = [("ignore", None, category, None, 0) for category in (YAMLWarning, YAMLFutureWarning)]
 
 
-def _quiet_float_warning() -> None:
-    """Keep ruamel's warning about a YAML 1.1 float without a dot (``1e3``) off stderr: it quotes the scalar
-    and spans many lines, and ``1e3`` is a float for go-yaml too. A global filter (thread-safe to check;
-    put back when a caller such as pytest restored an older filter list)."""
-    if _QUIET not in warnings.filters:
-        warnings.filterwarnings("ignore", category=MantissaNoDotYAML1_1Warning)
+def _quiet_yaml_warnings() -> None:
+    """Keep ruamel's warnings off stderr: they quote the document around the problem (a reused anchor, a
+    YAML 1.1 float without a dot such as ``1e3``...), and a quoted line may hold a secret value. Neither is
+    an error for go-yaml either. Global filters, kept in front of any ``error`` filter a caller (pytest
+    ``-W error``) put there, and put back when a caller restored an older filter list."""
+    filters = warnings.filters
+    if len(filters) < 2 or filters[0] not in _QUIET or filters[1] not in _QUIET:
+        for entry in _QUIET:
+            warnings.filterwarnings("ignore", category=entry[2])  # moves an existing entry to the front
 
 
 def _parse(loader: YAML, text: str, name: str, *, many: bool) -> list[Any]:
     """Run a ruamel loader, turning every failure into a one-line InputError without scalar values."""
-    _quiet_float_warning()
+    _quiet_yaml_warnings()
     try:
         if many:
             return [d for d in loader.load_all(text) if d is not None]
@@ -204,8 +208,28 @@ def _parse(loader: YAML, text: str, name: str, *, many: bool) -> list[Any]:
                          hint="quote the value") from None
 
 
+def _plain_scalars() -> PlainScalars:
+    scalars: PlainScalars | None = getattr(_local, "scalars", None)
+    if scalars is None:
+        scalars = _local.scalars = PlainScalars(_safe_loader())
+    return scalars
+
+
 def load_documents(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> list[Any]:
-    """Parse all documents (YAML 1.1 scalars, C loader); empty documents are dropped."""
+    """Parse all documents (YAML 1.1 scalars, C loader); empty documents are dropped.
+
+    Plain documents take the event-driven fast path (:mod:`harness.yamlfast`); anything else, including
+    every error, goes through ruamel's full safe loader, so both paths give the same data and messages.
+    """
+    _quiet_yaml_warnings()
+    fast = load_plain(text, _plain_scalars(), max_nodes=max_nodes)
+    if fast is not None:
+        return fast
+    return load_documents_full(text, name, max_nodes=max_nodes)
+
+
+def load_documents_full(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> list[Any]:
+    """:func:`load_documents` through ruamel's full safe loader only (the reference the fast path is held to)."""
     docs = _parse(_safe_loader(), text, name, many=True)
     _check_expansion(docs, name, max_nodes)
     return docs
@@ -222,6 +246,27 @@ def load_roundtrip(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) 
     data = _parse(_rt_loader(), text, name, many=False)[0]
     _check_expansion([data], name, max_nodes)
     return data
+
+
+def _roundtrip_scalars() -> PlainScalars:
+    scalars: PlainScalars | None = getattr(_local, "rt_scalars", None)
+    if scalars is None:
+        scalars = _local.rt_scalars = PlainScalars(_rt_loader())
+    return scalars
+
+
+def load_located(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> Any:
+    """:func:`load_roundtrip`'s data and line information (for :func:`line_of`) at the speed of the C parser.
+
+    The same values as the round-trip loader (YAML 1.2 scalars) in plain dicts and lists that carry
+    ``.lc``; documents with anchors, tags, merge keys, comments that matter or errors go through
+    :func:`load_roundtrip` itself. For inputs that are read, validated and located, never written back.
+    """
+    _quiet_yaml_warnings()
+    fast = load_plain(text, _roundtrip_scalars(), max_nodes=max_nodes, located=True)
+    if fast is not None and len(fast) <= 1:
+        return fast[0] if fast else None
+    return load_roundtrip(text, name, max_nodes=max_nodes)
 
 
 def line_of(data: Any, path: tuple[str | int, ...]) -> int:

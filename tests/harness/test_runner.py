@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -263,3 +264,89 @@ def test_update_creates_a_missing_overlay(project: FakeProject) -> None:
     assert skipped == security
     assert [(f.code, f.path) for f in report.failing()] == [("PARITY-UNEXPECTED", p) for p in security]
     assert gate(run_parity(settings(project), ["k8s-new"], update=True, force=True)) == 0
+
+
+# ------------------------------------------------------------------------------- in-memory renderers
+
+MEMORY_RENDERER = '''
+"""The fake renderer as an in-process renderer with both faces: render (a directory) and render_files."""
+import json
+import os
+from pathlib import Path
+
+from harness.renderer_api import Plan, RenderedFiles
+
+
+class MemoryFake:
+    def __init__(self):
+        self.calls = []
+        self.extra = {}
+
+    def _files(self, config_path):
+        config = json.loads(Path(config_path).read_text(encoding="utf-8"))
+        files = {rel: text.encode() for rel, text in config["files"].items()}
+        files.update(self.extra)
+        return config["cluster"], files
+
+    def render(self, config_path, out_dir, *, service=None):
+        self.calls.append("render")
+        cluster, files = self._files(config_path)
+        for rel, data in files.items():
+            path = Path(out_dir, *rel.split("/"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        return Plan(cluster=cluster, renderer="memory-fake")
+
+    def render_files(self, config_path):
+        self.calls.append("render_files")
+        cluster, files = self._files(config_path)
+        return RenderedFiles(plan=Plan(cluster=cluster, renderer="memory-fake"), files=files)
+
+
+RENDERER = MemoryFake()
+'''
+
+
+@pytest.fixture
+def memory_renderer(project: FakeProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ProjectConfig, Any]:
+    """The project checked through an in-process renderer that can render into memory."""
+    module = f"memory_fake_{abs(hash(tmp_path))}"
+    (tmp_path / f"{module}.py").write_text(MEMORY_RENDERER, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = settings(project).with_overrides(renderer=f"{module}:RENDERER")
+    renderer = ParityRun.create(config).renderer
+    return config, renderer
+
+
+def _verdicts(report: Any) -> list[tuple[str, list[tuple[str, str]], int]]:
+    return [(r.name, [(f.code, f.path) for f in r.findings], r.notes.get("files_compared", -1))
+            for r in report.results]
+
+
+def test_memory_renderer_is_used_for_checks_and_agrees_with_the_directory_path(
+        project: FakeProject, memory_renderer: tuple[ProjectConfig, Any]) -> None:
+    config, renderer = memory_renderer
+    (project.overlays / "k8s-b" / "services" / "app" / "networkpolicy.yaml").write_text("kind: Changed\n")
+    in_memory = run_parity(config)
+    assert set(renderer.calls) == {"render_files"}
+    assert len(renderer.calls) == len(CLUSTERS)
+    on_disk = run_parity(settings(project))  # the same project through the command renderer's directories
+    assert _verdicts(in_memory) == _verdicts(on_disk)
+    assert [f.code for f in in_memory.failing()] == ["PARITY-CONTENT"]
+
+
+def test_memory_renderer_update_still_renders_into_a_directory(
+        project: FakeProject, memory_renderer: tuple[ProjectConfig, Any]) -> None:
+    config, renderer = memory_renderer
+    run_parity(config, ["k8s-a"], update=True)
+    assert renderer.calls == ["render"]
+
+
+def test_memory_renderer_returning_a_path_outside_the_overlay_is_renderer_invalid(
+        memory_renderer: tuple[ProjectConfig, Any]) -> None:
+    config, renderer = memory_renderer
+    renderer.extra = {"services/../../../etc/cron.d/x": b"* * * * * boom\n"}
+    with pytest.raises(InputError) as info:
+        run_parity(config, ["k8s-a"])
+    assert info.value.code == "RENDERER-INVALID"
+    assert "boom" not in info.value.one_line()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import InputError
-from harness.tree import Ownership, classify, read_file, walk_tree
+from harness.tree import Ownership, classify, list_files, read_file, walk_tree
 from tests.harness.conftest import OVERLAY, write_tree
 
 
@@ -116,3 +116,54 @@ def test_read_file_rechecks(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         read_file(root, "services/link.yaml", max_file_bytes=100)
     assert info.value.code == "FILE-SYMLINK"
+
+
+# ------------------------------------------------------------------------------------ in-memory trees
+
+def test_in_memory_listing_equals_the_walk_of_the_same_tree(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "k8s-dev", OVERLAY)
+    files = {rel: text if isinstance(text, bytes) else text.encode() for rel, text in OVERLAY.items()}
+    walked = walk_tree(root, max_file_bytes=10_000, display="rendered:k8s-dev")
+    listed = list_files(files, max_file_bytes=10_000, display="rendered:k8s-dev")
+    assert listed == walked
+    assert listed.sizes == walked.sizes
+
+
+@pytest.mark.parametrize(("path", "problem"), [
+    ("/etc/passwd", "is not a relative POSIX path"),
+    ("services\\app\\x.yaml", "is not a relative POSIX path"),
+    ("services/../../escape.yaml", "has an empty, '.' or '..' segment"),
+    ("services//x.yaml", "has an empty, '.' or '..' segment"),
+    ("services/./x.yaml", "has an empty, '.' or '..' segment"),
+    ("", "is not a non-empty string"),
+])
+def test_in_memory_paths_a_directory_could_not_hold_are_renderer_invalid(path: str, problem: str) -> None:
+    with pytest.raises(InputError) as info:
+        list_files({path: b"x: 1\n"}, max_file_bytes=100, display="rendered:k8s-dev")
+    assert info.value.code == "RENDERER-INVALID"
+    assert problem in info.value.message
+    assert info.value.one_line().startswith("rendered:k8s-dev: RENDERER-INVALID:")
+
+
+def test_in_memory_file_that_is_also_a_directory_and_non_bytes_content() -> None:
+    with pytest.raises(InputError) as info:
+        list_files({"services/app": b"", "services/app/x.yaml": b""}, max_file_bytes=100, display="r")
+    assert "'services/app' is both a file and a directory" in info.value.message
+    with pytest.raises(InputError) as info:
+        list_files({"services/app/x.yaml": "text"}, max_file_bytes=100, display="r")  # type: ignore[dict-item]
+    assert "content that is not bytes" in info.value.message
+
+
+def test_in_memory_owned_file_over_the_limit_is_too_large_but_others_are_listed() -> None:
+    files = {"services/big.yaml": b"x" * 101, "README.md": b"x" * 500, "flux-system/gotk.yaml": b"x" * 500}
+    assert list_files({k: v for k, v in files.items() if k != "services/big.yaml"},
+                      max_file_bytes=100, display="r").other == ("README.md",)
+    with pytest.raises(InputError) as info:
+        list_files(files, max_file_bytes=100, display="rendered:k8s-dev")
+    assert info.value.code == "FILE-TOO-LARGE"
+    assert info.value.one_line().startswith("rendered:k8s-dev/services/big.yaml: FILE-TOO-LARGE:")
+
+
+def test_read_file_reads_a_file_bigger_than_one_read_chunk_whole(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "t", {"services/a.yaml": "a: 1\n" * 20_000})
+    assert read_file(root, "services/a.yaml", max_file_bytes=1 << 20) == b"a: 1\n" * 20_000

@@ -97,3 +97,10 @@ def test_recursive_alias_is_rejected() -> None:
 
 def test_plain_equals_sign_is_a_string_as_in_go_yaml() -> None:
     assert load_documents("matchType: =\n", "am.yaml") == [{"matchType": "="}]
+
+
+def test_ruamel_warnings_that_quote_the_document_are_silenced(recwarn: pytest.WarningsRecorder) -> None:
+    # A reused anchor makes ruamel warn with the source lines around it, values included.
+    load_roundtrip("a: &x s3cr3t-one\nb: &x s3cr3t-two\n", "w.yaml")
+    load_documents("a: &x s3cr3t-one\nc: 1e3\n", "w.yaml")
+    assert not [str(w.message) for w in recwarn]

@@ -1,0 +1,211 @@
+"""The fast path of :func:`harness.yamlio.load_documents`: plain manifests built straight from C parser events.
+
+ruamel.yaml's safe load composes a node graph (one Python resolver call and one Tag object per scalar)
+and then constructs Python objects from it node by node; for the plain documents that make up nearly
+every Kubernetes manifest that is most of the cost. This module walks the C parser's event stream once
+and builds dicts, lists and scalars directly, resolving each distinct plain scalar text once per process
+with ruamel's own YAML 1.1 resolver and constructors (so ``on`` is ``True`` and ``0755`` is 493 exactly
+as on the slow path).
+
+It handles only the happy path of plain YAML and gives up (returns ``None``) on anything else: a parse
+error, an explicit tag, an anchor or alias, a merge key (``<<``), a non-scalar or duplicate mapping key, a
+``%YAML``/``%TAG`` directive, or more than ``max_nodes`` nodes. The caller then runs the full loader,
+which produces the same data or the same located error, so the fast path can only ever be faster,
+never different (a property test holds the two paths equal on generated and real documents).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from _ruamel_yaml import CParser
+from ruamel.yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+    StreamStartEvent,
+)
+from ruamel.yaml.nodes import ScalarNode
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_PLAIN = (True, False)
+_CACHE_MAX = 100_000
+_MERGE_KEY = "<<"
+
+
+class GiveUp(Exception):
+    """The document is not plain enough for the fast path (the caller uses the full loader)."""
+
+
+class PlainScalars:
+    """Plain scalar text -> Python value under the resolver and constructors of a ruamel ``YAML`` loader (the
+    very objects its C-accelerated load uses), memoized: the values are immutable (str, None, bool, int,
+    float, date/datetime)."""
+
+    def __init__(self, loader: Any) -> None:
+        constructor, _ = loader.get_constructor_parser("")
+        # The C path's loader object is resolver, constructor and parser in one; the round-trip loader's
+        # resolver is its own object.
+        self._resolver = constructor if hasattr(constructor, "resolve") else loader.resolver
+        self._constructor = constructor
+        self._values: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def value(self, text: str) -> Any:
+        """The value of a plain (unquoted, untagged) scalar."""
+        try:
+            return self._values[text]
+        except KeyError:
+            pass
+        tag = str(self._resolver.resolve(ScalarNode, text, _PLAIN))
+        if tag == _STR_TAG:
+            value: Any = text
+        else:
+            construct: Callable[[Any, Any], Any] | None = self._constructor.yaml_constructors.get(tag)
+            if construct is None or tag.endswith(":merge"):
+                raise GiveUp(tag)
+            value = construct(self._constructor, ScalarNode(tag, text))
+        with self._lock:
+            if len(self._values) >= _CACHE_MAX:
+                self._values.clear()
+            self._values[text] = value
+        return value
+
+
+class LineCol:
+    """Where a located mapping's keys or a located sequence's items start (0-based line, column): the part
+    of ruamel's round-trip ``.lc`` that :func:`harness.yamlio.line_of` reads."""
+
+    __slots__ = ("data",)
+
+    def __init__(self) -> None:
+        self.data: dict[Any, tuple[int, int]] = {}
+
+    def key(self, key: Any) -> tuple[int, int]:
+        """Line and column of a mapping key."""
+        return self.data[key]
+
+    def item(self, index: int) -> tuple[int, int]:
+        """Line and column of a sequence item."""
+        return self.data[index]
+
+
+class LocatedMap(dict[Any, Any]):
+    """A plain ``dict`` that knows the line of each key (``.lc``)."""
+
+    __slots__ = ("lc",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lc = LineCol()
+
+
+class LocatedSeq(list[Any]):
+    """A plain ``list`` that knows the line of each item (``.lc``)."""
+
+    __slots__ = ("lc",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lc = LineCol()
+
+
+def load_plain(text: str, scalars: PlainScalars, *, max_nodes: int, located: bool = False) -> list[Any] | None:
+    """Every non-empty document of ``text``, or ``None`` when the full loader must decide (module docstring).
+
+    With ``located``, mappings and sequences are :class:`LocatedMap`/:class:`LocatedSeq` carrying the line
+    of every key and item, like round-trip data (block scalars come back as plain ``str``).
+    """
+    try:
+        return _build(CParser(text), scalars, max_nodes, located)
+    except GiveUp:
+        return None
+    except Exception:  # a parse error: the full loader reports it with its location
+        return None
+
+
+def _build(parser: Any, scalars: PlainScalars, max_nodes: int, located: bool) -> list[Any]:
+    """Build the documents from ``parser``'s events (the hot loop: locals only, no helper calls per node)."""
+    docs: list[Any] = []
+    open_nodes: list[Any] = []  # the collections being filled, innermost last
+    pending: list[Any] = []  # per open collection: the key waiting for its value (_NO_KEY: none)
+    root: Any = None
+    nodes = 0
+    get = parser.get_event
+    value_of = scalars.value
+    while True:
+        event = get()
+        kind = type(event)
+        if kind is ScalarEvent:
+            if event.anchor is not None or event.tag is not None:
+                raise GiveUp("tag or anchor")
+            value: Any = value_of(event.value) if event.implicit[0] else event.value
+            is_scalar = True
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if event.anchor is not None or (event.tag is not None and event.tag != "!"):
+                raise GiveUp("tag or anchor")
+            if located:
+                value = LocatedMap() if kind is MappingStartEvent else LocatedSeq()
+            else:
+                value = {} if kind is MappingStartEvent else []
+            is_scalar = False
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            open_nodes.pop()
+            pending.pop()
+            continue
+        elif kind is DocumentStartEvent:
+            if getattr(event, "version", None) is not None or getattr(event, "tags", None):
+                raise GiveUp("directive")
+            root = None
+            continue
+        elif kind is DocumentEndEvent:
+            if root is not None or located:  # located loads count every document, empty ones too
+                docs.append(root)
+            continue
+        elif kind is StreamStartEvent:
+            continue
+        elif kind is StreamEndEvent:
+            return docs
+        else:  # an alias
+            raise GiveUp(kind.__name__)
+        nodes += 1
+        if nodes > max_nodes:
+            raise GiveUp("too many nodes")
+        if open_nodes:
+            parent = open_nodes[-1]
+            if isinstance(parent, list):
+                if located:
+                    mark = event.start_mark
+                    parent.lc.data[len(parent)] = (mark.line, mark.column)  # type: ignore[attr-defined]
+                parent.append(value)
+            else:
+                key = pending[-1]
+                if key is _NO_KEY:
+                    if not is_scalar or value in parent or value == _MERGE_KEY:
+                        raise GiveUp("non-scalar, duplicate or merge key")
+                    if located:
+                        mark = event.start_mark
+                        parent.lc.data[value] = (mark.line, mark.column)
+                    pending[-1] = value
+                else:
+                    parent[key] = value
+                    pending[-1] = _NO_KEY
+        else:
+            root = value
+        if not is_scalar:
+            open_nodes.append(value)
+            pending.append(_NO_KEY)
+
+
+class _NoKey:
+    """Marks a mapping that waits for its next key."""
+
+
+_NO_KEY = _NoKey()

@@ -1,0 +1,192 @@
+"""The event-driven fast path must be indistinguishable from ruamel's full loaders: same data (types
+included), same line information, and on anything it does not handle the same result or error as the
+full loader, because it hands those documents over."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from harness.errors import InputError
+from harness.yamlfast import LocatedMap, LocatedSeq, load_plain
+from harness.yamlio import (
+    _plain_scalars,
+    _roundtrip_scalars,
+    line_of,
+    load_documents,
+    load_documents_full,
+    load_located,
+    load_roundtrip,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Plain scalars whose YAML 1.1 / 1.2 meaning differs from their text, and texts that need quoting.
+TRICKY = ["yes", "No", "on", "OFF", "y", "~", "null", "", "0755", "0o17", "0x1F", "0b101", "1_000", "1:30", "190:20:30",
+          "1e3", "1.5e-3", ".inf", "-.Inf", ".NaN", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "=", "-", "true",
+          "False", "12", "+12", "-0", "3.", "a b", "<<", "x: y", "- z", "#c", "'q'", '"d"', "@x", "`y", "%z",
+          "!t", "&a", "*a", "[1]", "{k: v}", "|", ">", "? k", "long " * 20]
+SCALAR_TEXT = st.one_of(st.sampled_from(TRICKY), st.text(st.characters(exclude_categories=["Cs"]), max_size=12))
+STYLE = st.sampled_from(["plain", "single", "double", "literal"])
+
+
+def _scalar(text: str, style: str, indent: int) -> str:
+    if style == "single":
+        return "'" + text.replace("'", "''") + "'"
+    if style == "double":
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if style == "literal" and text and "\n" not in text and text.strip() == text:
+        return "|-\n" + " " * (indent + 2) + text
+    return text  # plain: whatever it means, both loaders must agree (or both refuse)
+
+
+@st.composite
+def documents(draw: st.DrawFn, depth: int = 0, indent: int = 0) -> str:
+    """A YAML block mapping or sequence (or a scalar at the top), in varied styles and with decorations
+    that force the full loader (anchors, aliases, tags, merge keys, duplicates, flow style)."""
+    pad = " " * indent
+    kind = draw(st.sampled_from(["map", "seq", "flow"] if depth < 3 else ["scalar"]))
+    if kind == "scalar":
+        return _scalar(draw(SCALAR_TEXT), draw(STYLE), indent)
+    if kind == "flow":
+        items = draw(st.lists(st.sampled_from(["a", "1", "yes", "'q'", "~", "{k: v}", "[x]"]), max_size=4))
+        return "{" + ", ".join(f"k{i}: {v}" for i, v in enumerate(items)) + "}" if draw(st.booleans()) \
+            else "[" + ", ".join(items) + "]"
+    lines = []
+    for index in range(draw(st.integers(1, 4))):
+        child = draw(documents(depth + 1, indent + 2))
+        decoration = draw(st.sampled_from(["", "", "", "&a ", "!!str ", "!custom ", "*a"]))
+        if decoration == "*a":
+            child, decoration = "*a", ""
+        nested = "\n" in child or (child and child[0] not in "{[" and ": " in child and decoration == "")
+        if kind == "map":
+            key_text = draw(st.one_of(st.sampled_from(["name", "yes", "1", "<<", "a b", "~", "k"]), SCALAR_TEXT))
+            key = _scalar(key_text or f"k{index}", draw(st.sampled_from(["plain", "single", "double"])), indent)
+            if nested and not child.startswith(("{", "[", "|")):
+                lines.append(f"{pad}{key}: {decoration}\n{child}" if decoration else f"{pad}{key}:\n{child}")
+            else:
+                lines.append(f"{pad}{key}: {decoration}{child.lstrip()}")
+        else:
+            if nested and not child.startswith(("{", "[", "|")):
+                lines.append(f"{pad}- {decoration}\n{child}" if decoration else f"{pad}-\n{child}")
+            else:
+                lines.append(f"{pad}- {decoration}{child.lstrip()}")
+    return "\n".join(lines)
+
+
+@st.composite
+def streams(draw: st.DrawFn) -> str:
+    """One or more documents, sometimes with directives, comments, explicit ends and empty documents."""
+    parts = [draw(documents()) for _ in range(draw(st.integers(1, 3)))]
+    text = "\n---\n".join(parts)
+    prefix = draw(st.sampled_from(["", "", "# comment\n", "---\n", "%YAML 1.1\n---\n", "%YAML 1.2\n---\n"]))
+    suffix = draw(st.sampled_from(["\n", "\n...\n", "\n---\n", "\n# trailing\n", ""]))
+    return prefix + text + suffix
+
+
+def typed(value: Any) -> Any:
+    """A structure equal only for equal data of equal types (``True`` vs ``1``, ``1.0`` vs ``1``); strings
+    compare as ``str`` (round-trip block scalars are str subclasses)."""
+    if isinstance(value, dict):
+        return ("map", [(typed(k), typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("seq", [typed(v) for v in value])
+    if isinstance(value, str):
+        return ("str", str(value))
+    if isinstance(value, float) and value != value:
+        return ("float", "nan")
+    return (type(value).__name__, repr(value))
+
+
+def all_lines(data: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], int]:
+    """``line_of`` for every key path of located data."""
+    out: dict[tuple[Any, ...], int] = {}
+    children = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in children:
+        out[(*path, key)] = line_of(data, (key,))
+        out.update(all_lines(value, (*path, key)))
+    return out
+
+
+def outcome(load: Any, text: str) -> tuple[str, Any]:
+    try:
+        return "ok", typed(load(text, "doc.yaml"))
+    except InputError as error:
+        return "error", error.one_line()
+
+
+@given(streams())
+def test_safe_load_equals_the_full_loader(text: str) -> None:
+    assert outcome(load_documents, text) == outcome(load_documents_full, text)
+
+
+@given(streams())
+def test_located_load_equals_the_roundtrip_loader_values_and_lines(text: str) -> None:
+    fast, slow = outcome(load_located, text), outcome(load_roundtrip, text)
+    assert fast == slow
+    if fast[0] == "ok":
+        assert all_lines(load_located(text, "d")) == all_lines(load_roundtrip(text, "d"))
+
+
+def _repository_yaml() -> list[Path]:
+    """Every YAML document of the repository (Jinja templates are not YAML until rendered)."""
+    roots = ("testdata", "canonicalization", "renderer/descriptors", "harness")
+    return sorted(p for root in roots for p in (REPO / root).rglob("*.yaml"))
+
+
+def test_every_yaml_file_of_the_repository_loads_alike_and_mostly_fast() -> None:
+    files = _repository_yaml()
+    fast_safe = fast_located = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert outcome(load_documents, text) == outcome(load_documents_full, text), path
+        fast_safe += load_plain(text, _plain_scalars(), max_nodes=10**6) is not None
+        if "\n---" not in text:
+            assert outcome(load_located, text) == outcome(load_roundtrip, text), path
+            fast_located += load_plain(text, _roundtrip_scalars(), max_nodes=10**6, located=True) is not None
+    assert len(files) > 200
+    # The fast path is the common path: nearly every real manifest and config is plain YAML.
+    assert fast_safe > 0.9 * len(files)
+    assert fast_located > 0.5 * len(files)
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x 1\nb: *x\n",  # anchors and aliases
+    "base: &b {k: 1}\nmerged:\n  <<: *b\n",  # merge keys
+    "a: !!int '3'\n",  # explicit tags
+    "k: 1\nk: 2\n",  # duplicate keys
+    "? [a, b]\n: 1\n",  # a non-scalar key
+    "%YAML 1.2\n---\nx: yes\n",  # a version directive changes what `yes` means
+    "a: [1,\n",  # a syntax error
+])
+def test_what_the_fast_path_hands_over(text: str) -> None:
+    assert load_plain(text, _plain_scalars(), max_nodes=10**6) is None
+    assert outcome(load_documents, text) == outcome(load_documents_full, text)
+
+
+def test_yaml11_scalars_and_types() -> None:
+    docs = load_plain("a: yes\nb: 0755\nc: 1:30\nd: 2001-12-14\ne: '0755'\nf: =\ng: ~\nh: 1.5e3\n",
+                      _plain_scalars(), max_nodes=100)
+    assert docs == [{"a": True, "b": 493, "c": 90, "d": datetime.date(2001, 12, 14), "e": "0755", "f": "=",
+                     "g": None, "h": 1500.0}]
+
+
+def test_located_data_is_plain_dicts_and_lists_with_lines() -> None:
+    data = load_located("top:\n  - a\n  - k: v\n    w: x\nother: 2\n", "l.yaml")
+    assert isinstance(data, LocatedMap)
+    assert isinstance(data["top"], LocatedSeq)
+    assert data == {"top": ["a", {"k": "v", "w": "x"}], "other": 2}
+    assert [line_of(data, p) for p in [("top",), ("top", 1), ("top", 1, "w"), ("other",)]] == [1, 3, 4, 5]
+
+
+def test_node_bound_hands_over_to_the_full_loader() -> None:
+    text = "[" + ", ".join(["1"] * 50) + "]\n"
+    assert load_plain(text, _plain_scalars(), max_nodes=10) is None
+    with pytest.raises(InputError) as info:
+        load_documents(text, "big.yaml", max_nodes=10)
+    assert info.value.code == "YAML-ALIAS-BOMB"
