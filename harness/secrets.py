@@ -38,11 +38,14 @@ import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError
 from harness.findings import Finding
 from harness.redact import fingerprint
+
+if TYPE_CHECKING:
+    from harness.globs import GlobSet
 
 CHECK = "secrets"
 MAX_LAYERS = 4
@@ -653,14 +656,19 @@ def fixture_files(root: Path, globs: Sequence[str]) -> list[Path]:
 
 
 def is_fixture(path: Path, root: Path, globs: Sequence[str]) -> bool:
-    """Whether ``path`` (inside ``root``) matches one of the fixture ``globs``."""
-    from harness.globs import compile_pattern
-
+    """Whether ``path`` (inside ``root``) matches one of the fixture ``globs`` (compiled once per glob list)."""
     try:
         rel = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return False
-    return any(compile_pattern(g).match(rel) for g in globs)
+    return _fixture_globs(tuple(globs)).any_match(rel)
+
+
+@functools.lru_cache(maxsize=16)
+def _fixture_globs(globs: tuple[str, ...]) -> GlobSet[str]:
+    from harness.globs import compile_all
+
+    return compile_all(globs)
 
 
 def _prefilter_stream(path: Path) -> bool:
