@@ -261,11 +261,7 @@ class GlobSet(Generic[T]):
 
     def matches(self, path: str) -> list[T]:
         """Payloads of every pattern matching ``path``, in insertion order."""
-        if not self._items:
-            return []
-        if self._any is None:
-            self._any = re.compile("|".join(f"(?:{glob.regex.pattern})" for glob, _ in self._items))
-        if self._any.match(path) is None:
+        if not self.any_match(path):
             return []
         hits: set[int] = set()
         if self._anchored or self._anchored_dir:
@@ -287,8 +283,12 @@ class GlobSet(Generic[T]):
         return [self._items[i][1] for i in sorted(hits)]
 
     def any_match(self, path: str) -> bool:
-        """Whether any pattern matches ``path``."""
-        return bool(self.matches(path))
+        """Whether any pattern matches ``path`` (one regex search)."""
+        if not self._items:
+            return False
+        if self._any is None:
+            self._any = re.compile("|".join(f"(?:{glob.regex.pattern})" for glob, _ in self._items))
+        return self._any.match(path) is not None
 
 
 def compile_all(patterns: Sequence[str]) -> GlobSet[str]:

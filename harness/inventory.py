@@ -162,6 +162,7 @@ class _Index:
     path_only: GlobSet[Rule]
     yaml_remove: GlobSet[Rule]
     order: dict[str, int] = field(default_factory=dict)
+    any_glob: GlobSet[Rule] = field(default_factory=GlobSet)  # every glob rule, for may_apply
 
 
 class RuleSet:
@@ -201,6 +202,12 @@ class RuleSet:
     def alias_source(self, fixture_path: str) -> Rule | None:
         """The alias rule whose ``to`` is this fixture path, if any (reverse lookup, for explain)."""
         return self._index.alias_by_target.get(fixture_path)
+
+    def may_apply(self, path: str) -> bool:
+        """Whether any rule of this set could concern ``path`` on either side (False: the path is compared
+        as it is, with no rule; one regex search and two dictionary lookups)."""
+        index = self._index
+        return path in index.alias_by_source or path in index.alias_by_target or index.any_glob.any_match(path)
 
     def ignored_rendered_by(self, rendered_path: str) -> list[Rule]:
         """``ignore_rendered`` rules matching a rendered path."""
@@ -533,4 +540,5 @@ def _build_index(rules: tuple[Rule, ...]) -> _Index:
     return _Index(rules=rules, alias_by_source=by_source, alias_by_target=by_target,
                   ignore_rendered=sets["ignore_rendered"], ignore_fixture=sets["ignore_fixture"],
                   path_only=sets["path_only"], yaml_remove=sets["yaml_remove"],
-                  order={r.id: i for i, r in enumerate(rules)})
+                  order={r.id: i for i, r in enumerate(rules)},
+                  any_glob=GlobSet.build((r.glob, r) for r in rules if r.kind != "alias"))

@@ -166,9 +166,9 @@ def _rendered_side(cluster: str, rendered: Path | Mapping[str, bytes], *,
     root = rendered
 
     def read(rel: str) -> bytes:
-        return read_file(root, rel, max_file_bytes=max_file_bytes)
+        return read_file(root, rel, max_file_bytes=max_file_bytes, display=display)
 
-    return walk_tree(root, max_file_bytes=max_file_bytes, display=display), read
+    return walk_tree(root, max_file_bytes=max_file_bytes, display=display, sizes=False), read
 
 
 def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fixture_root: Path, ruleset: RuleSet,
@@ -185,7 +185,8 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
     file or (in memory) a path no directory could hold.
     """
     rendered_tree, read_rendered = _rendered_side(cluster, rendered_root, max_file_bytes=max_file_bytes)
-    fixture_tree = walk_tree(fixture_root, max_file_bytes=max_file_bytes, display=str(fixture_root))
+    # Every owned fixture file that is used is read (read_file enforces the size limit), so no stat per file.
+    fixture_tree = walk_tree(fixture_root, max_file_bytes=max_file_bytes, display=str(fixture_root), sizes=False)
     result = ClusterResult(cluster=cluster, excluded_rendered=rendered_tree.other,
                            excluded_fixture=fixture_tree.other, bootstrap_fixture=len(fixture_tree.bootstrap),
                            bootstrap_rendered=len(rendered_tree.bootstrap))
@@ -206,8 +207,13 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
                                        extra={"rendered_path": rendered_path, **(extra or {})}))
 
     # Rendered side: ignore_rendered, then alias. An explicit alias wins a key over a same-named file.
+    # Paths no rule concerns (nearly all of them) skip every rule lookup: one regex search each.
+    concerned = ruleset.may_apply
     by_key: dict[str, tuple[str, tuple[Rule, ...]]] = {}
     for path in rendered_tree.owned:
+        if not concerned(path):
+            by_key[path] = (path, ())
+            continue
         mapped = map_rendered(ruleset, path)
         matched.update(r.id for r in mapped.rules)
         if mapped.key is None:
@@ -227,7 +233,7 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
     # Fixture side: ignore_fixture.
     fixture_keys: set[str] = set()
     for path in fixture_tree.owned:
-        ignored = ignored_fixture(ruleset, path)
+        ignored = ignored_fixture(ruleset, path) if concerned(path) else ()
         if ignored:
             matched.update(r.id for r in ignored)
             result.ignored_fixture += 1
@@ -236,8 +242,11 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
 
     for key in sorted(fixture_keys | set(by_key)):
         rendered_path, alias_rules = by_key.get(key, ("", ()))
-        only_rules = path_only_rules(ruleset, key, rendered_path or None)
-        removal_rules = yaml_remove_rules(ruleset, key, rendered_path or None)
+        if alias_rules or concerned(key) or (rendered_path and rendered_path != key and concerned(rendered_path)):
+            only_rules = path_only_rules(ruleset, key, rendered_path or None)
+            removal_rules = yaml_remove_rules(ruleset, key, rendered_path or None)
+        else:
+            only_rules = removal_rules = ()
         applied = (*alias_rules, *only_rules, *removal_rules)
         if not rendered_path:
             matched.update(r.id for r in only_rules)
@@ -250,10 +259,14 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
             finding("PARITY-UNEXPECTED", key, f"rendered file is not in the fixture{via}", HINT_UNEXPECTED,
                     rendered_path=rendered_path, rules=applied)
             continue
-        comparison, effective = compare_contents(
-            read_rendered(rendered_path), rendered_path, read_file(fixture_root, key, max_file_bytes=max_file_bytes),
-            key, () if only_rules else removal_rules)
+        rendered_bytes = read_rendered(rendered_path)
+        fixture_bytes = read_file(fixture_root, key, max_file_bytes=max_file_bytes, display=str(fixture_root))
         result.files_compared += 1
+        if rendered_bytes == fixture_bytes and not only_rules:  # the common case, with nothing to record
+            result.byte_identical += 1
+            continue
+        comparison, effective = compare_contents(rendered_bytes, rendered_path, fixture_bytes, key,
+                                                 () if only_rules else removal_rules)
         result.byte_identical += comparison.byte_identical
         result.parsed += comparison.parsed
         if only_rules:

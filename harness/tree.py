@@ -19,6 +19,7 @@ path a directory could not hold (``RENDERER-INVALID``), so both kinds of rendere
 from __future__ import annotations
 
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,19 +82,21 @@ def require_dir(root: Path, *, display: str | None = None, what: str = "overlay 
         raise InputError("FILE-MISSING", f"{what} is not a directory", file=name, hint="check the path")
 
 
-def walk_tree(root: Path, *, max_file_bytes: int, display: str | None = None) -> TreeListing:
+def walk_tree(root: Path, *, max_file_bytes: int, display: str | None = None, sizes: bool = True) -> TreeListing:
     """List every file under ``root`` (POSIX relative paths, sorted), classified by ownership.
 
     Raises FILE-MISSING (no such directory), FILE-SYMLINK (any symlink), FILE-SPECIAL (not a regular
     file), FILE-TOO-LARGE (an owned file over ``max_file_bytes``). Error locations are ``display``
-    (default: ``root``) joined with the relative path.
+    (default: ``root``) joined with the relative path. Without ``sizes`` the walk reads only directory
+    entries (no ``stat`` per file where the file system reports entry types), leaves ``sizes`` empty and
+    leaves the size limit to :func:`read_file`, for callers that read every owned file they use.
     """
     base = display or str(root)
     require_dir(root, display=base)
     owned: list[str] = []
     bootstrap: list[str] = []
     other: list[str] = []
-    sizes: dict[str, int] = {}
+    found_sizes: dict[str, int] = {}
     stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
         directory, prefix = stack.pop()
@@ -104,28 +107,31 @@ def walk_tree(root: Path, *, max_file_bytes: int, display: str | None = None) ->
                     raise InputError("FILE-SYMLINK", "is a symlink; overlay trees must not contain symlinks",
                                      file=_shown(root, rel, base),
                                      hint="replace the link with a regular file or directory")
-                info = entry.stat(follow_symlinks=False)
-                if stat.S_ISDIR(info.st_mode):
+                if entry.is_dir(follow_symlinks=False):
                     stack.append((entry.path, rel + "/"))
                     continue
-                if not stat.S_ISREG(info.st_mode):
+                if not entry.is_file(follow_symlinks=False):
                     raise InputError("FILE-SPECIAL", "is not a regular file (FIFO, socket or device)",
                                      file=_shown(root, rel, base), hint="remove it from the overlay tree")
                 owner = classify(rel)
                 if owner is Ownership.OWNED:
+                    if not sizes:
+                        owned.append(rel)
+                        continue
+                    info = entry.stat(follow_symlinks=False)
                     if info.st_size > max_file_bytes:
                         raise InputError("FILE-TOO-LARGE",
                                          f"file is {info.st_size} bytes, over the limit of {max_file_bytes}",
                                          file=_shown(root, rel, base),
                                          hint="split the file or raise max_file_bytes in [tool.overlay-parity]")
                     owned.append(rel)
-                    sizes[rel] = info.st_size
+                    found_sizes[rel] = info.st_size
                 elif owner is Ownership.BOOTSTRAP:
                     bootstrap.append(rel)
                 else:
                     other.append(rel)
     return TreeListing(root=base, owned=tuple(sorted(owned)), bootstrap=tuple(sorted(bootstrap)),
-                       other=tuple(sorted(other)), sizes=sizes)
+                       other=tuple(sorted(other)), sizes=found_sizes)
 
 
 _READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -179,15 +185,18 @@ def _shown(root: Path, rel: str, display: str | None) -> str:
     return f"{(display or str(root)).rstrip('/')}/{rel}"
 
 
+_UNCLEAN = re.compile(r"^/|[\\\x00]|(?:^|/)\.{0,2}(?:/|$)")
+
+
 def _bad_path(path: object) -> str:
     """What is wrong with an in-memory tree path ('' when it is a clean relative POSIX file path)."""
     if not isinstance(path, str) or not path:
         return "is not a non-empty string"
+    if _UNCLEAN.search(path) is None:
+        return ""
     if path.startswith("/") or "\\" in path or "\x00" in path:
         return "is not a relative POSIX path"
-    if any(part in ("", ".", "..") for part in path.split("/")):
-        return "has an empty, '.' or '..' segment"
-    return ""
+    return "has an empty, '.' or '..' segment"
 
 
 def list_files(files: Mapping[str, bytes], *, max_file_bytes: int, display: str) -> TreeListing:

@@ -55,13 +55,13 @@ class PlainScalars:
         # resolver is its own object.
         self._resolver = constructor if hasattr(constructor, "resolve") else loader.resolver
         self._constructor = constructor
-        self._values: dict[str, Any] = {}
+        self.known: dict[str, Any] = {}  # plain text -> value, read directly by the hot loop
         self._lock = threading.Lock()
 
     def value(self, text: str) -> Any:
         """The value of a plain (unquoted, untagged) scalar."""
         try:
-            return self._values[text]
+            return self.known[text]
         except KeyError:
             pass
         tag = str(self._resolver.resolve(ScalarNode, text, _PLAIN))
@@ -73,9 +73,9 @@ class PlainScalars:
                 raise GiveUp(tag)
             value = construct(self._constructor, ScalarNode(tag, text))
         with self._lock:
-            if len(self._values) >= _CACHE_MAX:
-                self._values.clear()
-            self._values[text] = value
+            if len(self.known) >= _CACHE_MAX:
+                self.known.clear()
+            self.known[text] = value
         return value
 
 
@@ -140,13 +140,18 @@ def _build(parser: Any, scalars: PlainScalars, max_nodes: int, located: bool) ->
     nodes = 0
     get = parser.get_event
     value_of = scalars.value
+    known = scalars.known
     while True:
         event = get()
         kind = type(event)
         if kind is ScalarEvent:
             if event.anchor is not None or event.tag is not None:
                 raise GiveUp("tag or anchor")
-            value: Any = value_of(event.value) if event.implicit[0] else event.value
+            value: Any = event.value
+            if event.implicit[0]:  # plain: resolve (memoized)
+                value = known.get(value, _UNKNOWN)
+                if value is _UNKNOWN:
+                    value = value_of(event.value)
             is_scalar = True
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
@@ -209,3 +214,4 @@ class _NoKey:
 
 
 _NO_KEY = _NoKey()
+_UNKNOWN = object()
