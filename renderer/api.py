@@ -9,16 +9,18 @@ import functools
 import importlib
 import importlib.util
 import os
+from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError, InputErrors
-from harness.renderer_api import Plan
+from harness.renderer_api import Plan, RenderedFiles
 from renderer.config import load_config
 from renderer.descriptors import DESCRIPTOR_ROOT, TEMPLATE_ROOT, load_descriptors
 from renderer.plan import RenderPlan, plan_render
-from renderer.render import DEFAULT_LOCK_TIMEOUT, execute
+from renderer.render import DEFAULT_LOCK_TIMEOUT, execute, render_bytes
+from renderer.templatetree import TemplateTree, snapshot
 
 COVERAGE_MODULE = "harness.coverage"
 
@@ -35,8 +37,7 @@ def _listing(*roots: Path) -> tuple[tuple[str, int, int, int], ...]:
 
 
 @functools.lru_cache(maxsize=8)
-def _coverage_errors(template_root: Path, descriptor_root: Path,
-                     listing: tuple[tuple[str, int, int, int], ...]) -> tuple[InputError, ...]:
+def _coverage_errors(template_root: Path, descriptor_root: Path, listing: Hashable) -> tuple[InputError, ...]:
     module: Any = importlib.import_module(COVERAGE_MODULE)
     findings = module.check_coverage(template_root, descriptor_root)
     return tuple(
@@ -47,18 +48,23 @@ def _coverage_errors(template_root: Path, descriptor_root: Path,
     )
 
 
-def coverage_gate(template_root: Path, descriptor_root: Path) -> None:
+def coverage_gate(template_root: Path, descriptor_root: Path, *, templates: TemplateTree | None = None) -> None:
     """Refuse to render when the template root and the descriptors disagree (undeclared, duplicate...).
 
     ACTIVATION POINT: runs ``harness.coverage.check_coverage(template_root, descriptor_root)`` only
     when that module exists (guarded by ``importlib.util.find_spec``); otherwise it is a no-op.
     Every failing (error-severity) finding becomes one line of an :class:`InputErrors`; warnings pass.
-    The verdict is cached per listing of both directories (paths, sizes, mtimes).
+    The verdict is cached per listing of both directories: the names and kinds of every template-root
+    entry (all the coverage check reads there; ``templates``, a snapshot of that root, when the caller
+    took one) and the paths, sizes and mtimes of the descriptor directory.
     """
     if importlib.util.find_spec(COVERAGE_MODULE) is None:
         return
     template_root, descriptor_root = template_root.resolve(), descriptor_root.resolve()
-    errors = _coverage_errors(template_root, descriptor_root, _listing(template_root, descriptor_root))
+    tree = templates if templates is not None and templates.root == template_root else snapshot(template_root)
+    key: Hashable = ((tree.signature(), _listing(descriptor_root)) if tree.complete
+                     else _listing(template_root, descriptor_root))
+    errors = _coverage_errors(template_root, descriptor_root, key)
     if errors:
         raise InputErrors(list(errors))
 
@@ -76,15 +82,22 @@ class ReferenceRenderer:
         """Load the config and descriptors and plan, without writing anything."""
         config = load_config(Path(config_path))
         descriptors = load_descriptors(self.descriptor_root)
+        templates = snapshot(self.template_root)  # one listing of the template root for the gate and the plan
         if self.check_coverage:
-            coverage_gate(self.template_root, self.descriptor_root)
-        return plan_render(descriptors, config, service=service, template_root=self.template_root)
+            coverage_gate(self.template_root, self.descriptor_root, templates=templates)
+        return plan_render(descriptors, config, service=service, template_root=self.template_root,
+                           templates=templates)
 
     def render(self, config_path: Path, out_dir: Path, *, service: str | None = None) -> Plan:
         """Render ``config_path`` into ``out_dir`` atomically and return the executed plan."""
         planned = self.plan(config_path, service=service)
         execute(planned, Path(out_dir), lock_timeout=self.lock_timeout)
         return planned.plan
+
+    def render_files(self, config_path: Path) -> RenderedFiles:
+        """Render the whole cluster of ``config_path`` into memory (:class:`harness.renderer_api.MemoryRenderer`)."""
+        planned = self.plan(config_path)
+        return RenderedFiles(plan=planned.plan, files=render_bytes(planned))
 
 
 RENDERER = ReferenceRenderer()

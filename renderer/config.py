@@ -5,6 +5,11 @@ Loading is one pass that reports every problem at once: the file is read with :m
 Schema in ``renderer/schema/cluster-config.schema.json`` (Draft 2020-12), checked against the file
 name, typed into frozen dataclasses and finally checked by the trust policy (:mod:`renderer.trust`).
 
+Fast path: a plain config (see :mod:`renderer.fastyaml`; no anchors, tags or directives) is first composed
+by the C parser, which yields the same data and key lines as the round-trip loader at a fraction of its
+cost. Only a config that passes every check is returned from there; anything else (not plain, a schema
+problem, a trust-policy violation) is loaded again by the round-trip path, which reports every error.
+
 Error messages name key paths and problems, never values: a config carries trust-bearing strings
 (repository credentials under ``secrets``), so no string from the file is ever echoed.
 """
@@ -27,6 +32,7 @@ from ruamel.yaml.comments import TaggedScalar
 
 from harness.errors import InputError, InputErrors
 from harness.yamlio import line_of, load_roundtrip, read_text
+from renderer.fastyaml import compose_one, needs_roundtrip, plain_data
 from renderer.trust import check_trust
 
 CONFIG_INVALID = "CONFIG-INVALID"
@@ -226,8 +232,7 @@ class ClusterConfig:
 @lru_cache(maxsize=1)
 def _schema() -> dict[str, Any]:
     text = resources.files("renderer").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    schema: dict[str, Any] = json.loads(text)
-    Draft202012Validator.check_schema(schema)
+    schema: dict[str, Any] = json.loads(text)  # valid Draft 2020-12: tests/renderer/test_config.py checks it
     return schema
 
 
@@ -308,6 +313,7 @@ def _children(schema: Any, segment: str, root: Mapping[str, Any]) -> list[Any] |
     return applied
 
 
+@lru_cache(maxsize=4096)
 def schema_has_field(dotted: str) -> bool:
     """True when the dotted field path (segments ``[a-z0-9_-]+``) can exist in a valid config.
 
@@ -562,6 +568,33 @@ def cluster_from_filename(path: Path) -> str | None:
     return match.group("cluster") if match else None
 
 
+def _cluster_name_problem(data: Any, cluster: str, path: Path) -> _Problem | None:
+    exists, cluster_name = get_field(data, "opencenter.cluster.name")
+    if exists and isinstance(cluster_name, str) and cluster_name != cluster:
+        return _Problem(("opencenter", "cluster", "name"),
+                        f"must equal the cluster named by the file name ('{cluster}' from {path.name})")
+    return None
+
+
+def _plain_config(path: Path, cluster: str, text: str) -> ClusterConfig | None:
+    """The config of a plain, valid, trusted ``text`` from the C parser (the same value and lines
+    :func:`roundtrip_config` gives); None when the round-trip path must decide."""
+    if needs_roundtrip(text):
+        return None
+    try:
+        root = compose_one(text, (1, 2))
+    except Exception:  # any parser failure: the round-trip path reports it exactly
+        return None
+    plain = plain_data(root) if root is not None else None
+    if plain is None or not isinstance(plain[0], dict):
+        return None
+    data, lines = plain
+    if _schema_problems(data) or _cluster_name_problem(data, cluster, path) is not None:
+        return None
+    config = _typed(path, cluster, data, lines)
+    return None if check_trust(config) else config
+
+
 def load_config(path: Path, *, max_bytes: int = DEFAULT_CONFIG_MAX_BYTES) -> ClusterConfig:
     """Load, validate and type one cluster config; the cluster name comes from the file name.
 
@@ -577,6 +610,14 @@ def load_config(path: Path, *, max_bytes: int = DEFAULT_CONFIG_MAX_BYTES) -> Clu
             "config file name must be .<cluster>-config.yaml with a DNS-1123 cluster name", name,
             hint="rename the file, e.g. .k8s-dev-config.yaml")])
     text = read_text(path, max_bytes=max_bytes, display=name)
+    fast = _plain_config(path, cluster, text)
+    return fast if fast is not None else roundtrip_config(path, cluster, text)
+
+
+def roundtrip_config(path: Path, cluster: str, text: str) -> ClusterConfig:
+    """The reference path of :func:`load_config` for the text of ``path``: the round-trip loader, so every
+    problem has a line; raises every problem found (see :func:`load_config`)."""
+    name = str(path)
     raw = load_roundtrip(text, name)
     if raw is None:
         raise InputErrors([_config_error("config file is empty", name, hint="start from .k8s-dev-config.yaml")])
@@ -588,10 +629,9 @@ def load_config(path: Path, *, max_bytes: int = DEFAULT_CONFIG_MAX_BYTES) -> Clu
     data = _to_plain(raw, (), problems)
     if not problems:
         problems = _schema_problems(data)
-        exists, cluster_name = get_field(data, "opencenter.cluster.name")
-        if exists and isinstance(cluster_name, str) and cluster_name != cluster:
-            problems.append(_Problem(("opencenter", "cluster", "name"),
-                             f"must equal the cluster named by the file name ('{cluster}' from {path.name})"))
+        mismatch = _cluster_name_problem(data, cluster, path)
+        if mismatch is not None:
+            problems.append(mismatch)
     if problems:
         errors: list[InputError] = []
         seen: set[tuple[int, str]] = set()

@@ -28,6 +28,7 @@ from harness.errors import InputError
 from harness.yamlio import line_of, load_roundtrip, read_text
 from renderer.conditions import FIELD_PATTERN, Condition, parse_condition
 from renderer.config import schema_has_field
+from renderer.fastyaml import compose_one, needs_roundtrip, roundtrip_like
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DESCRIPTOR_ROOT = PACKAGE_ROOT / "descriptors"
@@ -461,10 +462,32 @@ def parse_descriptor(raw: Any, *, file: Path, has_field: Callable[[str], bool] =
 
 
 def load_descriptor(path: Path, *, has_field: Callable[[str], bool] = schema_has_field) -> Descriptor:
-    """Read and validate one descriptor file."""
+    """Read and validate one descriptor file.
+
+    A plain descriptor is composed by the C parser into the containers and line data the round-trip
+    loader builds (:func:`renderer.fastyaml.roundtrip_like`); anything else, and any descriptor with a
+    problem, is read again by the round-trip loader, which reports it.
+    """
     text = read_text(path, max_bytes=_MAX_DESCRIPTOR_BYTES)
+    fast = _fast_roundtrip(text)
+    if fast is not None:
+        try:
+            return parse_descriptor(fast, file=path, has_field=has_field)
+        except InputError:
+            pass
     raw = load_roundtrip(text, str(path))
     return parse_descriptor(raw, file=path, has_field=has_field)
+
+
+def _fast_roundtrip(text: str) -> Any:
+    """Round-trip-like data of a plain descriptor from the C parser, None when unsure."""
+    if needs_roundtrip(text):
+        return None
+    try:
+        root = compose_one(text, (1, 2))
+    except Exception:  # any parser failure: the round-trip loader reports it exactly
+        return None
+    return None if root is None else roundtrip_like(root)
 
 
 def _direct_child(directory: str, output: str) -> bool:

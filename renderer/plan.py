@@ -21,7 +21,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NoReturn
 
 import jinja2
 
@@ -40,6 +40,7 @@ from renderer.descriptors import (
     excluded,
     output_template,
 )
+from renderer.templatetree import TemplateTree, snapshot, walk_files
 
 RENDERER_NAME = "renderer.api:RENDERER"
 
@@ -140,8 +141,10 @@ class _Planner:
     config: ClusterConfig
     template_root: Path
     context: dict[str, Any]
+    tree: TemplateTree | None = None  # a complete snapshot of template_root; None: ask the file system
     decisions: list[Decision] = field(default_factory=list)
     _enabled: dict[str, tuple[bool, str, str, Any]] = field(default_factory=dict)
+    _found: dict[tuple[str, bool], Path] = field(default_factory=dict)  # template paths the snapshot resolved
 
     # -- enablement ---------------------------------------------------------------------------
     def shown(self, dotted: str) -> Any:
@@ -187,6 +190,12 @@ class _Planner:
     # -- templates ----------------------------------------------------------------------------
     def template_path(self, descriptor: Descriptor, relative: str, line: int, *, directory: bool) -> Path:
         """Resolve a template path inside the template root, refusing symlinks and escapes."""
+        if self.tree is not None:
+            found = self._found.get((relative, directory))
+            if found is None:
+                found = self._found[relative, directory] = self._snapshot_path(descriptor, relative, line,
+                                                                               directory=directory)
+            return found
         path = self.template_root
         for part in relative.split("/"):
             path = path / part
@@ -195,11 +204,30 @@ class _Planner:
                                  file=str(path), hint="templates must be regular files inside the template root")
         kind_ok = path.is_dir() if directory else path.is_file()
         if not kind_ok:
-            what = "root directory" if directory else "template"
-            raise InputError("DESCRIPTOR-INVALID", f"{descriptor.name}: {what} '{relative}' does not exist",
-                             file=str(descriptor.source), line=line,
-                             hint=f"add it under {self.template_root} or fix the descriptor")
+            self._missing(descriptor, relative, line, directory=directory)
         return path
+
+    def _snapshot_path(self, descriptor: Descriptor, relative: str, line: int, *, directory: bool) -> Path:
+        """:meth:`template_path` answered from the snapshot (same checks, same errors, in the same order)."""
+        assert self.tree is not None
+        parts = relative.split("/")
+        entry = None
+        for end in range(1, len(parts) + 1):
+            entry = self.tree.entry("/".join(parts[:end]))
+            if entry is not None and entry.is_link:
+                raise InputError("FILE-SYMLINK", f"template path {relative} goes through a symlink",
+                                 file=str(self.template_root.joinpath(*parts[:end])),
+                                 hint="templates must be regular files inside the template root")
+        kind_ok = entry is not None and (entry.is_dir if directory else entry.is_file)
+        if not kind_ok:
+            self._missing(descriptor, relative, line, directory=directory)
+        return self.template_root.joinpath(*parts)
+
+    def _missing(self, descriptor: Descriptor, relative: str, line: int, *, directory: bool) -> NoReturn:
+        what = "root directory" if directory else "template"
+        raise InputError("DESCRIPTOR-INVALID", f"{descriptor.name}: {what} '{relative}' does not exist",
+                         file=str(descriptor.source), line=line,
+                         hint=f"add it under {self.template_root} or fix the descriptor")
 
     def root_files(self, descriptor: Descriptor) -> list[PlannedFile]:
         """Every file under each enabled root, minus excludes (sorted, symlinks refused)."""
@@ -209,7 +237,8 @@ class _Planner:
             if not ok:
                 continue
             base = self.template_path(descriptor, root.path, root.line, directory=True)
-            for relative in _walk(base):
+            listed = walk_files(self.tree, root.path) if self.tree is not None else _walk(base)
+            for relative in listed:
                 if excluded(relative, root.excludes):
                     continue
                 output = f"{root.output}/{relative}"
@@ -350,13 +379,18 @@ def _check_root_outputs_outside_aggregates(files: list[PlannedFile], descriptors
 
 
 def plan_render(descriptors: DescriptorSet, config: ClusterConfig, *, service: str | None = None,
-                template_root: Path | None = None) -> RenderPlan:
-    """Plan one cluster (or, with ``service``, one unit plus the aggregates it contributes to)."""
+                template_root: Path | None = None, templates: TemplateTree | None = None) -> RenderPlan:
+    """Plan one cluster (or, with ``service``, one unit plus the aggregates it contributes to).
+
+    ``templates``: a snapshot of the template root taken by the caller (e.g. shared with the coverage
+    gate); without one, or for another root, the root is listed here.
+    """
     root = (template_root or TEMPLATE_ROOT).resolve()
     if root.is_symlink() or not root.is_dir():
         raise InputError("FILE-MISSING", "template root does not exist or is a symlink", file=str(root),
                          hint="point template_root at renderer/templates")
-    planner = _Planner(descriptors, config, root, build_context(config))
+    tree = templates if templates is not None and templates.root == root else snapshot(root)
+    planner = _Planner(descriptors, config, root, build_context(config), tree if tree.complete else None)
     selected: list[Descriptor]
     if service is None:
         selected = list(descriptors)

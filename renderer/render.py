@@ -51,7 +51,9 @@ from ruamel.yaml.error import YAMLError
 from harness.errors import InputError
 from harness.redact import redact_text
 from harness.yamlio import decode_text, load_documents
+from renderer.bytecode_cache import bytecode_cache
 from renderer.descriptors import check_output_path
+from renderer.fastyaml import reads_as_string
 from renderer.plan import PlannedFile, RenderPlan
 
 DEFAULT_LOCK_TIMEOUT = 60.0
@@ -120,6 +122,15 @@ def plain_is_safe(text: str) -> bool:
     (Kubernetes) and 1.2 (kustomize) rules: no ``yes``/``on``/``no``, numbers, nulls, ``: ``, ``#``..."""
     if not text or text != text.strip() or any(c in text for c in "\n\r\t"):
         return False
+    if reads_as_string(f"k: {text}\n", "k", text, ((1, 1), (1, 2))):
+        return True  # the C composer is sure (renderer.fastyaml); otherwise the exact loaders decide
+    return exact_plain_is_safe(text)
+
+
+def exact_plain_is_safe(text: str) -> bool:
+    """:func:`plain_is_safe` decided by the exact loaders (the reference for its fast path)."""
+    if not text or text != text.strip() or any(c in text for c in "\n\r\t"):
+        return False
     document = f"k: {text}\n"
     try:
         readings: list[Any] = [*load_documents(document, "<scalar>"), _yaml12().load(document)]
@@ -147,7 +158,11 @@ def _b64encode(value: Any) -> str:
 
 @functools.lru_cache(maxsize=8)
 def template_environment(root: Path) -> jinja2.Environment:
-    """The Jinja2 environment for one template root (sandboxed, StrictUndefined, autoescape off)."""
+    """The Jinja2 environment for one template root (sandboxed, StrictUndefined, autoescape off).
+
+    One per process and root: each template is compiled (or loaded from the bytecode cache) once, and
+    recompiled only when its file changes (Jinja2's up-to-date check).
+    """
     env = ImmutableSandboxedEnvironment(
         loader=RootLoader(root),
         undefined=jinja2.StrictUndefined,
@@ -159,6 +174,7 @@ def template_environment(root: Path) -> jinja2.Environment:
     env.filters["quote"] = _quote
     env.filters["scalar"] = scalar
     env.filters["b64encode"] = _b64encode
+    env.bytecode_cache = bytecode_cache(env)  # compiled templates outlive the process (renderer.bytecode_cache)
     return env
 
 
@@ -323,6 +339,20 @@ def _render_into(new: Path, plan: RenderPlan) -> None:
     stamp = rendered_at()  # one render time for every file of this render
     for planned in plan.files:
         _write_bytes(_target(new, planned.output, created), render_file(plan, planned, stamp=stamp))
+
+
+def render_bytes(plan: RenderPlan) -> dict[str, bytes]:
+    """Every planned output's bytes by overlay-relative path, in plan order, without touching the disk.
+
+    The in-memory twin of :func:`execute` for a whole-cluster plan: the same templates, the same single
+    ``rendered_at`` stamp, the same output-path checks and YAML validation (``TEMPLATE-ERROR``).
+    """
+    stamp = rendered_at()
+    files: dict[str, bytes] = {}
+    for planned in plan.files:
+        check_output_path(planned.output, what="output", file=str(plan.template_root), line=0)
+        files[planned.output] = render_file(plan, planned, stamp=stamp)
+    return files
 
 
 # ------------------------------------------------------------------------------------- tree copying

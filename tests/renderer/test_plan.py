@@ -15,6 +15,7 @@ from harness.errors import InputError
 from renderer.config import ClusterConfig, load_config
 from renderer.descriptors import load_descriptors
 from renderer.plan import RenderPlan, plan_render
+from renderer.templatetree import TemplateTree, walk_files
 
 from .conftest import config_path
 
@@ -159,7 +160,12 @@ def test_single_service_plans_the_unit_and_its_aggregates_only(monkeypatch: pyte
         walked.append(base.name)
         return real_walk(base)
 
+    def recording_walk_files(tree: TemplateTree, base: str) -> list[str]:
+        walked.append(base.rsplit("/", 1)[-1])
+        return walk_files(tree, base)
+
     monkeypatch.setattr(plan_module, "_walk", recording_walk)
+    monkeypatch.setattr(plan_module, "walk_files", recording_walk_files)
     single = plan_for("k8s-dev", service="harbor")
     assert walked == ["harbor"]  # no other template directory is listed
     assert [d.descriptor for d in single.plan.decisions if not d.subject] == \

@@ -1,0 +1,112 @@
+"""A snapshot of the template root: one ``scandir`` walk per plan instead of a ``stat`` per path and part.
+
+Planning asks the template tree the same questions many times (does this template exist, is any part of
+its path a symlink, which files lie under this root). :func:`snapshot` lists the tree once (directory
+entry types need no ``stat``) and answers those questions exactly as ``pathlib`` and ``os.walk`` answer
+them on the same tree, including which problem is found first. A tree with a directory that cannot be
+listed is marked incomplete, and callers then ask the file system directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import InputError
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One directory entry as seen by ``scandir`` (``walks_as_dir`` follows symlinks, like ``os.walk``)."""
+
+    name: str
+    is_link: bool
+    is_dir: bool
+    is_file: bool
+    walks_as_dir: bool
+
+
+@dataclass(frozen=True)
+class TemplateTree:
+    """Every entry under ``root`` (a resolved directory), per directory in ``scandir`` order."""
+
+    root: Path
+    listing: Mapping[str, tuple[Entry, ...]]
+    complete: bool
+    index: Mapping[str, Entry]
+
+    def entry(self, relative: str) -> Entry | None:
+        """The entry at a ``/``-separated path relative to the root, None if there is none."""
+        return self.index.get(relative)
+
+    def signature(self) -> tuple[tuple[str, tuple[tuple[str, bool, bool, bool], ...]], ...]:
+        """Names and kinds of every entry: what the descriptor coverage verdict depends on."""
+        return tuple((folder, tuple((e.name, e.is_link, e.is_dir, e.is_file) for e in entries))
+                     for folder, entries in sorted(self.listing.items()))
+
+
+def _scan(path: str) -> tuple[Entry, ...]:
+    entries: list[Entry] = []
+    with os.scandir(path) as found:
+        for item in found:
+            try:
+                walks_as_dir = item.is_dir()
+            except OSError:
+                walks_as_dir = False
+            entries.append(Entry(item.name, item.is_symlink(), item.is_dir(follow_symlinks=False),
+                                 item.is_file(follow_symlinks=False), walks_as_dir))
+    return tuple(entries)
+
+
+def snapshot(root: Path) -> TemplateTree:
+    """List every directory under ``root`` (resolved); symlinked directories are listed as entries only."""
+    root = root.resolve()
+    listing: dict[str, tuple[Entry, ...]] = {}
+    index: dict[str, Entry] = {}
+    complete = True
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = _scan(os.path.join(root, folder) if folder else str(root))
+        except OSError:
+            complete = False
+            continue
+        listing[folder] = entries
+        for entry in entries:
+            relative = f"{folder}/{entry.name}" if folder else entry.name
+            index[relative] = entry
+            if entry.is_dir and not entry.is_link:
+                pending.append(relative)
+    return TemplateTree(root, listing, complete, index)
+
+
+def walk_files(tree: TemplateTree, base: str) -> list[str]:
+    """Sorted paths (relative to ``base``, itself relative to the root) of every regular file under ``base``.
+
+    Refuses symlinks and special files with the error, and in the order, of a top-down ``os.walk``: per
+    directory, links among its subdirectories then among its other entries, then special files, then the
+    subdirectories in ``scandir`` order.
+    """
+    found: list[str] = []
+    pending = [base]
+    while pending:
+        folder = pending.pop()
+        entries = tree.listing.get(folder, ())
+        dirs = [e for e in entries if e.walks_as_dir]
+        others = [e for e in entries if not e.walks_as_dir]
+        here = tree.root.joinpath(*folder.split("/")) if folder else tree.root
+        for entry in dirs + others:
+            if entry.is_link:
+                raise InputError("FILE-SYMLINK", "symlink in the template root", file=str(here / entry.name),
+                                 hint="templates must be regular files inside the template root")
+        prefix = folder[len(base):].lstrip("/")
+        for entry in others:
+            if not entry.is_file:
+                raise InputError("FILE-SYMLINK", "special file in the template root", file=str(here / entry.name),
+                                 hint="templates must be regular files")
+            found.append(f"{prefix}/{entry.name}" if prefix else entry.name)
+        pending.extend(f"{folder}/{e.name}" if folder else e.name for e in reversed(dirs))
+    return sorted(found)
