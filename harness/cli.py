@@ -1,7 +1,9 @@
 """``overlay-parity`` command line: dispatch to :mod:`harness.commands`, map errors to exit codes.
 
 Exit codes: 0 clean, 1 findings, 2 bad input or usage. Bad input is one line on stderr, never a
-traceback. Command modules import their heavy dependencies lazily so hooks start fast.
+traceback. Commands are registered lazily: :data:`COMMANDS` names each one with its one-line help, and
+only the module of the command on the command line is imported (``overlay-parity --help`` imports none),
+so a call pays for what it runs. Command modules import their heavy dependencies lazily too.
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ from typing import NoReturn
 
 from harness.errors import InputError, InputErrors
 
-COMMANDS = (
-    "render",
-    "check",
-    "diff",
-    "explain",
-    "coverage",
-    "scan_secrets",
-    "policy",
-    "merge_reports",
-)
+# Command name -> (module under harness.commands, one-line help). The help must equal the module's own
+# ``add_parser(help=...)`` (a test checks it), so ``--help`` reads the same whichever command is loaded.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "render": ("render", "render cluster config(s) into overlay tree(s)"),
+    "check": ("check", "render every cluster and compare it with its oracle overlay tree"),
+    "diff": ("diff", "show the full redacted difference of one file of one cluster (rules applied)"),
+    "explain": ("explain", "explain how one path of one cluster is owned, compared and canonicalized"),
+    "coverage": ("coverage", "check that every template file has exactly one descriptor owner"),
+    "scan-secrets": ("scan_secrets", "scan fixtures for private keys and non-placeholder Secret values"),
+    "policy": ("policy", "policy gates on rendered overlays (kustomize builds, Flux wiring, SOPS proof, schemas)"),
+    "merge-reports": ("merge_reports", "merge shard JSON reports and judge stale rules on the union"),
+}
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -36,26 +40,38 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: USAGE: {message} (fix: see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with one sub-parser per available command module."""
+def selected_command(argv: Sequence[str]) -> str | None:
+    """The command named on the command line: the first argument that is not a top-level option."""
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            return next(args, None)
+        if not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser. Every command is listed with its help; only ``command`` (when known) is
+    imported and registered with its own options, the others are placeholders."""
     parser = _Parser(prog="overlay-parity", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"harness.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"harness.commands.{name}":
-                continue  # command not built yet
-            raise
-        module.register(sub)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == command:
+            importlib.import_module(f"harness.commands.{module}").register(sub)
+        else:
+            sub.add_parser(name, help=help_text, add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(selected_command(argv))
     args = parser.parse_args(argv)
+    if getattr(args, "command", None) and not hasattr(args, "func"):  # argparse picked another command
+        args = build_parser(args.command).parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_BAD_INPUT

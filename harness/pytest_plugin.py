@@ -12,26 +12,38 @@ Items (nothing is collected without ``--parity``; all carry the ``overlay_check`
 - ``policy[<cluster>-<policy>]``: each policy of :data:`harness.policy.POLICIES` on the rendered tree.
 
 ``coverage``, ``secrets`` and ``policy`` items are collected only when their module exists; they are
-imported lazily. Each cluster is rendered at most once per process into a session temp dir that
-the policy items share (and removed at the end of the session).
+imported lazily. A cluster whose policy items are selected is rendered at most once per process into a
+session temp dir that those items share (removed at the end of the session); otherwise ``parity[...]``
+renders in memory when the renderer can (:meth:`harness.runner.ParityRun.check_cluster`).
 
 Options default to ``[tool.overlay-parity]`` of the nearest pyproject.toml: ``--parity-cluster``
 (repeatable), ``--parity-fixture``, ``--parity-inventory``, ``--parity-renderer``, ``--parity-shard I/N``
 (clusters are sharded; coverage and secrets run in shard 1), ``--parity-report PATH`` (JSON report),
 ``--parity-update`` and ``--parity-update-force``.
 
-pytest-xdist: every per-cluster item carries ``xdist_group(<cluster>)`` (honoured by ``--dist
-loadgroup`` where pytest and pytest-xdist agree on node ids; results never depend on it, since each
-process renders what its own items need, once). Workers ship their results and matched rule ids
-through ``workeroutput``; the ``inventory`` item is not run on a worker but by the controller once
-every worker is done, on the union, so a rule that matched on another worker is never called stale
-and the report equals a ``-n 0`` run. A failing item shows its findings (redacted) or a one-line
-input error, never a traceback.
+pytest-xdist: every per-cluster item carries ``xdist_group(<cluster>)``. Under ``--dist loadgroup`` a
+worker gives it the node id ``<name>@<cluster>`` itself where pytest-xdist cannot (pytest >= 9.2 ignores
+the ``_nodeid`` pytest-xdist 3.8 sets), so a cluster's parity and policy items share one worker and one
+render. Results
+never depend on the grouping: each process renders what its own items need, once. On a worker the
+non-cluster items (``secrets``, ``coverage``) come first, so the longest single item is scheduled early
+instead of ending the run on one worker. Workers ship their results, matched rule ids and the loaded
+inventory (pickled: the controller never parses it again, nor loads the renderer) through
+``workeroutput``; the ``inventory`` item is not run on a worker but by the controller once every worker
+is done, on the union, so a rule that matched on another worker is never called stale and the report
+equals a ``-n 0`` run. A failing item shows its findings (redacted) or a one-line input error, never a
+traceback.
+
+Start-up cost matters because every xdist worker pays it: pytest marks the packages of a plugin's
+distribution (``harness``, ``renderer``) for assertion rewriting, which re-parses every module on
+import when no bytecode cache can be written; :func:`pytest_configure` lifts that for our packages
+(their ``assert`` statements are invariants, not test assertions).
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import importlib.util
 import json
 import os
@@ -41,19 +53,24 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from harness.errors import InputError, InputErrors
 from harness.findings import Severity
 from harness.project_config import ProjectConfig, load_project_config
-from harness.renderer_api import Plan
 from harness.report import CheckResult, Report, format_finding, write_json
+
+if TYPE_CHECKING:
+    from harness.renderer_api import Plan
 
 _WORKER_OUTPUT = "overlay_parity"
 CHECK_ORDER = {"parity": 0, "inventory": 1, "coverage": 2, "secrets": 3, "policy": 4}
 INVENTORY_ITEM = "inventory"
+# Packages of this distribution that pytest would assertion-rewrite on import (see the module docstring).
+OWN_PACKAGES = ("harness", "renderer")
+_OVERLAY_CHECK = pytest.mark.overlay_check
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -96,6 +113,7 @@ class _State:
     _workdir: Path | None = None
     _rendered: dict[str, tuple[Path, Plan] | InputError] = field(default_factory=dict)
     _builder: Any = None
+    _shipped_inventory: Any = None
 
     @property
     def update(self) -> bool:
@@ -133,6 +151,24 @@ class _State:
                 self._run_error = error
                 raise
         return self._run
+
+    def inventory(self) -> Any:
+        """The loaded :class:`harness.inventory.Inventory`: one a worker shipped (xdist controller), else
+        the one of :meth:`parity_run` (so it fails exactly as the run does)."""
+        if self._run is None and self._run_error is None and self._shipped_inventory is not None:
+            return self._shipped_inventory
+        return self.parity_run().inventory
+
+    def take_shipped_inventory(self, encoded: str) -> None:
+        """Keep the first inventory a worker shipped (an undecodable one is ignored: it is loaded instead)."""
+        if self._shipped_inventory is None and encoded:
+            import base64
+            import pickle
+
+            try:
+                self._shipped_inventory = pickle.loads(base64.b64decode(encoded))  # noqa: S301 -- our own worker
+            except Exception:  # a shipped copy is only a shortcut
+                self._shipped_inventory = None
 
     def workdir(self) -> Path:
         if self._workdir is None:
@@ -218,9 +254,9 @@ class CheckItem(pytest.Item):
         self._check = check
         self.kind = kind
         self.cluster = cluster
-        self.add_marker(pytest.mark.overlay_check)
+        self.add_marker(_OVERLAY_CHECK)
         if cluster:
-            self.add_marker(pytest.mark.xdist_group(cluster))
+            self.add_marker(_group_mark(cluster))
 
     def runtest(self) -> None:
         """Run the check; fail with the findings when any fails the gate."""
@@ -265,11 +301,26 @@ class CheckItem(pytest.Item):
         return self.path, None, self.name
 
 
+@functools.cache
+def _group_mark(cluster: str) -> pytest.MarkDecorator:
+    return pytest.mark.xdist_group(cluster)
+
+
 def _item(session: pytest.Session, name: str, kind: str, path: Path, check: Callable[[], CheckResult],
           cluster: str = "") -> CheckItem:
-    item: CheckItem = CheckItem.from_parent(session, name=name, nodeid=name, path=path, kind=kind, cluster=cluster,
-                                            check=check)
+    nodeid = f"{name}@{cluster}" if cluster and _own_group_suffix(session) else name
+    item: CheckItem = CheckItem.from_parent(session, name=name, nodeid=nodeid, path=path, kind=kind,
+                                            cluster=cluster, check=check)
     return item
+
+
+def _own_group_suffix(session: pytest.Session) -> bool:
+    """Whether per-cluster node ids get their ``@<cluster>`` suffix here: on an xdist worker under ``--dist
+    loadgroup`` (the controller groups node ids by that suffix) when pytest no longer keeps node ids in
+    ``Node._nodeid``, where pytest-xdist writes it (pytest >= 9.2); else pytest-xdist adds it itself."""
+    config = session.config
+    return (_is_worker(config) and bool(getattr(config.option, "loadgroup", False))
+            and not hasattr(session, "_nodeid"))
 
 
 def _secret_roots(globs: tuple[str, ...]) -> dict[str, list[str]]:
@@ -299,9 +350,9 @@ def _items(session: pytest.Session) -> Iterator[CheckItem]:
         from harness.policy import POLICIES
 
         policies = list(POLICIES)
-        state.policy_clusters = set(state.clusters)
+    overlays = project.overlays
     for cluster in state.clusters:
-        yield _item(session, f"parity[{cluster}]", "parity", project.overlays / cluster,
+        yield _item(session, f"parity[{cluster}]", "parity", overlays / cluster,
                     functools.partial(_check_parity, state, cluster), cluster)
     yield _item(session, INVENTORY_ITEM, "inventory", project.inventory, lambda: _check_inventory(state))
     if is_first_shard(state.shard):
@@ -313,8 +364,9 @@ def _items(session: pytest.Session) -> Iterator[CheckItem]:
                 yield _item(session, f"secrets[{root}]", "secrets", project.root / root,
                             functools.partial(_check_secrets, state, root, tuple(globs)))
     for cluster in state.clusters:
+        overlay = overlays / cluster
         for policy in policies:
-            yield _item(session, f"policy[{cluster}-{policy}]", "policy", project.overlays / cluster,
+            yield _item(session, f"policy[{cluster}-{policy}]", "policy", overlay,
                         functools.partial(_check_policy, state, cluster, policy), cluster)
 
 
@@ -341,11 +393,12 @@ def _check_inventory(state: _State, *, matched: set[str] | None = None, ran: set
     from harness.runner import inventory_notes, inventory_result
 
     project = state.require_project()
-    run = state.parity_run()
-    matched = set(run.matched_rules) if matched is None else matched
-    ran = set(run.clusters_run) if ran is None else ran
-    result: CheckResult = inventory_result(run.inventory, matched, ran, project.clusters(),
-                                           notes=inventory_notes(project, run.inventory))
+    inventory = state.inventory()
+    if matched is None or ran is None:
+        run = state.parity_run()
+        matched, ran = set(run.matched_rules), set(run.clusters_run)
+    result: CheckResult = inventory_result(inventory, matched, ran, project.clusters(),
+                                           notes=inventory_notes(project, inventory))
     return result
 
 
@@ -399,6 +452,22 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the marker and the per-session state."""
     config.addinivalue_line("markers", "overlay_check: an overlay-parity check item (collected by --parity)")
     config.stash[_STATE] = _State(config)
+    _skip_assertion_rewrite(config)
+
+
+def _skip_assertion_rewrite(config: pytest.Config) -> None:
+    """Import our packages without pytest's assertion rewriting (a per-process parse of every module).
+
+    Test modules and conftest files are still rewritten (they are matched by name, not by this mark).
+    """
+    hook = getattr(config.pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    cache = getattr(hook, "_marked_for_rewrite_cache", None)
+    if isinstance(marked, set) and marked & set(OWN_PACKAGES):
+        marked.difference_update(OWN_PACKAGES)
+        if isinstance(cache, dict):
+            for name in [n for n in cache if n.partition(".")[0] in OWN_PACKAGES]:
+                del cache[name]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -438,14 +507,21 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """On an xdist worker the ``inventory`` item is not run: the controller runs it on the union."""
+    """Note the clusters whose policy items are selected (they share one render on disk). On an xdist
+    worker the ``inventory`` item is not run (the controller runs it on the union) and the non-cluster
+    items go first (the same order on every worker, so the collections still agree)."""
     config = session.config
-    if not _enabled(config) or not _is_worker(config):
+    if not _enabled(config):
         return
     state = _state(config)
+    ours = [item for item in session.items if isinstance(item, CheckItem)]
+    state.policy_clusters = {item.cluster for item in ours if item.kind == "policy"}
+    if not _is_worker(config):
+        return
     kept = [item for item in session.items if not (isinstance(item, CheckItem) and item.name == INVENTORY_ITEM)]
     state.inventory_selected = len(kept) != len(session.items)
-    session.items[:] = kept
+    first = [item for item in kept if isinstance(item, CheckItem) and not item.cluster]
+    session.items[:] = first + [item for item in kept if item not in first]
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -453,7 +529,10 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     """xdist controller: keep what a worker shipped."""
     output = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
     if output and _STATE in node.config.stash:
-        _state(node.config).shipped.append(json.loads(output))
+        shipped = json.loads(output)
+        state = _state(node.config)
+        state.take_shipped_inventory(shipped.pop("inventory", ""))
+        state.shipped.append(shipped)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -472,6 +551,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 "matched_rules": sorted(run.matched_rules) if run is not None else [],
                 "clusters_run": sorted(run.clusters_run) if run is not None else [],
                 "inventory_selected": state.inventory_selected,
+                "inventory": _encode_inventory(run.inventory) if run is not None else "",
             })
             return
         matched: set[str] = set(state._run.matched_rules) if state._run is not None else set()
@@ -485,6 +565,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         _write_report(state, matched, ran)
     finally:
         state.close()
+
+
+def _encode_inventory(inventory: Any) -> str:
+    """The loaded inventory for the controller (empty when it cannot be pickled: it is loaded there)."""
+    import base64
+    import pickle
+
+    try:
+        return base64.b64encode(pickle.dumps(inventory, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii")
+    except Exception:  # a shipped copy is only a shortcut
+        return ""
 
 
 def _run_deferred_inventory(session: pytest.Session, state: _State, matched: set[str], ran: set[str]) -> None:
@@ -513,10 +604,10 @@ def _write_report(state: _State, matched: set[str], ran: set[str]) -> None:
     report = Report(results=sorted(state.results, key=_sort_key), matched_rules=matched, clusters_run=ran,
                     shard=state.shard)
     try:
-        run = state.parity_run()
+        inventory = state.inventory()
         from harness.runner import inventory_notes
 
-        report.inventory = inventory_notes(state.require_project(), run.inventory)
+        report.inventory = inventory_notes(state.require_project(), inventory)
     except InputError:
         report.inventory = {}
     write_json(report, Path(path))
@@ -542,3 +633,12 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     path = config.getoption("parity_report")
     if path:
         terminalreporter.line(f"overlay-parity: JSON report written to {path}")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """An xdist worker exits right after this, and the controller waits for it: freeze the heap so the
+    interpreter's final garbage collections skip it (~0.2 s per worker for a large fleet). Only on
+    workers: any other process may live on (pytester, ``pytest.main``)."""
+    if _is_worker(config) and bool(config.getoption("parity", False)):
+        gc.freeze()

@@ -20,7 +20,6 @@ from harness.errors import InputError
 from harness.findings import Severity
 from harness.project_config import ProjectConfig, load_project_config
 from harness.report import CheckResult, Report, format_finding, write_json, write_junit
-from harness.update import Change
 
 
 def register(subparsers: Any) -> None:
@@ -92,6 +91,8 @@ def print_result(result: CheckResult, *, verbose: bool) -> None:
     """The status line, then the findings (all with ``verbose``, else only failing ones), indented."""
     print(status_line(result))
     for change in result.notes.get("updates", []):
+        from harness.update import Change  # lazily: it pulls in the inventory and jsonschema
+
         print(f"     update: {Change.from_dict(change).describe()}")
     shown = [f for f in result.findings if verbose or f.severity is Severity.ERROR]
     for finding in shown:

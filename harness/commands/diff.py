@@ -20,17 +20,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.commands.check import add_project_options, project_from_args
 from harness.errors import InputError
-from harness.inventory import Rule, RuleSet
-from harness.normalizers import path_only_rules, yaml_remove_rules
 from harness.project_config import ProjectConfig
 from harness.redact import fingerprint, redact_text, safe_line
-from harness.renderer_api import Plan
-from harness.runner import ParityRun, config_secrets, select_clusters
 from harness.tree import Ownership, classify, read_file
+
+if TYPE_CHECKING:  # the run imports these; ``diff --help`` does not
+    from harness.inventory import Rule, RuleSet
+    from harness.renderer_api import Plan
+    from harness.runner import ParityRun
 
 FULL = 1_000_000
 
@@ -88,6 +89,8 @@ class Pair:
 
 def resolve_pair(ruleset: RuleSet, path: str) -> Pair:
     """Map a path given on either side to its (rendered, fixture) pair through alias rules."""
+    from harness.normalizers import path_only_rules, yaml_remove_rules
+
     alias = ruleset.alias_rule(path)
     if alias is not None and alias.to is not None and not ruleset.ignored_rendered_by(path):
         rendered, fixture = path, alias.to
@@ -105,6 +108,8 @@ def resolve_pair(ruleset: RuleSet, path: str) -> Pair:
 @contextmanager
 def rendered_cluster(project: ProjectConfig, cluster: str) -> Iterator[tuple[ParityRun, Path, Plan]]:
     """Validate the cluster, load the run, render into a temp dir (deleted afterwards)."""
+    from harness.runner import ParityRun, select_clusters
+
     select_clusters(project, [cluster])
     run = ParityRun.create(project)
     with tempfile.TemporaryDirectory(prefix=f"overlay-parity-{cluster}-") as scratch:
@@ -140,6 +145,7 @@ def text_diff(fixture: bytes, rendered: bytes, fixture_name: str, rendered_name:
 def run(args: argparse.Namespace) -> int:
     """Render, compare the one file, print the diff; returns 0 (accepted) or 1 (the check reports it)."""
     from harness.parity import compare_pair
+    from harness.runner import config_secrets, select_clusters
 
     project = project_from_args(args)
     select_clusters(project, [args.cluster])

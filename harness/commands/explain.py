@@ -18,15 +18,16 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.commands.check import add_project_options, project_from_args
 from harness.commands.diff import Pair, file_exists, overlay_relative, rendered_cluster, resolve_pair
-from harness.inventory import Rule
 from harness.project_config import ProjectConfig
-from harness.renderer_api import Plan
-from harness.runner import select_clusters
 from harness.tree import Ownership, classify
+
+if TYPE_CHECKING:  # the run imports these; ``explain --help`` does not
+    from harness.inventory import Rule
+    from harness.renderer_api import Plan
 
 OWNERSHIP = {Ownership.OWNED: "renderer-owned", Ownership.BOOTSTRAP: "bootstrap-owned",
              Ownership.OTHER: "other (not renderer-owned)"}
@@ -177,6 +178,8 @@ def format_explanation(data: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the explanation; returns 0 (bad input raises InputError)."""
+    from harness.runner import select_clusters
+
     project = project_from_args(args)
     select_clusters(project, [args.cluster])
     path = overlay_relative(project, args.cluster, args.path)

@@ -20,7 +20,6 @@ from typing import Any
 
 from harness.commands.check import print_result, summary_line, write_reports
 from harness.errors import InputError
-from harness.inventory import load_inventory
 from harness.project_config import load_project_config
 from harness.report import merge_reports, read_report
 
@@ -42,6 +41,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Merge, re-judge the inventory, print, write; returns the exit code."""
+    from harness.inventory import load_inventory
     from harness.runner import display_path, gate, inventory_result
 
     merged = merge_reports(read_report(path) for path in args.inputs)

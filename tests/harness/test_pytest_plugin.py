@@ -9,6 +9,7 @@ deselect them with ``-k "not policy"`` (the bundled fixture runs them in tests/i
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,8 @@ from tests.integration.fake_project import PLANTED, FakeProject, inventory_text,
 pytest_plugins = ("pytester",)
 
 NOT_POLICY = ("-k", "not policy")
+# parity plus two policies that pass on the fake project, per cluster
+SHARED = "parity or conventions or security"
 CHECKS = ["parity[k8s-a]", "parity[k8s-b]", "parity[k8s-c]", "inventory", "secrets[testdata]"]
 
 
@@ -210,3 +213,88 @@ def test_xdist_gives_the_same_results_as_a_single_process(project: FakeProject, 
     assert sorted(f["rules"][0] for f in inventory["findings"]) == ["b-unused", "nowhere"]  # not debug-flag
     assert "rule 'nowhere' (ignore_rendered services/none.yaml) matched nothing" in text
     assert "Traceback" not in text
+
+
+RECORDING_RENDERER = """
+\"\"\"The fake project's renderer with the in-memory fast path; logs which path each render took.\"\"\"
+import tempfile
+from pathlib import Path
+
+from harness.renderer_api import CommandRenderer, RenderedFiles
+
+INNER = CommandRenderer(COMMAND)
+LOG = Path(__file__).with_name("renders.log")
+
+
+def _log(line):
+    with LOG.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\\n")
+
+
+class Recording:
+    def render(self, config_path, out_dir, *, service=None):
+        _log("disk " + config_path.name)
+        return INNER.render(config_path, out_dir, service=service)
+
+    def render_files(self, config_path):
+        _log("memory " + config_path.name)
+        with tempfile.TemporaryDirectory() as scratch:
+            out = Path(scratch) / "out"
+            plan = INNER.render(config_path, out)
+            files = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        return RenderedFiles(plan, files)
+
+
+RENDERER = Recording()
+"""
+
+
+def test_parity_renders_in_memory_unless_selected_policy_items_share_the_render(
+        project: FakeProject, pytester: pytest.Pytester) -> None:
+    (pytester.path / "recording_renderer.py").write_text(RECORDING_RENDERER.replace("COMMAND", repr(project.renderer)))
+    (pytester.path / "pyproject.toml").write_text(project.pyproject().replace(project.renderer,
+                                                                              "recording_renderer:RENDERER"))
+    pytester.syspathinsert()
+    log = pytester.path / "renders.log"
+    pytester.runpytest("--parity", *NOT_POLICY).assert_outcomes(passed=5, deselected=18)
+    assert log.read_text().splitlines() == [f"memory .{c}-config.yaml" for c in ("k8s-a", "k8s-b", "k8s-c")]
+    log.unlink()
+    result = pytester.runpytest("--parity", "-k", f"k8s-a and ({SHARED})", "-v")
+    result.assert_outcomes(passed=3, deselected=20)
+    assert "policy[k8s-a-conventions] PASSED" in result.stdout.str()
+    assert log.read_text().splitlines() == ["disk .k8s-a-config.yaml"]  # one render for the three items
+
+
+def test_xdist_loadgroup_keeps_each_cluster_on_one_worker(project: FakeProject, pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", "--dist", "loadgroup", "--parity", "-k", SHARED,
+                                           "-v", "--parity-report", "grouped.json")
+    result.assert_outcomes(passed=9)
+    workers: dict[str, set[str]] = {}
+    for worker, name in re.findall(r"^\[(gw\d)\] .*PASSED (\S+)", result.stdout.str(), re.M):
+        cluster = re.sub(r"-(conventions|security-files)$", "", name.split("[", 1)[1].split("]", 1)[0])
+        workers.setdefault(cluster, set()).add(worker)
+    assert sorted(workers) == ["k8s-a", "k8s-b", "k8s-c"]
+    assert all(len(ran_on) == 1 for ran_on in workers.values()), workers
+    names = [r["name"] for r in report_of(pytester.path / "grouped.json")["results"]]
+    assert "parity[k8s-a]" in names  # the report names items without the group suffix of their node ids
+
+
+CONFTEST_LOADERS = """
+import sys
+
+
+def pytest_sessionfinish(session):
+    with open("loaders.txt", "w", encoding="utf-8") as handle:
+        for name in ("harness.runner", "harness.inventory", "conftest"):
+            handle.write(f"{name} {type(sys.modules[name].__loader__).__name__}\\n")
+"""
+
+
+def test_harness_modules_are_imported_without_assertion_rewriting(project: FakeProject,
+                                                                 pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST_LOADERS)
+    result = pytester.runpytest_subprocess("--parity", *NOT_POLICY)
+    result.assert_outcomes(passed=5, deselected=18)
+    loaders = dict(line.split() for line in (pytester.path / "loaders.txt").read_text().splitlines())
+    assert loaders == {"harness.runner": "SourceFileLoader", "harness.inventory": "SourceFileLoader",
+                       "conftest": "AssertionRewritingHook"}
