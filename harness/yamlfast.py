@@ -16,6 +16,7 @@ never different (a property test holds the two paths equal on generated and real
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +35,10 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.nodes import ScalarNode
 
+# Where libyaml (the C parser) and ruamel's pure-Python round-trip parser read the same text differently:
+# libyaml accepts a tab as a separator (``a:<TAB>1``) and treats NEL/LS/PS as line breaks. A located load
+# (which stands in for the round-trip loader) hands such text to the round-trip loader.
+PARSERS_MAY_DIFFER = re.compile(r"[\t\x85\u2028\u2029]")
 _STR_TAG = "tag:yaml.org,2002:str"
 _PLAIN = (True, False)
 _CACHE_MAX = 100_000

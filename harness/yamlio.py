@@ -21,7 +21,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from harness.errors import InputError
-from harness.yamlfast import PlainScalars, load_plain
+from harness.yamlfast import PARSERS_MAY_DIFFER, PlainScalars, load_plain
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_NODES = 1_000_000
@@ -259,10 +259,13 @@ def load_located(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) ->
     """:func:`load_roundtrip`'s data and line information (for :func:`line_of`) at the speed of the C parser.
 
     The same values as the round-trip loader (YAML 1.2 scalars) in plain dicts and lists that carry
-    ``.lc``; documents with anchors, tags, merge keys, comments that matter or errors go through
-    :func:`load_roundtrip` itself. For inputs that are read, validated and located, never written back.
+    ``.lc``; documents with anchors, tags, merge keys, errors, or characters the C parser reads differently
+    from the round-trip parser (tabs, NEL/LS/PS) go through :func:`load_roundtrip` itself. For inputs that
+    are read, validated and located, never written back.
     """
     _quiet_yaml_warnings()
+    if PARSERS_MAY_DIFFER.search(text):
+        return load_roundtrip(text, name, max_nodes=max_nodes)
     fast = load_plain(text, _roundtrip_scalars(), max_nodes=max_nodes, located=True)
     if fast is not None and len(fast) <= 1:
         return fast[0] if fast else None

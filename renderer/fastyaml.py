@@ -21,6 +21,8 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import BaseResolver, VersionedResolver
 from ruamel.yaml.tag import Tag
 
+from harness.yamlfast import PARSERS_MAY_DIFFER
+
 Version = tuple[int, int]
 KeyPath = tuple[str | int, ...]
 
@@ -33,7 +35,7 @@ _PLAIN_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?
 # Text left to the round-trip loader: anchors and tags (ruamel's round-trip types, e.g. an anchored boolean,
 # read differently), directives (YAML version), the Unicode line breaks YAML 1.1 and 1.2 disagree about,
 # and tabs (libyaml accepts a tab before a value where ruamel's scanner refuses it).
-_ROUNDTRIP_ONLY = re.compile(r"(?:^|[\s\[{,:])[&!]|^%|[\t\x85\u2028\u2029]", re.MULTILINE)
+_ROUNDTRIP_ONLY = re.compile(rf"(?:^|[\s\[{{,:])[&!]|^%|{PARSERS_MAY_DIFFER.pattern}", re.MULTILINE)
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})

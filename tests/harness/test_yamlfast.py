@@ -169,6 +169,24 @@ def test_what_the_fast_path_hands_over(text: str) -> None:
     assert outcome(load_documents, text) == outcome(load_documents_full, text)
 
 
+@pytest.mark.parametrize("text", [
+    "a:\t1\n",  # a tab as separator: libyaml accepts it, the round-trip parser does not
+    "a: 1\t\nb: 2\n",
+    "k: [1,\t2]\n",
+    "a: b\u2028c\n",  # NEL/LS/PS: line breaks for libyaml, not for the round-trip parser
+    "a: b\x85c\n",
+    "a: 'x\u2029y'\n",
+])
+def test_located_load_hands_text_the_two_parsers_read_differently_to_the_roundtrip_loader(text: str) -> None:
+    assert outcome(load_located, text) == outcome(load_roundtrip, text)
+
+
+@given(streams().flatmap(lambda text: st.sampled_from(
+    [text, text.replace(": ", ":\t", 1), text.replace("\n", "\t\n", 1), text.replace(" ", "\u2028", 1)])))
+def test_located_load_equals_the_roundtrip_loader_with_tabs_and_unicode_breaks(text: str) -> None:
+    assert outcome(load_located, text) == outcome(load_roundtrip, text)
+
+
 def test_yaml11_scalars_and_types() -> None:
     docs = load_plain("a: yes\nb: 0755\nc: 1:30\nd: 2001-12-14\ne: '0755'\nf: =\ng: ~\nh: 1.5e3\n",
                       _plain_scalars(), max_nodes=100)
