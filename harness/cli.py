@@ -1,9 +1,10 @@
 """``overlay-parity`` command line: dispatch to :mod:`harness.commands`, map errors to exit codes.
 
 Exit codes: 0 clean, 1 findings, 2 bad input or usage. Bad input is one line on stderr, never a
-traceback. Commands are registered lazily: :data:`COMMANDS` names each one with its one-line help, and
-only the module of the command on the command line is imported (``overlay-parity --help`` imports none),
-so a call pays for what it runs. Command modules import their heavy dependencies lazily too.
+traceback. Commands are registered lazily: :data:`harness.commands.COMMANDS` names each one with its
+one-line help, and only the module of the command on the command line is imported (``overlay-parity
+--help`` imports none), so a call pays for what it runs. Command modules import their heavy dependencies
+lazily too.
 """
 
 from __future__ import annotations
@@ -15,20 +16,8 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+from harness.commands import COMMANDS
 from harness.errors import InputError, InputErrors
-
-# Command name -> (module under harness.commands, one-line help). The help must equal the module's own
-# ``add_parser(help=...)`` (a test checks it), so ``--help`` reads the same whichever command is loaded.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "render": ("render", "render cluster config(s) into overlay tree(s)"),
-    "check": ("check", "render every cluster and compare it with its oracle overlay tree"),
-    "diff": ("diff", "show the full redacted difference of one file of one cluster (rules applied)"),
-    "explain": ("explain", "explain how one path of one cluster is owned, compared and canonicalized"),
-    "coverage": ("coverage", "check that every template file has exactly one descriptor owner"),
-    "scan-secrets": ("scan_secrets", "scan fixtures for private keys and non-placeholder Secret values"),
-    "policy": ("policy", "policy gates on rendered overlays (kustomize builds, Flux wiring, SOPS proof, schemas)"),
-    "merge-reports": ("merge_reports", "merge shard JSON reports and judge stale rules on the union"),
-}
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.commands import one_line_help
 from harness.errors import InputError
 from harness.findings import Severity
 from harness.project_config import ProjectConfig, load_project_config
@@ -25,7 +26,7 @@ from harness.report import CheckResult, Report, format_finding, write_json, writ
 def register(subparsers: Any) -> None:
     """Add the ``check`` sub-command."""
     parser = subparsers.add_parser(
-        "check", help="render every cluster and compare it with its oracle overlay tree",
+        "check", help=one_line_help("check"),
         description="Render each cluster config and compare the renderer-owned part of its overlay with the "
                     "checked-in oracle tree under the canonicalization inventory.")
     add_project_options(parser)

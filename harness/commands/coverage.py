@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.commands import one_line_help
 from harness.findings import Finding, Severity, failing
 from harness.project_config import load_project_config
 
@@ -24,7 +25,7 @@ def register(subparsers: Any) -> None:
     """Add the ``coverage`` sub-command."""
     parser = subparsers.add_parser(
         "coverage",
-        help="check that every template file has exactly one descriptor owner",
+        help=one_line_help("coverage"),
         description="Report template files without a descriptor owner, files owned twice, declared templates "
                     "or roots that do not exist, excludes that exclude nothing and outputs two templates can "
                     "both render to.",

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from harness.commands import one_line_help
 from harness.commands.check import add_project_options, project_from_args
 from harness.errors import InputError
 from harness.project_config import ProjectConfig
@@ -39,7 +40,7 @@ FULL = 1_000_000
 def register(subparsers: Any) -> None:
     """Add the ``diff`` sub-command."""
     parser = subparsers.add_parser(
-        "diff", help="show the full redacted difference of one file of one cluster (rules applied)",
+        "diff", help=one_line_help("diff"),
         description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--cluster", required=True, metavar="C", help="the cluster to render")
     parser.add_argument("path", metavar="PATH", help="overlay-relative path, rendered or fixture side")

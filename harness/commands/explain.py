@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.commands import one_line_help
 from harness.commands.check import add_project_options, project_from_args
 from harness.commands.diff import Pair, file_exists, overlay_relative, rendered_cluster, resolve_pair
 from harness.project_config import ProjectConfig
@@ -36,7 +37,7 @@ OWNERSHIP = {Ownership.OWNED: "renderer-owned", Ownership.BOOTSTRAP: "bootstrap-
 def register(subparsers: Any) -> None:
     """Add the ``explain`` sub-command."""
     parser = subparsers.add_parser(
-        "explain", help="explain how one path of one cluster is owned, compared and canonicalized",
+        "explain", help=one_line_help("explain"),
         description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--cluster", required=True, metavar="C", help="the cluster")
     parser.add_argument("path", metavar="PATH", help="overlay-relative path, rendered or fixture side")

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.commands import one_line_help
 from harness.commands.check import print_result, summary_line, write_reports
 from harness.errors import InputError
 from harness.project_config import load_project_config
@@ -27,7 +28,7 @@ from harness.report import merge_reports, read_report
 def register(subparsers: Any) -> None:
     """Add the ``merge-reports`` sub-command."""
     parser = subparsers.add_parser(
-        "merge-reports", help="merge shard JSON reports and judge stale rules on the union",
+        "merge-reports", help=one_line_help("merge-reports"),
         description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("out", type=Path, metavar="OUT.json", help="the merged JSON report to write")
     parser.add_argument("inputs", type=Path, nargs="+", metavar="IN.json", help="shard reports")

@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from harness.commands import one_line_help
 from harness.errors import InputError
 from harness.kustomize import KustomizeBuilder
 from harness.policy import (
@@ -36,7 +37,7 @@ from harness.tools import find_tool
 def register(subparsers: Any) -> None:
     """Add the ``policy`` sub-command."""
     parser = subparsers.add_parser(
-        "policy", help="policy gates on rendered overlays (kustomize builds, Flux wiring, SOPS proof, schemas)",
+        "policy", help=one_line_help("policy"),
         description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("dirs", nargs="*", type=Path, metavar="DIR",
                         help="overlay directories to check as they are (default: render the configured clusters)")

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from harness.commands import one_line_help
 from harness.errors import InputError, InputErrors
 from harness.project_config import load_project_config
 from harness.renderer_api import Plan, Renderer, cluster_name, load_renderer
@@ -27,7 +28,7 @@ def register(subparsers: Any) -> None:
     """Add the ``render`` sub-command."""
     parser = subparsers.add_parser(
         "render",
-        help="render cluster config(s) into overlay tree(s)",
+        help=one_line_help("render"),
         description="Render one .<cluster>-config.yaml into one overlay directory (atomically), or with --all "
                     "every config of a fixture into <out-root>/<cluster>.",
     )

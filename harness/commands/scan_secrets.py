@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness.commands import one_line_help
 from harness.commands.coverage import add_report_options, finish
 from harness.project_config import load_project_config
 
@@ -24,7 +25,7 @@ def register(subparsers: Any) -> None:
     """Add the ``scan-secrets`` sub-command."""
     parser = subparsers.add_parser(
         "scan-secrets",
-        help="scan fixtures for private keys and non-placeholder Secret values",
+        help=one_line_help("scan-secrets"),
         description="Find private-key material (PEM of every type, OpenSSH, PGP, age), literal or base64-encoded "
                     "(nested), and fixture Secret values that are neither PLACEHOLDER-... nor sops ENC[...].",
     )

@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from harness.cli import COMMANDS, build_parser, main
+from harness.cli import build_parser, main
+from harness.commands import COMMANDS
 
 
 def test_no_command_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
