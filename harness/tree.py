@@ -204,7 +204,8 @@ def list_files(files: Mapping[str, bytes], *, max_file_bytes: int, display: str)
 
     Raises RENDERER-INVALID for a path no directory could hold (absolute, ``..``, empty segments, a file
     that is also another file's directory) or content that is not bytes, FILE-TOO-LARGE for an owned file
-    over ``max_file_bytes``. Error locations are ``display`` joined with the path (``safe_line``-short).
+    over ``max_file_bytes``. Error locations are ``display`` (joined with the path for an oversize file);
+    a bad path is quoted in the message, cut at 120 characters.
     """
     owned: list[str] = []
     bootstrap: list[str] = []
