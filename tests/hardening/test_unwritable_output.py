@@ -3,20 +3,17 @@ leave no partial tree: the existing overlay is byte-identical and nothing is lef
 
 The tests run as root, for whom chmod does not make anything read-only. So: a read-only bind mount and a
 really full tmpfs inside a private mount namespace (``unshare --mount``, skipped where not permitted), the
-render run as ``nobody`` (``setpriv``), a parent that is a regular file, a path under /proc, and a file
-size limit (RLIMIT_FSIZE: writes fail with EFBIG, as they would on a full disk).
+render run as root without capabilities (``setpriv``), a parent that is a regular file, a path under
+/proc, and a file size limit (RLIMIT_FSIZE: writes fail with EFBIG, as they would on a full disk).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import resource
 import shutil
 import stat
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Unpack
 
@@ -66,40 +63,32 @@ def test_file_size_limit_mid_render(existing_overlay: Path) -> None:
     assert names(existing_overlay.parent) == ["k8s-dev"]
 
 
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A directory ``nobody`` can traverse (pytest's tmp dirs are private to root)."""
-    folder = Path(tempfile.mkdtemp(prefix="overlay-parity-nobody-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def test_read_only_output_as_nobody(shared_dir: Path, pristine: Path) -> None:
+def test_read_only_output_without_root_powers(tmp_path: Path, pristine: Path) -> None:
+    # Root with every capability dropped (no CAP_DAC_OVERRIDE) obeys file modes, and still reads the checkout
+    # it owns wherever it was cloned (switching to `nobody` needs a checkout every user can traverse).
     setpriv = shutil.which("setpriv")
     if setpriv is None:
         pytest.skip("setpriv is not installed")
-    overlay = shared_dir / "overlays" / "k8s-dev"
+    overlay = tmp_path / "overlays" / "k8s-dev"
     shutil.copytree(pristine, overlay, copy_function=shutil.copy2)
-    config = shared_dir / CONFIG.name
+    config = tmp_path / CONFIG.name
     shutil.copy2(CONFIG, config)
-    for folder, dirs, files in os.walk(shared_dir):
-        for name in dirs:
-            Path(folder, name).chmod(0o755)
-        for name in files:
-            Path(folder, name).chmod(0o644)
+    overlay.parent.chmod(0o555)
     before = snapshot(overlay)
-    proc = subprocess.run([setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", PYTHON, "-m",
-                           "harness.cli", "render", "--config", str(config), "--out", str(overlay)],
-                          cwd=ROOT, env=env(HOME=str(shared_dir)), capture_output=True, text=True, timeout=120,
-                          check=False)
-    if "setpriv" in proc.stderr and proc.returncode not in (0, 2):
-        pytest.skip(f"cannot switch to nobody here: {proc.stderr.strip()}")
-    [error] = assert_bad_input(proc, code="RENDER-FAILED", file=overlay.parent / ".k8s-dev.render.lock")
-    assert "permission denied" in error.message.lower()
-    assert snapshot(overlay) == before
-    assert names(overlay.parent) == ["k8s-dev"]
-    assert not stat.S_IMODE(overlay.parent.stat().st_mode) & 0o002
+    try:
+        proc = subprocess.run([setpriv, "--bounding-set=-all", "--inh-caps=-all", PYTHON, "-m",
+                               "harness.cli", "render", "--config", str(config), "--out", str(overlay)],
+                              cwd=ROOT, env=env(HOME=str(tmp_path)), capture_output=True, text=True, timeout=120,
+                              check=False)
+        if "setpriv" in proc.stderr and proc.returncode not in (0, 2):
+            pytest.skip(f"cannot drop capabilities here: {proc.stderr.strip()}")
+        [error] = assert_bad_input(proc, code="RENDER-FAILED", file=overlay.parent / ".k8s-dev.render.lock")
+        assert "permission denied" in error.message.lower()
+        assert snapshot(overlay) == before
+        assert names(overlay.parent) == ["k8s-dev"]
+        assert not stat.S_IMODE(overlay.parent.stat().st_mode) & 0o002
+    finally:
+        overlay.parent.chmod(0o755)  # so pytest can clean up
 
 
 def _in_namespace(mode: str, overlay: Path, workdir: Path) -> dict[str, object]:
