@@ -30,7 +30,8 @@ CODES: dict[str, str] = {
     "INVENTORY-INVALID": "A canonicalization inventory is malformed (schema, glob, pointer, version).",
     "INVENTORY-CONFLICT": "Two canonicalization rules conflict for the same path.",
     "INVENTORY-VERSION": "Inventory rules changed without a `version` bump.",
-    "REPORT-INVALID": "A JSON report given to `merge-reports` is malformed.",
+    "REPORT-INVALID": "A JSON report given to `merge-reports` is malformed, or the reports are not one whole "
+                      "shard matrix (a shard missing or given twice, mixed N).",
     "TOOL-MISSING": "An external tool (kubectl, sops, age) is not installed.",
     # Parity findings (exit 1)
     "PARITY-MISSING": "A renderer-owned fixture file is not produced by the renderer.",
@@ -40,6 +41,7 @@ CODES: dict[str, str] = {
     "PARITY-STALE-RULE": "A canonicalization rule matched nothing in a full run.",
     "PARITY-PATH-ONLY-BUDGET": "The inventory has more `path_only` rules than its `path_only_budget`.",
     "PARITY-RENDER-ERROR": "The renderer failed for a cluster during a parity check.",
+    "PARITY-NOT-RUN": "A cluster of the fixture is covered by none of the reports `merge-reports` merged.",
     # Coverage findings
     "COVERAGE-UNDECLARED": "A template file has no descriptor owner.",
     "COVERAGE-DUPLICATE": "A template file is owned by two or more descriptors.",

@@ -266,3 +266,108 @@ def test_merge_reports_refuses_overlap_and_changed_inventory(project: FakeProjec
     code, _, err = cli(capsys, "merge-reports", "merged.json", *names)
     assert code == 2
     assert "rules changed" in err
+
+
+@pytest.fixture(scope="module")
+def shard_set(base: FakeProject) -> Path:
+    """Reports of shards 1..2 of 2 and 1..3 of 3, a copy of 1/2, and an unsharded run, written once."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(base.root)
+        for total in (2, 3):
+            for index in range(1, total + 1):
+                assert main(["check", "--shard", f"{index}/{total}", "--json", f"shards/{index}of{total}.json"]) == 0
+        assert main(["check", "--json", "shards/all.json"]) == 0
+    reports = base.root / "shards"
+    (reports / "1of2-again.json").write_bytes((reports / "1of2.json").read_bytes())
+    return reports
+
+
+@pytest.mark.parametrize(("inputs", "options", "needle"), [
+    (["1of3", "3of3"], [], "REPORT-INVALID: shard 2/3 is missing (2 of 3 shard reports given) (fix: pass every "
+                           "shard's report, or --allow-partial to merge an incomplete set)"),
+    (["1of3"], [], "shards 2/3, 3/3 are missing"),
+    (["1of2", "2of2", "1of2-again"], [], "1of2-again.json: REPORT-INVALID: shard 1/2 is given twice (also "),
+    (["1of2", "1of2-again"], ["--allow-partial"], "shard 1/2 is given twice"),
+    (["1of2", "2of3"], [], "2of3.json: REPORT-INVALID: shard 2/3 does not belong with shard 1/2 ("),
+    (["1of3", "2of3", "3of3", "1of2"], ["--allow-partial"], "shard 1/2 does not belong with shard 1/3"),
+    (["1of2", "2of2"], ["--expect-shards", "3"], "shard 1/2 is not a shard of --expect-shards 3"),
+    (["1of2", "2of2"], ["--expect-shards", "3", "--allow-partial"], "is not a shard of --expect-shards 3"),
+    (["all"], ["--expect-shards", "2"], "REPORT-INVALID: 1 of --expect-shards 2 reports given"),
+    (["all", "1of2-again"], [], "all.json: REPORT-INVALID: report has no shard label but "),
+    (["1of2"], ["--expect-shards", "0"], "USAGE: argument --expect-shards: expected a shard count N >= 1"),
+], ids=["missing", "two-missing", "duplicate", "duplicate-partial", "mixed-n", "mixed-n-partial",
+        "expect-mismatch", "expect-mismatch-partial", "expect-unlabelled", "labelled-and-not", "expect-zero"])
+def test_merge_reports_refuses_a_set_that_is_not_one_whole_matrix(shard_set: Path, tmp_path: Path,
+                                                                  inputs: list[str], options: list[str],
+                                                                  needle: str) -> None:
+    out = tmp_path / "merged.json"
+    files = [str(shard_set / f"{name}.json") for name in inputs]
+    proc = subprocess_cli(shard_set.parent, "merge-reports", str(out), *files, *options)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1, proc.stderr
+    assert needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_merge_reports_whole_matrix_passes(shard_set: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(shard_set.parent)
+    out = str(tmp_path / "merged.json")
+    for inputs, options in ((["3of3", "1of3", "2of3"], ["--expect-shards", "3"]), (["all"], []),
+                            (["all"], ["--expect-shards", "1"]), (["1of2", "2of2"], ["--allow-partial"])):
+        code, stdout, err = cli(capsys, "merge-reports", out, *(str(shard_set / f"{n}.json") for n in inputs),
+                                *options)
+        assert (code, err) == (0, ""), stdout + err
+        assert stdout.splitlines()[-1] == "PASSED: 4 of 4 checks clean, 0 finding(s)"
+        merged = json.loads(Path(out).read_text())
+        assert merged["results"][-1]["notes"]["stale_rules_judged"] == "all rules"
+
+
+def test_merge_reports_fails_on_a_cluster_no_report_covers(project: FakeProject, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    for cluster in ("k8s-a", "k8s-b"):  # unlabelled partial runs: the label checks cannot see k8s-c is missing
+        assert cli(capsys, "check", "--cluster", cluster, "--json", f"{cluster}.json")[0] == 0
+    code, out, err = cli(capsys, "merge-reports", "merged.json", "k8s-a.json", "k8s-b.json",
+                         "--junit", "merged.xml", "--sarif", "merged.sarif")
+    assert code == 1
+    assert "FAIL parity[k8s-c]" in out
+    assert ("[k8s-c] PARITY-NOT-RUN testdata/fake-fixture/.k8s-c-config.yaml: cluster k8s-c was not checked: "
+            "none of the 2 report(s) covers it") in out
+    assert out.splitlines()[-1] == "FAILED: 3 of 4 checks clean, 1 finding(s) (PARITY-NOT-RUN: 1)"
+    assert "no report covers k8s-c" in err
+    merged = json.loads((project.root / "merged.json").read_text())
+    assert [r["name"] for r in merged["results"]] == ["parity[k8s-a]", "parity[k8s-b]", "parity[k8s-c]", "inventory"]
+    assert merged["summary"]["by_code"] == {"PARITY-NOT-RUN": 1}
+    assert merged["clusters_run"] == ["k8s-a", "k8s-b"]
+    junit = ET.parse(project.root / "merged.xml").getroot()  # noqa: S314 (our own output)
+    assert [f.get("type") for f in junit.iter("failure")] == ["PARITY-NOT-RUN"]
+    sarif = json.loads((project.root / "merged.sarif").read_text())
+    [result] = sarif["runs"][0]["results"]
+    assert result["ruleId"] == "PARITY-NOT-RUN"
+    assert result["properties"]["cluster"] == "k8s-c"
+
+
+def test_merge_reports_allow_partial_keeps_the_note(shard_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(shard_set.parent)
+    out = tmp_path / "merged.json"
+    code, stdout, err = cli(capsys, "merge-reports", str(out), str(shard_set / "1of3.json"),
+                            str(shard_set / "3of3.json"), "--expect-shards", "3", "--allow-partial")
+    assert code == 0, stdout + err
+    assert err == "merge-reports: no report covers k8s-b: default rules were not judged stale or not\n"
+    assert "PARITY-NOT-RUN" not in stdout
+    merged = json.loads(out.read_text())
+    assert [r["name"] for r in merged["results"]] == ["parity[k8s-a]", "parity[k8s-c]", "inventory"]
+    assert merged["results"][-1]["notes"]["stale_rules_judged"] == "cluster rules of the clusters run"
+
+
+def test_merge_reports_counts_a_render_error_as_covered(project: FakeProject,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    project.fail_render("k8s-b", "boom")  # k8s-b has a result but did not run
+    names = shard_reports(capsys)
+    code, out, _ = cli(capsys, "merge-reports", "merged.json", *names)
+    assert code == 1
+    assert "PARITY-RENDER-ERROR" in out
+    assert "PARITY-NOT-RUN" not in out

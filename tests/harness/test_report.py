@@ -13,10 +13,12 @@ from harness.findings import Finding, Severity
 from harness.report import (
     CheckResult,
     Report,
+    check_shards,
     format_finding,
     format_text,
     junit_xml,
     merge_reports,
+    parse_shard_label,
     read_report,
     write_json,
     write_junit,
@@ -188,3 +190,42 @@ def test_merge_refuses_overlapping_shards_and_mixed_versions() -> None:
     with pytest.raises(InputError) as info:
         merge_reports([shard("1/2", ["a"], set()), shard("2/2", ["b"], set(), version="1.1.0")])
     assert "inventory versions" in info.value.message
+
+
+def labelled(*labels: str) -> list[tuple[str, Report]]:
+    return [(f"r{number}.json", Report(shard=label)) for number, label in enumerate(labels)]
+
+
+def test_shard_labels() -> None:
+    assert parse_shard_label("2/4", source="r.json") == (2, 4)
+    assert parse_shard_label("", source="r.json") is None  # an unsharded run
+    assert parse_shard_label("merged", source="r.json") is None  # a report written by merge-reports
+    for bad in ("5/4", "0/4", "two/4", "2-4", "1/"):
+        with pytest.raises(InputError) as info:
+            parse_shard_label(bad, source="r.json")
+        assert info.value.one_line().startswith(f"r.json: REPORT-INVALID: shard label {bad!r} is not I/N")
+
+
+def test_check_shards_accepts_one_whole_matrix() -> None:
+    check_shards(labelled("2/3", "3/3", "1/3"), expect=3)
+    check_shards(labelled("", ""), expect=2)
+    check_shards(labelled("", "merged"))
+    check_shards(labelled("1/3", "3/3"), expect=3, allow_partial=True)
+    check_shards(labelled(""), expect=2, allow_partial=True)
+
+
+@pytest.mark.parametrize(("labels", "expect", "partial", "message"), [
+    (("1/3", "3/3"), None, False, "shard 2/3 is missing (2 of 3 shard reports given)"),
+    (("2/2",), None, False, "shard 1/2 is missing (1 of 2 shard reports given)"),
+    (("1/2", "2/2", "2/2"), None, True, "shard 2/2 is given twice (also r1.json)"),
+    (("1/2", "2/3"), None, True, "shard 2/3 does not belong with shard 1/2 (r0.json)"),
+    (("1/3", "2/3", "3/3"), 4, True, "shard 1/3 is not a shard of --expect-shards 4"),
+    (("1/2", ""), None, True, "report has no shard label but r0.json is shard 1/2"),
+    (("", ""), 3, False, "2 of --expect-shards 3 reports given"),
+    (("", "", ""), 2, True, "3 reports given for --expect-shards 2"),
+], ids=["missing", "missing-first", "duplicate", "mixed-n", "expect", "labelled-and-not", "too-few", "too-many"])
+def test_check_shards_refuses(labels: tuple[str, ...], expect: int | None, partial: bool, message: str) -> None:
+    with pytest.raises(InputError) as info:
+        check_shards(labelled(*labels), expect=expect, allow_partial=partial)
+    assert info.value.code == "REPORT-INVALID"
+    assert info.value.message == message
