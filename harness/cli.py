@@ -10,6 +10,7 @@ lazily too.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -87,9 +88,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
+# Young-generation collections every 50,000 net allocations instead of CPython's 700. The harness makes few
+# reference cycles but millions of short-lived containers (parsed YAML, template contexts), so with the
+# defaults a 200-cluster check ran ~460 collections costing 0.23 s and 0.15 s more in the collections at
+# exit, for garbage that reference counting frees anyway. Measured: peak RSS 64 -> 72 MB.
+GC_THRESHOLDS = (50_000, 50, 1000)
+
+
 def run() -> NoReturn:
-    """Console-script wrapper."""
-    sys.exit(main())
+    """Console-script wrapper: runs :func:`main` with collector settings for a short-lived process.
+
+    What exists at start-up (modules, compiled patterns) is frozen out of every collection, and so is
+    everything still alive at the end, so the interpreter's final collections do not walk the whole heap.
+    Only this process-level entry point does it: :func:`main` called in process leaves the collector alone.
+    """
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

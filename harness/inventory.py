@@ -41,14 +41,16 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError, InputErrors
 from harness.globs import Glob, GlobError, GlobSet, compile_pattern, has_magic
 from harness.pointers import Pointer, PointerError, parse_pointer
+from harness.schemacheck import Check, compile_schema
 from harness.yamlio import DEFAULT_MAX_BYTES, line_of, load_located, read_text
+
+if TYPE_CHECKING:
+    import jsonschema
 
 RULE_KINDS = ("alias", "ignore_rendered", "ignore_fixture", "path_only", "yaml_remove")
 # Shipped inside the package; canonicalization/schema/inventory.schema.json is the same file for readers
@@ -68,7 +70,15 @@ def inventory_schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # ~60 ms: only for an inventory the quick check does not clear
+
     return jsonschema.Draft202012Validator(inventory_schema())
+
+
+@functools.cache
+def _quick_check() -> Check:
+    """The schema compiled into a yes/no check (:mod:`harness.schemacheck`); only its *yes* is trusted."""
+    return compile_schema(inventory_schema()) or (lambda data: False)
 
 
 def semver_key(version: str) -> tuple[int, int, int, tuple[tuple[int, int | str], ...]]:
@@ -208,6 +218,15 @@ class RuleSet:
         as it is, with no rule; one regex search and two dictionary lookups)."""
         index = self._index
         return path in index.alias_by_source or path in index.alias_by_target or index.any_glob.any_match(path)
+
+    def concerned(self, paths: Iterable[str]) -> set[str]:
+        """The ``paths`` for which :meth:`may_apply` is true (the same test, for a whole tree at once)."""
+        index = self._index
+        paths = paths if isinstance(paths, (list, tuple, set, frozenset)) else list(paths)
+        found = set(index.any_glob.matching(paths))
+        if index.alias_by_source or index.alias_by_target:
+            found.update(p for p in paths if p in index.alias_by_source or p in index.alias_by_target)
+        return found
 
     def ignored_rendered_by(self, rendered_path: str) -> list[Rule]:
         """``ignore_rendered`` rules matching a rendered path."""
@@ -375,6 +394,8 @@ def _where(path: Iterable[Any]) -> str:
 
 
 def _schema_errors(data: Any, name: str) -> list[InputError]:
+    if _quick_check()(data):  # the common case, without importing jsonschema
+        return []
     errors: list[InputError] = []
     for err in _validator().iter_errors(data):
         path = tuple(err.absolute_path)

@@ -42,6 +42,7 @@ CHECK = "parity"
 INVENTORY_CHECK = "inventory"
 
 _IDENTICAL = FileComparison(equal=True, byte_identical=True)
+_ABSENT: tuple[str, tuple[Rule, ...]] = ("", ())  # a key with no rendered file
 
 HINT_MISSING = ("the renderer no longer produces this file: fix or enable its descriptor, or add an approved "
                 "ignore_fixture rule")
@@ -207,11 +208,11 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
                                        extra={"rendered_path": rendered_path, **(extra or {})}))
 
     # Rendered side: ignore_rendered, then alias. An explicit alias wins a key over a same-named file.
-    # Paths no rule concerns (nearly all of them) skip every rule lookup: one regex search each.
-    concerned = ruleset.may_apply
+    # Paths no rule concerns (nearly all of them) skip every rule lookup: one set of regex searches per tree.
+    concerned = ruleset.concerned({*rendered_tree.owned, *fixture_tree.owned})
     by_key: dict[str, tuple[str, tuple[Rule, ...]]] = {}
     for path in rendered_tree.owned:
-        if not concerned(path):
+        if path not in concerned:
             by_key[path] = (path, ())
             continue
         mapped = map_rendered(ruleset, path)
@@ -233,50 +234,52 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
     # Fixture side: ignore_fixture.
     fixture_keys: set[str] = set()
     for path in fixture_tree.owned:
-        ignored = ignored_fixture(ruleset, path) if concerned(path) else ()
+        ignored = ignored_fixture(ruleset, path) if path in concerned else ()
         if ignored:
             matched.update(r.id for r in ignored)
             result.ignored_fixture += 1
             continue
         fixture_keys.add(path)
 
-    for key in sorted(fixture_keys | set(by_key)):
-        rendered_path, alias_rules = by_key.get(key, ("", ()))
-        if alias_rules or concerned(key) or (rendered_path and rendered_path != key and concerned(rendered_path)):
+    compared = identical = parsed = path_only = 0
+    fixture_display = str(fixture_root)
+    for key in sorted(fixture_keys.union(by_key)):
+        rendered_path, alias_rules = by_key.get(key, _ABSENT)
+        if alias_rules or key in concerned or (rendered_path and rendered_path != key and rendered_path in concerned):
             only_rules = path_only_rules(ruleset, key, rendered_path or None)
             removal_rules = yaml_remove_rules(ruleset, key, rendered_path or None)
         else:
             only_rules = removal_rules = ()
-        applied = (*alias_rules, *only_rules, *removal_rules)
         if not rendered_path:
             matched.update(r.id for r in only_rules)
             finding("PARITY-MISSING", key, "renderer-owned fixture file is not rendered", HINT_MISSING,
-                    rules=applied)
+                    rules=(*alias_rules, *only_rules, *removal_rules))
             continue
         if key not in fixture_keys:
             matched.update(r.id for r in only_rules)
             via = f" (rendered as {rendered_path}, aliased)" if alias_rules else ""
             finding("PARITY-UNEXPECTED", key, f"rendered file is not in the fixture{via}", HINT_UNEXPECTED,
-                    rendered_path=rendered_path, rules=applied)
+                    rendered_path=rendered_path, rules=(*alias_rules, *only_rules, *removal_rules))
             continue
         rendered_bytes = read_rendered(rendered_path)
-        fixture_bytes = read_file(fixture_root, key, max_file_bytes=max_file_bytes, display=str(fixture_root))
-        result.files_compared += 1
+        fixture_bytes = read_file(fixture_display, key, max_file_bytes=max_file_bytes, display=fixture_display)
+        compared += 1
         if rendered_bytes == fixture_bytes and not only_rules:  # the common case, with nothing to record
-            result.byte_identical += 1
+            identical += 1
             continue
         comparison, effective = compare_contents(rendered_bytes, rendered_path, fixture_bytes, key,
                                                  () if only_rules else removal_rules)
-        result.byte_identical += comparison.byte_identical
-        result.parsed += comparison.parsed
+        identical += comparison.byte_identical
+        parsed += comparison.parsed
         if only_rules:
-            result.path_only += 1
+            path_only += 1
             if not comparison.equal:
                 matched.update(r.id for r in only_rules)
             continue
         matched.update(effective)
         if comparison.equal:
             continue
+        applied = (*alias_rules, *only_rules, *removal_rules)
         extra = {"matched_by": comparison.matched_by, "reordered": comparison.reordered} if comparison.parsed else {}
         if comparison.parse_failures:
             sides = " and ".join(p.side for p in comparison.parse_failures)
@@ -289,6 +292,8 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
         finding("PARITY-CONTENT", key, f"rendered file differs from the fixture ({what})", HINT_CONTENT,
                 rendered_path=rendered_path, rules=applied, diff=comparison.diff_lines(max_lines=max_diff_lines),
                 extra=extra)
+    result.files_compared, result.byte_identical = compared, identical
+    result.parsed, result.path_only = parsed, path_only
     result.findings.sort(key=lambda f: (f.path, f.code))
     result.matched_rules = matched
     ruleset.mark(*matched)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -93,9 +93,7 @@ def walk_tree(root: Path, *, max_file_bytes: int, display: str | None = None, si
     """
     base = display or str(root)
     require_dir(root, display=base)
-    owned: list[str] = []
-    bootstrap: list[str] = []
-    other: list[str] = []
+    found: list[str] = []
     found_sizes: dict[str, int] = {}
     stack: list[tuple[str, str]] = [(str(root), "")]
     while stack:
@@ -103,45 +101,57 @@ def walk_tree(root: Path, *, max_file_bytes: int, display: str | None = None, si
         with os.scandir(directory) as entries:
             for entry in entries:
                 rel = f"{prefix}{entry.name}"
-                if entry.is_symlink():
-                    raise InputError("FILE-SYMLINK", "is a symlink; overlay trees must not contain symlinks",
-                                     file=_shown(root, rel, base),
-                                     hint="replace the link with a regular file or directory")
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, rel + "/"))
-                    continue
-                if not entry.is_file(follow_symlinks=False):
+                if not entry.is_file(follow_symlinks=False):  # not a regular file: a directory or refused
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append((entry.path, rel + "/"))
+                        continue
+                    if entry.is_symlink():
+                        raise InputError("FILE-SYMLINK", "is a symlink; overlay trees must not contain symlinks",
+                                         file=_shown(root, rel, base),
+                                         hint="replace the link with a regular file or directory")
                     raise InputError("FILE-SPECIAL", "is not a regular file (FIFO, socket or device)",
                                      file=_shown(root, rel, base), hint="remove it from the overlay tree")
-                owner = classify(rel)
-                if owner is Ownership.OWNED:
-                    if not sizes:
-                        owned.append(rel)
-                        continue
-                    info = entry.stat(follow_symlinks=False)
-                    if info.st_size > max_file_bytes:
-                        raise InputError("FILE-TOO-LARGE",
-                                         f"file is {info.st_size} bytes, over the limit of {max_file_bytes}",
+                found.append(rel)
+                if sizes and classify(rel) is Ownership.OWNED:
+                    size = entry.stat(follow_symlinks=False).st_size
+                    if size > max_file_bytes:
+                        raise InputError("FILE-TOO-LARGE", f"file is {size} bytes, over the limit of {max_file_bytes}",
                                          file=_shown(root, rel, base),
                                          hint="split the file or raise max_file_bytes in [tool.overlay-parity]")
-                    owned.append(rel)
-                    found_sizes[rel] = info.st_size
-                elif owner is Ownership.BOOTSTRAP:
-                    bootstrap.append(rel)
-                else:
-                    other.append(rel)
-    return TreeListing(root=base, owned=tuple(sorted(owned)), bootstrap=tuple(sorted(bootstrap)),
-                       other=tuple(sorted(other)), sizes=found_sizes)
+                    found_sizes[rel] = size
+    return _listing(base, found, found_sizes)
 
 
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+def _listing(root: str, paths: Iterable[str], sizes: dict[str, int]) -> TreeListing:
+    """Sort ``paths`` once and split them by :func:`classify` (inlined: this runs for every file of a fleet)."""
+    owned: list[str] = []
+    bootstrap: list[str] = []
+    other: list[str] = []
+    for rel in sorted(paths):
+        head, sep, _ = rel.partition("/")
+        if not sep:
+            (owned if rel in OWNED_FILES else other).append(rel)
+        elif head in OWNED_DIRS:
+            owned.append(rel)
+        elif head in BOOTSTRAP_DIRS:
+            bootstrap.append(rel)
+        else:
+            other.append(rel)
+    return TreeListing(root=root, owned=tuple(owned), bootstrap=tuple(bootstrap), other=tuple(other), sizes=sizes)
+
+
+# O_NONBLOCK: a FIFO swapped in after the walk must not block the open or the read (it is refused below).
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_NONBLOCK", 0))
 _READ_CHUNK = 1 << 16
 
 
-def read_file(root: Path, rel: str, *, max_file_bytes: int, display: str | None = None) -> bytes:
+def read_file(root: Path | str, rel: str, *, max_file_bytes: int, display: str | None = None) -> bytes:
     """Read one file of a walked tree without following links; re-checks size and type (the tree may
     change between the walk and the read)."""
-    # Hot path (two reads per compared file pair): plain os calls, error texts built only when needed.
+    # Hot path (one read per compared file pair): plain os calls, error texts built only when needed. A
+    # regular file answers a read with all it has up to the size asked, so a first read shorter than the
+    # chunk is the whole file: fstat (the type check) is only needed for a read that came back empty or full.
     path = f"{os.fspath(root)}/{rel}"
     try:
         fd = os.open(path, _READ_FLAGS)
@@ -154,24 +164,18 @@ def read_file(root: Path, rel: str, *, max_file_bytes: int, display: str | None 
                              file=_shown(root, rel, display), hint="replace the link with a regular file") from None
         raise
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise InputError("FILE-SPECIAL", "is not a regular file", file=_shown(root, rel, display),
-                             hint="remove it from the tree")
         limit = max_file_bytes + 1
-        data = os.read(fd, min(limit, max(info.st_size + 1, _READ_CHUNK)))
-        # Asked for more than fstat's size: getting exactly that size means end of file. Otherwise the file
-        # changed since fstat (or the read was short): read on to the end or the limit.
-        if data and len(data) != info.st_size and len(data) < limit:
-            chunks = [data]
-            total = len(data)
-            while total < limit:
-                chunk = os.read(fd, min(limit - total, max(_READ_CHUNK, total)))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                total += len(chunk)
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        first = min(limit, _READ_CHUNK)
+        try:
+            data = os.read(fd, first)
+        except BlockingIOError:  # only a FIFO or a device says "try again"
+            data = b""
+        if not data or len(data) == first:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise InputError("FILE-SPECIAL", "is not a regular file", file=_shown(root, rel, display),
+                                 hint="remove it from the tree")
+            if data:
+                data = _read_rest(fd, data, limit)
     finally:
         os.close(fd)
     if len(data) > max_file_bytes:
@@ -181,11 +185,30 @@ def read_file(root: Path, rel: str, *, max_file_bytes: int, display: str | None 
     return data
 
 
-def _shown(root: Path, rel: str, display: str | None) -> str:
+def _read_rest(fd: int, data: bytes, limit: int) -> bytes:
+    """``data`` and the rest of the file behind ``fd``, stopping once ``limit`` bytes are read."""
+    chunks = [data]
+    total = len(data)
+    while total < limit:
+        chunk = os.read(fd, min(limit - total, max(_READ_CHUNK, total)))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def _shown(root: Path | str, rel: str, display: str | None) -> str:
     return f"{(display or str(root)).rstrip('/')}/{rel}"
 
 
 _UNCLEAN = re.compile(r"^/|[\\\x00]|(?:^|/)\.{0,2}(?:/|$)")
+# What _UNCLEAN finds, spelled out for paths between newlines ("\n" + "\n".join(paths) + "\n"): a leading
+# "/", a backslash or NUL, or an empty, "." or ".." segment (after the start or a "/", before a "/" or the
+# end). Substring tests flag every path _UNCLEAN flags (and a few more, e.g. a name holding a newline), so a
+# clean result clears the whole tree at C speed.
+_UNCLEAN_PARTS = ("\n/", "\\", "\x00", "\n\n", "\n./", "\n.\n", "\n../", "\n..\n",
+                  "//", "/\n", "/./", "/.\n", "/../", "/..\n")
 
 
 def _bad_path(path: object) -> str:
@@ -207,35 +230,44 @@ def list_files(files: Mapping[str, bytes], *, max_file_bytes: int, display: str)
     over ``max_file_bytes``. Error locations are ``display`` (joined with the path for an oversize file);
     a bad path is quoted in the message, cut at 120 characters.
     """
-    owned: list[str] = []
-    bootstrap: list[str] = []
-    other: list[str] = []
-    sizes: dict[str, int] = {}
-    for rel, data in files.items():
-        problem = _bad_path(rel) or ("" if isinstance(data, bytes) else "has content that is not bytes")
-        if problem:
-            shown = rel[:120] if isinstance(rel, str) else type(rel).__name__
-            raise InputError("RENDERER-INVALID", f"rendered path {shown!r} {problem}", file=display,
-                             hint="the renderer must return overlay-relative POSIX file paths mapped to bytes")
-        owner = classify(rel)
-        if owner is Ownership.OWNED:
-            if len(data) > max_file_bytes:
-                raise InputError("FILE-TOO-LARGE", f"file is {len(data)} bytes, over the limit of {max_file_bytes}",
-                                 file=_shown(Path(display), rel, display),
-                                 hint="split the file or raise max_file_bytes in [tool.overlay-parity]")
-            owned.append(rel)
-            sizes[rel] = len(data)
-        elif owner is Ownership.BOOTSTRAP:
-            bootstrap.append(rel)
-        else:
-            other.append(rel)
-    for rel in files:
-        cut = rel.find("/")
+    if not _all_clean(files):
+        for rel, data in files.items():
+            problem = _bad_path(rel) or ("" if isinstance(data, bytes) else "has content that is not bytes")
+            if problem:
+                shown = rel[:120] if isinstance(rel, str) else type(rel).__name__
+                raise InputError("RENDERER-INVALID", f"rendered path {shown!r} {problem}", file=display,
+                                 hint="the renderer must return overlay-relative POSIX file paths mapped to bytes")
+    listing = _listing(display, files, {})
+    for rel in listing.owned:
+        size = listing.sizes[rel] = len(files[rel])
+        if size > max_file_bytes:
+            raise InputError("FILE-TOO-LARGE", f"file is {size} bytes, over the limit of {max_file_bytes}",
+                             file=_shown(Path(display), rel, display),
+                             hint="split the file or raise max_file_bytes in [tool.overlay-parity]")
+    clash = _directories(files).intersection(files)
+    if clash:
+        raise InputError("RENDERER-INVALID", f"rendered path {min(clash)[:120]!r} is both a file and a directory",
+                         file=display, hint="the renderer must return a tree a directory could hold")
+    return listing
+
+
+def _directories(paths: Iterable[str]) -> set[str]:
+    """Every directory the ``paths`` need (each parent and its ancestors), each directory visited once."""
+    found: set[str] = set()
+    for rel in paths:
+        cut = rel.rfind("/")
         while cut != -1:
-            if rel[:cut] in files:
-                raise InputError("RENDERER-INVALID", f"rendered path {rel[:cut][:120]!r} is both a file and a "
-                                 "directory", file=display, hint="the renderer must return a tree a directory "
-                                 "could hold")
-            cut = rel.find("/", cut + 1)
-    return TreeListing(root=display, owned=tuple(sorted(owned)), bootstrap=tuple(sorted(bootstrap)),
-                       other=tuple(sorted(other)), sizes=sizes)
+            parent = rel[:cut]
+            if parent in found:  # and so are its ancestors
+                break
+            found.add(parent)
+            cut = rel.rfind("/", 0, cut)
+    return found
+
+
+def _all_clean(files: Mapping[str, bytes]) -> bool:
+    """Whether every path is a clean string and every content bytes (C-level loops; False may be wrong)."""
+    if not {type(data) for data in files.values()} <= {bytes} or not {type(rel) for rel in files} <= {str}:
+        return False
+    joined = "\n" + "\n".join(files) + "\n"
+    return not any(part in joined for part in _UNCLEAN_PARTS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -226,6 +227,72 @@ def load_documents(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) 
     if fast is not None:
         return fast
     return load_documents_full(text, name, max_nodes=max_nodes)
+
+
+class DocumentMemo:
+    """:func:`load_documents` results by text, least recently used first out, bounded by the total text size.
+
+    A render validates every YAML file it writes by parsing it; the comparison then parses the rendered
+    side of every file pair whose bytes differ from the fixture. With one memo in between, each rendered
+    text is parsed once per process. Only successful parses are kept (an error is re-raised with the
+    caller's file name each time); texts over ``max_text`` characters are never kept, so the memo holds at
+    most about ``budget`` characters of source.
+    """
+
+    def __init__(self, *, budget: int = 4 << 20, max_text: int = 256 << 10) -> None:
+        self.budget = budget
+        self.max_text = max_text
+        self._entries: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def documents(self, text: str, name: str, *, private: bool = False) -> list[Any]:
+        """The documents of ``text`` (see :func:`load_documents`; errors name ``name``).
+
+        The lists and mappings inside are shared with every other caller and must not be modified, unless
+        ``private`` is set: then the caller gets its own copy. A text with an anchor (``&``) is then parsed
+        afresh, because a copy would turn aliases of one node into separate nodes.
+        """
+        if private and "&" in text:
+            return load_documents(text, name)
+        with self._lock:
+            docs = self._entries.get(text)
+            if docs is not None:
+                self._entries.move_to_end(text)
+        if docs is None:
+            docs = tuple(load_documents(text, name))
+            if len(text) <= self.max_text:
+                self._keep(text, docs)
+        return [copy_plain(d) for d in docs] if private else list(docs)
+
+    def _keep(self, text: str, docs: tuple[Any, ...]) -> None:
+        with self._lock:
+            if text in self._entries:
+                return
+            self._entries[text] = docs
+            self._size += len(text)
+            while self._size > self.budget and self._entries:
+                old, _ = self._entries.popitem(last=False)
+                self._size -= len(old)
+
+    def clear(self) -> None:
+        """Forget every kept parse."""
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+def copy_plain(value: Any) -> Any:
+    """A copy of a loaded document in which every mapping and sequence is new (scalars are immutable)."""
+    if isinstance(value, dict):
+        return {key: copy_plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [copy_plain(item) for item in value]
+    return value
+
+
+SHARED_DOCUMENTS = DocumentMemo()
+"""The process-wide memo the renderer's output validation and the comparison's rendered side share."""
 
 
 def load_documents_full(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> list[Any]:

@@ -95,6 +95,9 @@ def compose_one(text: str, version: Version) -> Any:
         return composer.get_single_node()
     finally:
         composer.dispose()
+        # The composer is its own parser, composer and resolver: drop those self-references, so it is freed
+        # now by reference counting instead of waiting as cyclic garbage for the collector.
+        composer.__dict__.clear()
 
 
 def scalar_value(node: Any) -> tuple[bool, Any]:

@@ -50,7 +50,7 @@ from ruamel.yaml.error import YAMLError
 
 from harness.errors import InputError
 from harness.redact import redact_text
-from harness.yamlio import decode_text, load_documents
+from harness.yamlio import SHARED_DOCUMENTS, decode_text, load_documents
 from renderer.bytecode_cache import bytecode_cache
 from renderer.descriptors import check_output_path
 from renderer.fastyaml import reads_as_string
@@ -301,14 +301,14 @@ def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = N
     return text.encode("utf-8")
 
 
-@functools.lru_cache(maxsize=1024)
 def yaml_problem(text: str) -> tuple[int, str] | None:
     """``(line, problem)`` if ``text`` is not valid YAML (syntax, duplicate keys...), else None.
 
-    Cached by content: re-rendering unchanged output (the common case) costs a dictionary lookup.
+    Parsed through the process-wide memo (:data:`harness.yamlio.SHARED_DOCUMENTS`): re-rendering unchanged
+    output costs a dictionary lookup, and the parity comparison finds the rendered side already parsed.
     """
     try:
-        load_documents(text, "<output>")
+        SHARED_DOCUMENTS.documents(text, "<output>")
     except InputError as exc:
         return (exc.location.line if exc.location else 0), exc.message
     return None

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 
 import pytest
 
-from harness.cli import build_parser, main
+from harness.cli import GC_THRESHOLDS, build_parser, main
 from harness.commands import COMMANDS
 
 
@@ -60,3 +61,14 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith(("harness.command
 def test_only_the_selected_command_is_imported(argv: list[str], imported: list[str]) -> None:
     proc = subprocess.run([sys.executable, "-c", IMPORT_PROBE, *argv], capture_output=True, text=True, check=False)
     assert json.loads(proc.stdout.splitlines()[-1]) == imported
+
+
+def test_only_the_console_script_tunes_the_garbage_collector(capsys: pytest.CaptureFixture[str]) -> None:
+    before = gc.get_threshold()
+    assert main([]) == 2  # no command: help on stderr
+    assert gc.get_threshold() == before
+    code = ("import atexit, gc, sys; atexit.register(lambda: print(gc.get_threshold(), gc.get_freeze_count() > 0)); "
+            "sys.argv = ['overlay-parity']; from harness.cli import run; run()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stdout.strip() == f"{GC_THRESHOLDS} True"

@@ -6,9 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from harness.errors import InputError
-from harness.tree import Ownership, classify, list_files, read_file, walk_tree
+from harness.tree import Ownership, _all_clean, _bad_path, classify, list_files, read_file, walk_tree
 from tests.harness.conftest import OVERLAY, write_tree
 
 
@@ -167,3 +169,46 @@ def test_in_memory_owned_file_over_the_limit_is_too_large_but_others_are_listed(
 def test_read_file_reads_a_file_bigger_than_one_read_chunk_whole(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "t", {"services/a.yaml": "a: 1\n" * 20_000})
     assert read_file(root, "services/a.yaml", max_file_bytes=1 << 20) == b"a: 1\n" * 20_000
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_read_file_refuses_a_fifo_swapped_in_after_the_walk_without_blocking(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "k8s-dev", {"services/a.yaml": "a: 1\n"})
+    assert walk_tree(root, max_file_bytes=100, sizes=False).owned == ("services/a.yaml",)
+    (root / "services" / "a.yaml").unlink()
+    os.mkfifo(root / "services" / "a.yaml")  # no writer: a blocking open would hang here
+    with pytest.raises(InputError) as info:
+        read_file(root, "services/a.yaml", max_file_bytes=100)
+    assert info.value.code == "FILE-SPECIAL"
+
+
+@pytest.mark.parametrize("size", [0, 1, (1 << 16) - 1, 1 << 16, (1 << 16) + 1, 200_000, 200_001])
+def test_read_file_at_chunk_and_limit_boundaries(tmp_path: Path, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    root = write_tree(tmp_path / "t", {"services/a.bin": data})
+    if size > 200_000:
+        with pytest.raises(InputError) as info:
+            read_file(root, "services/a.bin", max_file_bytes=200_000)
+        assert info.value.code == "FILE-TOO-LARGE"
+    else:
+        assert read_file(root, "services/a.bin", max_file_bytes=200_000) == data
+    assert read_file(root, "services/a.bin", max_file_bytes=size) == data  # exactly at the limit
+
+
+_SEGMENTS = st.sampled_from(["services", "a.yaml", ".", "..", "", "x/", "/", "\\", "\x00", "b\nc", "\n", ".hidden"])
+
+
+@given(st.lists(st.lists(_SEGMENTS, min_size=1, max_size=4).map("/".join), min_size=1, max_size=6))
+def test_one_search_over_a_tree_clears_only_trees_whose_every_path_is_clean(paths: list[str]) -> None:
+    files = {path: b"" for path in paths}
+    if _all_clean(files):
+        assert all(_bad_path(path) == "" for path in files)
+
+
+@pytest.mark.parametrize("bad", ["/etc/passwd", "a\\b", "a\x00b", "", ".", "..", "./a", "../a", "a/.", "a/..", "a/",
+                                 "a//b", "a/./b", "a/../b", "a/.\n", "/"])
+def test_one_search_flags_each_kind_of_bad_path_anywhere_in_the_tree(bad: str) -> None:
+    assert _bad_path(bad) != ""
+    for files in ({bad: b""}, {"services/a.yaml": b"", bad: b""}, {bad: b"", "services/z.yaml": b""}):
+        assert not _all_clean(files)
+    assert _all_clean({"services/a.yaml": b"", ".sops.yaml": b"", "services/..x/.y": b""})

@@ -394,3 +394,16 @@ def test_property_any_scalar_change_is_unequal(doc: dict[str, Any], new: Any, st
     assert not result.equal
     assert [c.path for c in result.changes] == [tuple(str(p) if not isinstance(p, int) else p for p in path)]
     assert list(diff_values(old, new)) != []
+
+
+def test_rules_edit_a_private_copy_of_the_shared_rendered_documents() -> None:
+    rendered = b"metadata:\n  annotations: {stamp: '2026'}\nspec: 1\n"
+    fixture = b"metadata:\n  annotations: {stamp: '2025'}\nspec: 1\n"
+
+    def drop_stamp(rendered_docs: list[Any], fixture_docs: list[Any]) -> None:
+        for docs in (rendered_docs, fixture_docs):
+            del docs[0]["metadata"]["annotations"]["stamp"]
+
+    for _ in range(2):  # the second time, the rendered side comes from the shared memo
+        assert compare_yaml_bytes(rendered, fixture, normalize=drop_stamp).equal
+    assert not compare_yaml_bytes(rendered, fixture).equal  # the memo still has the stamp

@@ -5,7 +5,15 @@ from pathlib import Path
 import pytest
 
 from harness.errors import InputError
-from harness.yamlio import iter_paths, line_of, load_documents, load_file, load_roundtrip, read_text
+from harness.yamlio import (
+    DocumentMemo,
+    iter_paths,
+    line_of,
+    load_documents,
+    load_file,
+    load_roundtrip,
+    read_text,
+)
 
 
 def test_multi_document_yaml11_scalars() -> None:
@@ -104,3 +112,53 @@ def test_ruamel_warnings_that_quote_the_document_are_silenced(recwarn: pytest.Wa
     load_roundtrip("a: &x s3cr3t-one\nb: &x s3cr3t-two\n", "w.yaml")
     load_documents("a: &x s3cr3t-one\nc: 1e3\n", "w.yaml")
     assert not [str(w.message) for w in recwarn]
+
+
+# ------------------------------------------------------------------------------------- the shared memo
+
+def test_memo_parses_a_text_once_and_shares_it_read_only() -> None:
+    memo = DocumentMemo()
+    text = "a: [1, 2]\n---\nb: {c: d}\n"
+    first = memo.documents(text, "one.yaml")
+    again = memo.documents(text, "two.yaml")
+    assert first == again == load_documents(text, "x")
+    assert first[0] is again[0]  # the same objects: parsed once
+
+
+def test_memo_private_copies_can_be_edited_without_touching_the_memo() -> None:
+    memo = DocumentMemo()
+    text = "metadata:\n  annotations: {a: '1', b: '2'}\nitems: [1, 2]\n"
+    mine = memo.documents(text, "x.yaml", private=True)
+    del mine[0]["metadata"]["annotations"]["a"]
+    mine[0]["items"].pop()
+    assert memo.documents(text, "x.yaml") == load_documents(text, "x")
+
+
+def test_memo_private_documents_with_anchors_keep_their_aliases_shared() -> None:
+    memo = DocumentMemo()
+    text = "base: &b {k: v}\nother: *b\n"
+    shared = memo.documents(text, "x.yaml")
+    assert shared[0]["base"] is shared[0]["other"]
+    mine = memo.documents(text, "x.yaml", private=True)
+    assert mine[0]["base"] is mine[0]["other"]
+    assert mine[0]["base"] is not shared[0]["base"]
+
+
+def test_memo_errors_name_each_caller_and_are_not_kept() -> None:
+    memo = DocumentMemo()
+    for name in ("first.yaml", "second.yaml"):
+        with pytest.raises(InputError) as info:
+            memo.documents("a: 1\na: 2\n", name)
+        assert info.value.one_line().startswith(f"{name}:2:")
+
+
+def test_memo_is_bounded_by_text_size() -> None:
+    memo = DocumentMemo(budget=30, max_text=20)
+    texts = [f"key{i}: value{i}\n" for i in range(5)]  # 13 characters each: two fit
+    for text in texts:
+        memo.documents(text, "x.yaml")
+    big = "k: " + "v" * 40 + "\n"
+    memo.documents(big, "x.yaml")
+    kept = list(memo._entries)
+    assert kept == texts[-2:]  # the oldest went first; the text over max_text was never kept
+    assert sum(map(len, kept)) <= 30

@@ -3,6 +3,7 @@ plain_is_safe give exactly what the reference loaders give, and fall back to the
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Callable
 from pathlib import Path
@@ -212,3 +213,18 @@ def test_plain_is_safe_matches_the_exact_loaders(text: str) -> None:
     assert plain_is_safe(text) is exact_plain_is_safe(text)
     if reads_as_string(f"k: {text}\n", "k", text, ((1, 1), (1, 2))):
         assert exact_plain_is_safe(text)  # the fast path only ever says yes when the exact loaders agree
+
+
+def test_composing_leaves_no_cyclic_garbage_behind() -> None:
+    """The composer is its own parser and resolver; left as a cycle it waits for the collector (which the
+    CLI runs rarely), holding the parser's buffers."""
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(20):
+            compose_one("a: [1, {b: c}]\n", (1, 2))
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
