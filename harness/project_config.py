@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,20 @@ class ProjectConfig:
     def clusters(self) -> list[str]:
         """Cluster names with a config in the fixture, sorted."""
         return sorted(p.name[1 : -len("-config.yaml")] for p in self.fixture.glob(".*-config.yaml"))
+
+    def select_clusters(self, requested: Iterable[str] = ()) -> list[str]:
+        """The ``requested`` clusters (each once, in order), or every cluster when none is requested.
+
+        USAGE for a cluster without a config, naming up to five known clusters, the closest first.
+        """
+        known = self.clusters()
+        wanted = list(dict.fromkeys(requested)) or known
+        names = set(known)
+        unknown = [c for c in wanted if c not in names]
+        if unknown:
+            raise InputError("USAGE", f"unknown cluster {unknown[0]!r} ({_some_known(unknown[0], known)})",
+                             file=str(self.fixture), hint="pick a cluster that has a .<cluster>-config.yaml")
+        return wanted
 
     def with_overrides(self, **values: Any) -> ProjectConfig:
         """Apply CLI/pytest overrides (None values are ignored; relative paths resolve against cwd)."""
@@ -102,3 +118,16 @@ def load_project_config(start: Path | None = None) -> ProjectConfig:
         if name not in values:
             values[name] = (root / getattr(ProjectConfig, name)).resolve()
     return ProjectConfig(**values, extra=extra)
+
+
+def _some_known(name: str, known: list[str], *, show: int = 5) -> str:
+    """``known: a, b, c`` for a few clusters; for many, the closest to ``name`` first and how many there are."""
+    if len(known) <= show:
+        return f"known: {', '.join(known) or 'none'}"
+
+    def distance(other: str) -> tuple[float, int, str]:
+        pairs = zip(name, other, strict=False)
+        shared = next((i for i, (a, b) in enumerate(pairs) if a != b), min(len(name), len(other)))
+        return -difflib.SequenceMatcher(None, name, other).ratio(), -shared, other
+
+    return f"{len(known)} known, closest: {', '.join(sorted(known, key=distance)[:show])}"

@@ -85,13 +85,7 @@ def select_clusters(project: ProjectConfig, requested: Iterable[str] | None = No
     if not project.fixture.is_dir():
         raise InputError("FILE-MISSING", "fixture directory does not exist", file=str(project.fixture),
                          hint="pass --fixture DIR or set `fixture` in [tool.overlay-parity]")
-    known = project.clusters()
-    wanted = list(dict.fromkeys(requested or [])) or known
-    unknown = [c for c in wanted if c not in known]
-    if unknown:
-        raise InputError("USAGE", f"unknown cluster {unknown[0]!r} (known: {', '.join(known) or 'none'})",
-                         file=str(project.fixture), hint="pick a cluster that has a .<cluster>-config.yaml")
-    selected = sorted(wanted)
+    selected = sorted(project.select_clusters(requested or ()))
     if shard:
         selected = shard_clusters(selected, *parse_shard(shard))
     if require_overlays:

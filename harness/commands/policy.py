@@ -65,13 +65,7 @@ def _clusters(project: ProjectConfig, requested: list[str]) -> list[str]:
     if not project.fixture.is_dir():
         raise InputError("FILE-MISSING", "fixture directory does not exist", file=str(project.fixture),
                          hint="pass --fixture DIR, set `fixture` in [tool.overlay-parity], or give overlay DIRs")
-    known = project.clusters()
-    wanted = list(dict.fromkeys(requested)) or known
-    unknown = [c for c in wanted if c not in known]
-    if unknown:
-        raise InputError("USAGE", f"unknown cluster {unknown[0]!r} (known: {', '.join(known) or 'none'})",
-                         file=str(project.fixture), hint="pick a cluster that has a .<cluster>-config.yaml")
-    return wanted
+    return project.select_clusters(requested)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -35,3 +35,19 @@ def test_bad_list_setting_is_an_input_error(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text('[tool.overlay-parity]\nfixture_globs = "testdata/**"\n')
     with pytest.raises(InputError, match="fixture_globs"):
         load_project_config(tmp_path)
+
+
+def test_select_clusters_names_a_few_known_clusters_closest_first(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.overlay-parity]\nfixture = "fx"\n')
+    (tmp_path / "fx").mkdir()
+    names = [f"k8s-{env}-{n:04d}" for env in ("dev", "prod") for n in range(0, 100, 5)]
+    for name in names:
+        (tmp_path / "fx" / f".{name}-config.yaml").write_text("cluster: x\n")
+    config = load_project_config(tmp_path)
+    assert config.select_clusters() == sorted(names)
+    assert config.select_clusters(["k8s-dev-0005", "k8s-dev-0000", "k8s-dev-0005"]) == ["k8s-dev-0005", "k8s-dev-0000"]
+    with pytest.raises(InputError) as info:
+        config.select_clusters(["k8s-dev-0000", "k8s-dev-0001"])
+    line = info.value.one_line()
+    assert "unknown cluster 'k8s-dev-0001' (40 known, closest: k8s-dev-0000, " in line
+    assert line.count("k8s-") == 6  # the unknown name and five suggestions, not all 40
