@@ -162,13 +162,7 @@ class _State:
     def take_shipped_inventory(self, encoded: str) -> None:
         """Keep the first inventory a worker shipped (an undecodable one is ignored: it is loaded instead)."""
         if self._shipped_inventory is None and encoded:
-            import base64
-            import pickle
-
-            try:
-                self._shipped_inventory = pickle.loads(base64.b64decode(encoded))  # noqa: S301 -- our own worker
-            except Exception:  # a shipped copy is only a shortcut
-                self._shipped_inventory = None
+            self._shipped_inventory = _decode_inventory(encoded)
 
     def workdir(self) -> Path:
         if self._workdir is None:
@@ -576,6 +570,17 @@ def _encode_inventory(inventory: Any) -> str:
         return base64.b64encode(pickle.dumps(inventory, protocol=pickle.HIGHEST_PROTOCOL)).decode("ascii")
     except Exception:  # a shipped copy is only a shortcut
         return ""
+
+
+def _decode_inventory(encoded: str) -> Any:
+    """The inventory :func:`_encode_inventory` shipped, or None when it cannot be decoded (it is loaded then)."""
+    import base64
+    import pickle
+
+    try:
+        return pickle.loads(base64.b64decode(encoded))  # noqa: S301 -- written by our own worker
+    except Exception:  # a shipped copy is only a shortcut
+        return None
 
 
 def _run_deferred_inventory(session: pytest.Session, state: _State, matched: set[str], ran: set[str]) -> None:
