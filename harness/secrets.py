@@ -4,7 +4,8 @@ What is found, in any file, at any position:
 - PEM private keys of every type (``PRIVATE KEY``, ``RSA/EC/DSA/OPENSSH/ENCRYPTED PRIVATE KEY``,
   ``PGP PRIVATE KEY BLOCK``...), SSH2 and PuTTY private keys, and ``AGE-SECRET-KEY-1...``;
 - the same inside base64 (standard or URL-safe alphabet, padded or not, wrapped at any width and
-  indentation), nested up to :data:`MAX_LAYERS` levels deep.
+  indentation, in YAML block or folded scalars and JSON strings, next to other base64 lines), nested up
+  to :data:`MAX_LAYERS` levels deep.
 
 ``-----BEGIN AGE ENCRYPTED FILE-----`` (in every sops-encrypted file) and certificates are not keys.
 
@@ -24,19 +25,25 @@ The material itself never enters a finding, a message or an exception.
 Speed: each file is read once and passed through one pre-filter (literal markers, ``kind: Secret``,
 and the base64 forms of ``-----BEGIN``/``AGE-SECRET-KEY-`` at every alignment and nesting level, searched
 with one trie-shaped regex over the whitespace-free bytes). Only files that match are decoded or parsed.
+The pre-filter sees through the line breaks of the outermost layer (it drops whitespace and ``\\n``
+escapes); inner layers' line breaks are encoded with the text, so it is signed for a break anywhere in
+the innermost layer (up to :data:`_WRAPPED_LEVELS` layers), and in other layers wrapped at 12 characters
+or more when the key starts its payload (``base64 -w 16 key.pem | base64``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import functools
+import itertools
 import json
 import os
 import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,72 +76,91 @@ _MARKER_RE = re.compile(
 )
 _LITERAL_NEEDLES = (b"BEGIN", b"AGE-SECRET-KEY-")  # every marker has one (PuTTY is in the encoded regex)
 _B64 = r"[A-Za-z0-9+/_-]"
-_BLOB_RE = re.compile(
-    rf"{_B64}{{8,}}={{0,2}}"
-    rf"(?:[ \t]*\r?\n[ \t]*{_B64}+={{0,2}}(?=[ \t]*(?:\r?\n|\Z|[\"',}}\]])))*"
-)
+_NEXT_LINE = rf"[ \t]*\r?\n[ \t]*{_B64}+(?:={{1,2}}|(?=[ \t]*(?:\r?\n|\Z|[\"',}}\]\x00-\x08\x0e-\x1f\x7f-\xff])))"
+"""A line of base64 only: up to its padding, a closing quote or bracket, or binary junk (in decoded text, the
+bytes of a neighbouring line decoded along with the payload)."""
+_BLOB_RE = re.compile(rf"(?:{_B64}{{8,}}+={{0,2}}|{_B64}{{4,7}}+={{0,2}}(?={_NEXT_LINE}))(?:{_NEXT_LINE})*")
+"""A run of base64 lines: a token of 8+ characters, or of 4+ (``base64 -w 4``) followed by more lines."""
 _WS_RE = re.compile(r"\s+")
+_FOLDED_RE = re.compile(rf"(?:{_B64}+={{0,2}} )+{_B64}+={{0,2}}\n*")
 _LINE_RE = re.compile(rf"{_B64}+={{0,2}}")
-_PAD_SPLIT = re.compile(r"=+")
-_BINARY = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\xff]")
-_LONG_RUN = re.compile(rb"[A-Za-z0-9+/_-]{%d}" % _MIN_BLOB)
+_CHUNK_RE = re.compile(r"[^=]+")
+_B64_BYTE = rb"[A-Za-z0-9+/_-]"
+_LONG_RUN = re.compile(rb"%s{%d}|(?:%s{4,}+=*[ \t]*(?:\r?\n|\\n)[ \t]*){4}%s{4}"
+                       % (_B64_BYTE, _MIN_BLOB, _B64_BYTE, _B64_BYTE))
+"""A base64 run worth decoding in decoded text: 20 characters on one line, or lines of 4 or more."""
+_RUN_BYTES = bytes(ord("a") if re.fullmatch(rb"[A-Za-z0-9+/_=\s-]", bytes([b])) else 0 for b in range(256))
+"""Maps base64 and whitespace to ``a``: a quick test that decoded bytes are not just noise."""
 _SECRET_KIND = re.compile(rb"""\bkind["']?[ \t]*:[ \t]*["']?Secret\b""")
 _ENC = re.compile(r"ENC\[[A-Za-z0-9_]+,.*\]", re.S)
 _URL_TO_STD = str.maketrans("-_", "+/")
+_STD_TO_URL = bytes.maketrans(b"+/", b"-_")
+_WRAPPED_LEVELS = 3  # nesting levels signed with a wrapped innermost layer (MAX_LAYERS: twice the words)
 _WHITESPACE = b" \t\r\n\f\v"
 _BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+_AGE_KEY_LENGTH = 74  # AGE-SECRET-KEY-1, then 52 bech32 characters of X25519 key and 6 of checksum
 
 
 # ------------------------------------------------------------------------------------------- pre-filter
 
+def _cores(text: bytes) -> set[bytes]:
+    """The base64 of ``text`` at every byte alignment, in both alphabets, minus the edge characters that
+    depend on neighbouring bytes."""
+    found: set[bytes] = set()
+    for k in range(3):
+        core = base64.b64encode(b"\x00" * k + text)[-(-8 * k // 6): (8 * (k + len(text))) // 6]
+        found |= {core, core.translate(_STD_TO_URL)}
+    return found
+
+
 def _signatures(marker: bytes, levels: int) -> set[bytes]:
-    """The base64 text a ``marker`` produces at every byte alignment, nested ``levels`` deep, in both
-    alphabets, minus the edge characters that depend on neighbouring bytes."""
+    """The base64 text a ``marker`` produces at every byte alignment, nested ``levels`` deep."""
     found: set[bytes] = set()
     current = {marker}
     for _ in range(levels):
-        following: set[bytes] = set()
-        for text in current:
-            for k in range(3):
-                encoded = base64.b64encode(b"\x00" * k + text)
-                core = encoded[-(-8 * k // 6): (8 * (k + len(text))) // 6]
-                following.add(core)
-                following.add(core.translate(bytes.maketrans(b"+/", b"-_")))
-        found |= following
-        current = following
+        current = {core for text in current for core in _cores(text)}
+        found |= current
+    return found
+
+
+def _wrapped_signatures(marker: bytes, levels: int) -> set[bytes]:
+    """The same, from the second level on, when the innermost layer is wrapped with a line break inside
+    the marker's base64 (a key in the middle of a ``base64 -w 76`` bundle, encoded again)."""
+    found: set[bytes] = set()
+    current = {text[:i] + b"\n" + text[i:] for text in _cores(marker) for i in range(1, len(text))}
+    for _ in range(1, levels):
+        current = {core for text in current for core in _cores(text)}
+        found |= current
     return found
 
 
 _RARE_FIRST = b"QXZJKVBWYGFUMPHCDLORNISATE9876543210+/_-zqxjkvbwygfumphcdlornisate"
+_RARITY = [_RARE_FIRST.find(bytes([c])) % (len(_RARE_FIRST) + 1) for c in range(256)]  # -1 (absent): last
 
 
 def _window(signature: bytes, size: int = 10) -> bytes:
     """A ``size``-byte window of ``signature`` starting at a character rare in YAML (cheap to skip)."""
     if len(signature) <= size:
         return signature
-    rank = {c: i for i, c in enumerate(_RARE_FIRST)}
-    return min((signature[i:i + size] for i in range(len(signature) - size + 1)),
-               key=lambda w: rank.get(w[0], len(rank)))
+    start = min(range(len(signature) - size + 1), key=lambda i: _RARITY[signature[i]])
+    return signature[start: start + size]
 
 
 def _trie_regex(words: Iterable[bytes]) -> bytes:
     """One regex source matching any of ``words``, shaped as a trie so the engine never retries prefixes."""
-    trie: dict[int, Any] = {}
-    for word in words:
-        node = trie
-        for byte in word:
-            node = node.setdefault(byte, {})
-        node[-1] = {}
+    return _trie(sorted(set(words)), 0)
 
-    def emit(node: dict[int, Any]) -> bytes:
-        branches = [re.escape(bytes([k])) + emit(v) for k, v in sorted(node.items()) if k != -1]
-        if not branches:
-            return b""
-        if len(branches) == 1 and -1 not in node:
-            return branches[0]
-        return b"(?:" + b"|".join(branches) + b")" + (b"?" if -1 in node else b"")
 
-    return emit(trie)
+_ESCAPED = [re.escape(bytes([byte])) for byte in range(256)]
+
+
+def _trie(words: list[bytes], depth: int) -> bytes:
+    """The trie of sorted ``words`` that share their first ``depth`` bytes, from there on."""
+    if len(words[0]) == depth:  # a word ends here: a match, whatever follows
+        return b""
+    branches = [_ESCAPED[byte] + _trie(list(group), depth + 1)
+                for byte, group in itertools.groupby(words, key=lambda word: word[depth])]
+    return branches[0] if len(branches) == 1 else b"(?:" + b"|".join(branches) + b")"
 
 
 @functools.cache
@@ -142,6 +168,7 @@ def _encoded_re() -> re.Pattern[bytes]:
     words: set[bytes] = set()
     for marker in (b"-----BEGIN", b"AGE-SECRET-KEY-"):
         words |= {_window(s) for s in _signatures(marker, MAX_LAYERS)}  # every layer _descend decodes
+        words |= {_window(s) for s in _wrapped_signatures(marker, _WRAPPED_LEVELS)}
     words.add(b"PuTTY-User-Key-File-")
     return re.compile(_trie_regex(sorted(words)))
 
@@ -160,7 +187,10 @@ def prefilter(data: bytes) -> set[str]:
         reasons.add("literal")
     if b"Secret" in data and _SECRET_KIND.search(data):
         reasons.add("secret")
-    if _encoded_re().search(data.translate(None, _WHITESPACE)):
+    flat = data.translate(None, _WHITESPACE)
+    if b"\\" in flat:  # base64 wrapped inside a JSON string: "...\n..."
+        flat = flat.replace(b"\\n", b"").replace(b"\\r", b"")
+    if _encoded_re().search(flat):
         reasons.add("encoded")
     return reasons
 
@@ -180,24 +210,27 @@ class KeyMatch:
     fingerprint: str
 
 
-def _material(text: str, match: re.Match[str]) -> tuple[str, str]:
-    """(label, normalised key material) for one marker match."""
+def _material(text: str, match: re.Match[str]) -> tuple[str, str, int]:
+    """(label, normalised key material, where the material ends in ``text``) for one marker match."""
     token = match.group(0)
     if token.startswith("AGE-SECRET-KEY-"):
-        return "AGE SECRET KEY", token
+        if len(token) > _AGE_KEY_LENGTH and not is_age_secret_key(token) and \
+                is_age_secret_key(token[:_AGE_KEY_LENGTH]):
+            token = token[:_AGE_KEY_LENGTH]  # run on by characters decoded from a neighbouring line
+        return "AGE SECRET KEY", token, match.start() + len(token)
     if token.startswith("PuTTY"):
         end = text.find("Private-MAC:", match.end())
         stop = text.find("\n", end) if end != -1 else -1
-        block = text[match.start(): stop if stop != -1 else match.end()]
-        return "PUTTY PRIVATE KEY", _normalise(block)
+        stop = stop if stop != -1 else match.end()
+        return "PUTTY PRIVATE KEY", _normalise(text[match.start(): stop]), stop
     if token.startswith("---- BEGIN SSH2"):
         label, end_marker = "SSH2 ENCRYPTED PRIVATE KEY", "---- END SSH2 ENCRYPTED PRIVATE KEY ----"
     else:
         label = f"{match.group(1) or ''}PRIVATE KEY{match.group(2) or ''}"
         end_marker = f"-----END {label}-----"
     end = text.find(end_marker, match.end())
-    block = text[match.start(): end + len(end_marker)] if end != -1 else token
-    return label, _normalise(block)
+    stop = end + len(end_marker) if end != -1 else match.end()
+    return label, _normalise(text[match.start(): stop]), stop
 
 
 def _normalise(block: str) -> str:
@@ -258,114 +291,110 @@ def parses_as_key(label: str, material: str) -> bool:
     return True
 
 
-def _decode(blob: str, offset: int = 0) -> bytes | None:
-    """Decode a whitespace-free base64 run (either alphabet, padding optional, concatenated runs ok)."""
-    text = blob[offset:].translate(_URL_TO_STD)
-    out = bytearray()
-    for chunk in _PAD_SPLIT.split(text):
-        if len(chunk) % 4 == 1:
-            chunk = chunk[:-1]
-        if not chunk:
-            continue
-        try:
-            out += binascii.a2b_base64(chunk + "=" * (-len(chunk) % 4), strict_mode=True)
-        except binascii.Error:
-            return None
-    return bytes(out)
+class _Run:
+    """A run of consecutive base64 lines of a text: its characters without whitespace, and where each
+    line lies in the text."""
+
+    def __init__(self, text: str, lines: list[tuple[int, int]]) -> None:
+        self.blob = "".join(text[start:end] for start, end in lines)
+        self.lines = lines
+        self._line_starts = list(itertools.accumulate((end - start for start, end in lines[:-1]), initial=0))
+
+    def decodings(self) -> Iterator[tuple[bytes, list[tuple[int, int]]]]:
+        """The run decoded at each of the four alignments when it holds an encoded marker (every payload
+        in it, whatever base64-only lines surround it, is aligned in one of them; what its neighbours
+        decode to does no harm), else as it starts."""
+        signed = _encoded_re().search(self.blob.encode("ascii")) is not None
+        for offset in range(4) if signed else (0,):
+            decoded, starts = _decode(self.blob, offset)
+            if decoded:
+                yield decoded, starts
+
+    def origin(self, starts: list[tuple[int, int]], first: int, last: int, *,
+               whole_lines: bool) -> tuple[int, int, str]:
+        """(start, end, alphabet) of the base64 characters (or the whole lines) of the run that decode to
+        the bytes ``first`` up to ``last`` of a decoding (``starts`` as :func:`_decode` returns them)."""
+        low = _blob_index(starts, first, 0)
+        high = min(_blob_index(starts, max(last - 1, first), 7), len(self.blob) - 1)
+        alphabet = "base64url" if any(c in self.blob[low: high + 1] for c in "-_") else "base64"
+        first_line = bisect.bisect_right(self._line_starts, low) - 1
+        last_line = bisect.bisect_right(self._line_starts, high) - 1
+        if whole_lines:
+            return self.lines[first_line][0], self.lines[last_line][1], alphabet
+        start = self.lines[first_line][0] + low - self._line_starts[first_line]
+        return start, self.lines[last_line][0] + high - self._line_starts[last_line] + 1, alphabet
 
 
-def _worth_descending(decoded: bytes, depth: int) -> bool:
-    if any(needle in decoded for needle in _LITERAL_NEEDLES) or b"PuTTY-User-Key-File-" in decoded:
-        return True
-    return depth + 1 < MAX_LAYERS and not _BINARY.search(decoded) and _LONG_RUN.search(decoded) is not None
+def _blob_index(starts: list[tuple[int, int]], index: int, round_up: int) -> int:
+    """The first (``round_up=0``) or last (``7``) base64 character that carries bits of byte ``index``."""
+    decoded_start, blob_start = starts[max(bisect.bisect_right(starts, index, key=lambda s: s[0]) - 1, 0)]
+    return blob_start + (8 * (index - decoded_start) + round_up) // 6
 
 
-def _blobs(text: str) -> Iterator[tuple[str, int, int]]:
-    """Base64 runs of ``text``, joined across line wraps: (run without whitespace, start, end).
-
-    Wrapped base64 has lines of one width (a multiple of 4) and a shorter or padded last line; a line
-    after a short, padded or odd-length one starts a new run, so adjacent payloads are decoded
-    separately (the first line may be shorter: a value that starts after ``key: ``). Three or more lines
-    of one width that is not a multiple of 4 (``base64 -w 50``), a shorter last line and padding only at
-    its end, are one payload.
-    Escaped line breaks (``\\n`` in a JSON string) count as line breaks."""
+def _runs(text: str) -> Iterator[_Run]:
+    """Every run of consecutive base64 lines of ``text`` (any width, any indentation, escaped ``\\n`` line
+    breaks too) holding :data:`_MIN_BLOB` characters or more. A run is kept whole: which of its lines
+    belong to one payload is left to the alignments :meth:`_Run.decodings` tries."""
     if "\\n" in text:  # wrapped inside a JSON or double-quoted YAML string: same length, so spans still hold
         text = text.replace("\\r\\n", "   \n").replace("\\n", " \n")
     for run in _BLOB_RE.finditer(text):
-        lines = [(m.group(0), m.start(), m.end()) for m in _LINE_RE.finditer(run.group(0))]
-        count = _odd_width_payload([part for part, _, _ in lines])
-        if count:
-            yield from _joined(lines[:count], run.start())
-        yield from _groups(lines[count:], run.start())
+        if run.end() - run.start() >= _MIN_BLOB:
+            lines = [m.span() for m in _LINE_RE.finditer(text, run.start(), run.end())]
+            if sum(end - start for start, end in lines) >= _MIN_BLOB:
+                yield _Run(text, lines)
 
 
-def _odd_width_payload(lines: list[str]) -> int:
-    """How many leading lines form one payload wrapped at a width that is not a multiple of 4 (0 if none):
-    a first line no wider than the second, three or more lines in all, every line but the first and the
-    last as wide as the second, the last no wider, padding only at its end."""
-    if len(lines) < 3 or len(lines[1]) % 4 == 0 or len(lines[0]) > len(lines[1]):
-        return 0
-    width = len(lines[1])
-    end = 1
-    while end < len(lines) and len(lines[end]) == width and not lines[end - 1].endswith("="):
-        end += 1
-    if end < len(lines) and len(lines[end]) < width and not lines[end - 1].endswith("="):
-        end += 1  # the shorter last line
-    if any(line.endswith("=") for line in lines[: end - 1]):
-        return 0
-    return end if end >= 3 else 0
+def _decode(blob: str, offset: int = 0) -> tuple[bytes, list[tuple[int, int]]]:
+    """Decode a whitespace-free base64 run (either alphabet, padding optional), each padding-delimited
+    chunk from its ``offset``-th character; also (decoded index, blob index) where each chunk starts."""
+    text = blob.translate(_URL_TO_STD)
+    out = bytearray()
+    starts: list[tuple[int, int]] = []
+    for chunk_match in _CHUNK_RE.finditer(text):
+        chunk = chunk_match.group(0)[offset:]
+        chunk = chunk[:-1] if len(chunk) % 4 == 1 else chunk
+        if chunk:
+            starts.append((len(out), chunk_match.start() + offset))
+            out += binascii.a2b_base64(chunk + "=" * (-len(chunk) % 4))
+    return bytes(out), starts
 
 
-def _groups(lines: list[tuple[str, int, int]], offset: int) -> Iterator[tuple[str, int, int]]:
-    """The payloads of one run of base64 lines (see :func:`_blobs`)."""
-    group: list[tuple[str, int, int]] = []
-    for index, line in enumerate(lines):
-        if group:
-            previous = group[-1][0]
-            width = len(group[1][0]) if len(group) > 1 else len(line[0])
-            full = len(previous) % 4 == 0 and (len(group) == 1 or len(previous) == width)
-            # a shorter line followed by one as long is the first line of the next payload
-            # (and a longer line cannot end a block of this width)
-            shorter = len(group) > 1 and len(line[0]) < width and index + 1 < len(lines) and \
-                len(lines[index + 1][0]) == len(line[0])
-            longer = len(group) > 1 and len(line[0]) > width
-            if previous.endswith("=") or not full or shorter or longer:
-                yield from _joined(group, offset)
-                group = []
-        group.append(line)
-    yield from _joined(group, offset)
-
-
-def _joined(group: list[tuple[str, int, int]], offset: int) -> Iterator[tuple[str, int, int]]:
-    blob = "".join(part for part, _, _ in group)
-    if len(blob) >= _MIN_BLOB:
-        yield blob, offset + group[0][1], offset + group[-1][2]
+def _worth_descending(decoded: bytes, depth: int) -> bool:
+    """Whether a decoded run may hold a key: a marker, or (layers permitting) a base64 run of its own,
+    wrapped at any width. A misaligned decode is noise with neither."""
+    if any(needle in decoded for needle in _LITERAL_NEEDLES) or b"PuTTY-User-Key-File-" in decoded:
+        return True
+    return depth + 1 < MAX_LAYERS and b"a" * _MIN_BLOB in decoded.translate(_RUN_BYTES) and \
+        _LONG_RUN.search(decoded) is not None
 
 
 def find_key_material(text: str) -> list[KeyMatch]:
-    """Every private key in ``text``, literal or base64-encoded (up to :data:`MAX_LAYERS` deep)."""
-    found: list[KeyMatch] = []
-    _descend(text, (), None, 0, found)
-    return found
+    """Every private key in ``text``, literal or base64-encoded (up to :data:`MAX_LAYERS` deep), each once."""
+    found: dict[str, KeyMatch] = {}
+    for match, _ in _descend(text, 0):
+        found.setdefault(match.fingerprint, match)
+    return list(found.values())
 
 
-def _descend(text: str, layers: tuple[str, ...], span: tuple[int, int] | None, depth: int,
-             found: list[KeyMatch]) -> None:
-    layer = ">".join(layers) or "literal"
+def _descend(text: str, depth: int) -> Iterator[tuple[KeyMatch, int]]:
+    """The keys in ``text`` and in the base64 below it, each with where its material ends in ``text``.
+    Layers are relative to ``text``; an encoded key's span is that of its base64 (of the whole lines
+    holding it, in the text :func:`find_key_material` was given)."""
     for match in _MARKER_RE.finditer(text):
-        label, material = _material(text, match)
-        start, end = span or match.span()
-        found.append(KeyMatch(label, parses_as_key(label, material), layer, start, end, fingerprint(material)))
+        label, material, end = _material(text, match)
+        key = KeyMatch(label, parses_as_key(label, material), "literal", match.start(), match.end(),
+                       fingerprint(material))
+        yield key, end
     if depth >= MAX_LAYERS:
         return
-    for blob, start, end in _blobs(text):
-        alphabet = "base64url" if ("-" in blob or "_" in blob) else "base64"
-        offsets = (0, 1, 2, 3) if _encoded_re().search(blob.encode("ascii")) else (0,)
-        for offset in offsets:
-            decoded = _decode(blob, offset)
-            if decoded and _worth_descending(decoded, depth):  # a misaligned decode is binary noise
-                _descend(decoded.decode("latin-1"), (*layers, alphabet), span or (start, end), depth + 1, found)
-                break
+    for run in _runs(text):
+        for decoded, starts in run.decodings():
+            if not _worth_descending(decoded, depth):
+                continue
+            for inner, inner_end in _descend(decoded.decode("latin-1"), depth + 1):
+                start, end, alphabet = run.origin(starts, inner.start, inner_end, whole_lines=depth == 0)
+                layer = alphabet if inner.layer == "literal" else f"{alphabet}>{inner.layer}"
+                yield replace(inner, layer=layer, start=start, end=end), end
 
 
 # ------------------------------------------------------------------------------------------- scanning
@@ -512,7 +541,7 @@ def _scan_document(doc: Any, number: int, multi: bool, seen: set[str]) -> list[_
     for key, value in _leaves(doc):
         if not isinstance(value, str) or len(value) < 15:
             continue
-        for match in find_key_material(value):
+        for match in find_key_material(_unfolded(value)):
             seen.add(match.fingerprint)
             code, message = _key_finding(match, f" in {_key_text(key)}{suffix}")
             located.append(_Located(code, message, _HINTS[code], number, key, {
@@ -521,6 +550,14 @@ def _scan_document(doc: Any, number: int, multi: bool, seen: set[str]) -> list[_
     for path, secret in _secret_documents(doc):
         located.extend(_secret_policy(secret, path, number, suffix))
     return located
+
+
+def _unfolded(value: str) -> str:
+    """A YAML string value with base64 lines that a folded (``>``) or multi-line plain scalar joined with
+    spaces put back on their lines (same length, so spans hold)."""
+    if " " in value and _FOLDED_RE.fullmatch(value) and not _MARKER_RE.search(value):
+        return value.replace(" ", "\n")
+    return value
 
 
 def _secret_policy(secret: dict[str, Any], path: tuple[str | int, ...], number: int, suffix: str) -> list[_Located]:
