@@ -12,10 +12,14 @@ error, an explicit tag, an anchor or alias, a merge key (``<<``), a non-scalar o
 ``%YAML``/``%TAG`` directive, or more than ``max_nodes`` nodes. The caller then runs the full loader,
 which produces the same data or the same located error, so the fast path can only ever be faster,
 never different (a property test holds the two paths equal on generated and real documents).
+
+:func:`reads_as_string` answers one narrower question from the same events: does a one-key document
+surely read as that key and string under every given YAML version.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections.abc import Callable
@@ -34,6 +38,7 @@ from ruamel.yaml.events import (
     StreamStartEvent,
 )
 from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.resolver import VersionedResolver
 
 # Where libyaml (the C parser) and ruamel's pure-Python round-trip parser read the same text differently:
 # libyaml accepts a tab as a separator (``a:<TAB>1``) and treats NEL/LS/PS as line breaks. A located load
@@ -43,6 +48,9 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _PLAIN = (True, False)
 _CACHE_MAX = 100_000
 _MERGE_KEY = "<<"
+_BLOCK_STYLES = frozenset({"|", ">"})  # literal and folded scalars (a plain scalar's style is "")
+
+Version = tuple[int, int]
 
 
 class GiveUp(Exception):
@@ -85,12 +93,15 @@ class PlainScalars:
 
 
 class LineCol:
-    """Where a located mapping's keys or a located sequence's items start (0-based line, column): the part
-    of ruamel's round-trip ``.lc`` that :func:`harness.yamlio.line_of` reads."""
+    """Where a located container starts (``line``, ``col``) and where its keys or items start (0-based line,
+    column): the part of ruamel's round-trip ``.lc`` that :func:`harness.yamlio.line_of` and the renderer's
+    descriptor loader read."""
 
-    __slots__ = ("data",)
+    __slots__ = ("col", "data", "line")
 
-    def __init__(self) -> None:
+    def __init__(self, line: int, col: int) -> None:
+        self.line = line
+        self.col = col
         self.data: dict[Any, tuple[int, int]] = {}
 
     def key(self, key: Any) -> tuple[int, int]:
@@ -103,40 +114,42 @@ class LineCol:
 
 
 class LocatedMap(dict[Any, Any]):
-    """A plain ``dict`` that knows the line of each key (``.lc``)."""
+    """A plain ``dict`` that knows where it and each of its keys start (``.lc``)."""
 
     __slots__ = ("lc",)
 
-    def __init__(self) -> None:
+    def __init__(self, line: int, col: int) -> None:
         super().__init__()
-        self.lc = LineCol()
+        self.lc = LineCol(line, col)
 
 
 class LocatedSeq(list[Any]):
-    """A plain ``list`` that knows the line of each item (``.lc``)."""
+    """A plain ``list`` that knows where it and each of its items start (``.lc``)."""
 
     __slots__ = ("lc",)
 
-    def __init__(self) -> None:
+    def __init__(self, line: int, col: int) -> None:
         super().__init__()
-        self.lc = LineCol()
+        self.lc = LineCol(line, col)
 
 
-def load_plain(text: str, scalars: PlainScalars, *, max_nodes: int, located: bool = False) -> list[Any] | None:
+def load_plain(text: str, scalars: PlainScalars, *, max_nodes: int, located: bool = False,
+               block_scalars: bool = True) -> list[Any] | None:
     """Every non-empty document of ``text``, or ``None`` when the full loader must decide (module docstring).
 
     With ``located``, mappings and sequences are :class:`LocatedMap`/:class:`LocatedSeq` carrying the line
-    of every key and item, like round-trip data (block scalars come back as plain ``str``).
+    of every key and item, like round-trip data; block scalars come back as plain ``str`` (the round-trip
+    loader's are ``str`` subclasses), or, without ``block_scalars``, make it give up.
     """
     try:
-        return _build(CParser(text), scalars, max_nodes, located)
+        return _build(CParser(text), scalars, max_nodes, located, block_scalars)
     except GiveUp:
         return None
     except Exception:  # a parse error: the full loader reports it with its location
         return None
 
 
-def _build(parser: Any, scalars: PlainScalars, max_nodes: int, located: bool) -> list[Any]:
+def _build(parser: Any, scalars: PlainScalars, max_nodes: int, located: bool, block_scalars: bool) -> list[Any]:
     """Build the documents from ``parser``'s events (the hot loop: locals only, no helper calls per node)."""
     docs: list[Any] = []
     open_nodes: list[Any] = []  # the collections being filled, innermost last
@@ -152,6 +165,8 @@ def _build(parser: Any, scalars: PlainScalars, max_nodes: int, located: bool) ->
         if kind is ScalarEvent:
             if event.anchor is not None or event.tag is not None:
                 raise GiveUp("tag or anchor")
+            if not block_scalars and event.style in _BLOCK_STYLES:
+                raise GiveUp("block scalar")
             value: Any = event.value
             if event.implicit[0]:  # plain: resolve (memoized)
                 value = known.get(value, _UNKNOWN)
@@ -162,7 +177,8 @@ def _build(parser: Any, scalars: PlainScalars, max_nodes: int, located: bool) ->
             if event.anchor is not None or (event.tag is not None and event.tag != "!"):
                 raise GiveUp("tag or anchor")
             if located:
-                value = LocatedMap() if kind is MappingStartEvent else LocatedSeq()
+                mark = event.start_mark
+                value = (LocatedMap if kind is MappingStartEvent else LocatedSeq)(mark.line, mark.column)
             else:
                 value = {} if kind is MappingStartEvent else []
             is_scalar = False
@@ -220,3 +236,40 @@ class _NoKey:
 
 _NO_KEY = _NoKey()
 _UNKNOWN = object()
+
+
+_ONE_PAIR = (StreamStartEvent, DocumentStartEvent, MappingStartEvent, ScalarEvent, ScalarEvent, MappingEndEvent,
+             DocumentEndEvent, StreamEndEvent)
+
+
+@functools.lru_cache(maxsize=4)
+def _resolver(version: Version) -> VersionedResolver:
+    """ruamel's implicit resolver of one YAML version (built once)."""
+    return VersionedResolver(version=version)
+
+
+def reads_as_string(document: str, key: str, expected: str, versions: tuple[Version, ...]) -> bool:
+    """True when ``document`` surely reads as ``{key: expected}`` with a string value under every YAML version
+    of ``versions`` (libyaml parses, ruamel's resolver of each version types the plain scalars); False when
+    unsure: anything but one mapping of one scalar pair, an explicit tag, a parse error."""
+    parser = CParser(document)
+    events: list[Any] = []
+    try:
+        for kind in _ONE_PAIR:
+            event = parser.get_event()
+            if type(event) is not kind:
+                return False
+            events.append(event)
+    except Exception:
+        return False
+    finally:
+        parser.dispose()
+    if events[2].tag not in (None, "!"):
+        return False
+    for event, text in ((events[3], key), (events[4], expected)):
+        if event.value != text or event.tag not in (None, "!"):
+            return False
+        if event.implicit[0] and any(str(_resolver(version).resolve(ScalarNode, text, _PLAIN)) != _STR_TAG
+                                     for version in versions):
+            return False
+    return True

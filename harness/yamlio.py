@@ -27,6 +27,8 @@ from harness.yamlfast import PARSERS_MAY_DIFFER, PlainScalars, load_plain
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_MAX_NODES = 1_000_000
 
+KeyPath = tuple[str | int, ...]
+
 _local = threading.local()
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 _DUP_KEY = re.compile(r'found duplicate key "(?P<key>[^"]{0,80})')
@@ -310,9 +312,23 @@ def load_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: str | 
 
 def load_roundtrip(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> Any:
     """Parse one document keeping comments and line information (``.lc``); for human-edited inputs."""
-    data = _parse(_rt_loader(), text, name, many=False)[0]
+    loader = _rt_loader()
+    try:
+        data = _parse(loader, text, name, many=False)[0]
+    finally:
+        _forget_directives(loader)
     _check_expansion([data], name, max_nodes)
     return data
+
+
+def _forget_directives(loader: YAML) -> None:
+    """Undo what a ``%YAML`` directive left on a reused ruamel loader: it keeps the version on itself and on
+    its scanner, so every later text without a directive (and :func:`load_located`'s scalars, resolved with
+    this loader's resolver) would be read under that version instead of YAML 1.2."""
+    loader.version = None
+    scanner = getattr(loader, "_scanner", None)
+    if scanner is not None:
+        scanner.yaml_version = None
 
 
 def _roundtrip_scalars() -> PlainScalars:
@@ -322,39 +338,77 @@ def _roundtrip_scalars() -> PlainScalars:
     return scalars
 
 
-def load_located(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> Any:
+def load_located(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES,
+                 block_scalars_as_str: bool = True) -> Any:
     """:func:`load_roundtrip`'s data and line information (for :func:`line_of`) at the speed of the C parser.
 
     The same values as the round-trip loader (YAML 1.2 scalars) in plain dicts and lists that carry
-    ``.lc``; documents with anchors, tags, merge keys, errors, or characters the C parser reads differently
-    from the round-trip parser (tabs, NEL/LS/PS) go through :func:`load_roundtrip` itself. For inputs that
-    are read, validated and located, never written back.
+    ``.lc`` (``line``/``col`` of the container, ``key()``/``item()`` of its entries); documents with
+    anchors, tags, merge keys, errors, or characters the C parser reads differently from the round-trip
+    parser (tabs, NEL/LS/PS) go through :func:`load_roundtrip` itself. Block scalars (``|``, ``>``) come
+    back as plain ``str``; with ``block_scalars_as_str=False`` such documents go through
+    :func:`load_roundtrip` too, for callers that tell its ``str`` subclasses apart. For inputs that are
+    read, validated and located, never written back.
     """
     _quiet_yaml_warnings()
     if PARSERS_MAY_DIFFER.search(text):
         return load_roundtrip(text, name, max_nodes=max_nodes)
-    fast = load_plain(text, _roundtrip_scalars(), max_nodes=max_nodes, located=True)
+    fast = load_plain(text, _roundtrip_scalars(), max_nodes=max_nodes, located=True,
+                      block_scalars=block_scalars_as_str)
     if fast is not None and len(fast) <= 1:
         return fast[0] if fast else None
     return load_roundtrip(text, name, max_nodes=max_nodes)
 
 
-def line_of(data: Any, path: tuple[str | int, ...]) -> int:
-    """Best-effort 1-based line of a key path in round-trip data (0 if unknown)."""
+_NOT_LOCATED = (KeyError, IndexError, TypeError, AttributeError)
+
+
+def _line_in(lc: Any, part: Any) -> int:
+    """The 1-based line where ``.lc`` data puts a sequence index or mapping key (raises when it has none)."""
+    line: int = (lc.item(part) if isinstance(part, int) else lc.key(part))[0] + 1
+    return line
+
+
+def line_of(data: Any, path: KeyPath) -> int:
+    """Best-effort 1-based line of a key path in round-trip or located data (0 if unknown): the line of
+    the deepest part of ``path`` that is found."""
     node = data
     line = 0
     for part in path:
         lc = getattr(node, "lc", None)
         try:
             if lc is not None:
-                line = lc.item(part)[0] + 1 if isinstance(part, int) else lc.key(part)[0] + 1
+                line = _line_in(lc, part)
             node = node[part]
-        except (KeyError, IndexError, TypeError, AttributeError):
+        except _NOT_LOCATED:
             break
     return line
 
 
-def iter_paths(data: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def key_lines(data: Any) -> dict[KeyPath, int]:
+    """:func:`line_of` of every key path of ``data`` (each mapping key and sequence index, nested), in one
+    walk instead of one walk from the top per path."""
+    lines: dict[KeyPath, int] = {}
+
+    def walk(node: Any, path: KeyPath, line: int, located: bool) -> None:
+        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        lc = getattr(node, "lc", None) if located else None
+        for part, child in children:
+            here, found = line, located
+            if lc is not None:
+                try:
+                    here = _line_in(lc, part)
+                except _NOT_LOCATED:
+                    found = False  # line_of stops here: this path and all below it keep the parent's line
+            child_path = (*path, part)
+            lines[child_path] = here
+            walk(child, child_path, here, found)
+
+    walk(data, (), 0, True)
+    return lines
+
+
+def iter_paths(data: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
     """Yield (key path, scalar value) for every leaf of plain YAML data."""
     if isinstance(data, dict):
         for key, value in data.items():

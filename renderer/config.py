@@ -1,14 +1,10 @@
 """The typed cluster config: load ``.<cluster>-config.yaml``, validate it, type it, enforce the trust policy.
 
-Loading is one pass that reports every problem at once: the file is read with :mod:`harness.yamlio`
-(round-trip, so every problem has a line; duplicate keys are errors), validated against the JSON
-Schema in ``renderer/schema/cluster-config.schema.json`` (Draft 2020-12), checked against the file
-name, typed into frozen dataclasses and finally checked by the trust policy (:mod:`renderer.trust`).
-
-Fast path: a plain config (see :mod:`renderer.fastyaml`; no anchors, tags or directives) is first composed
-by the C parser, which yields the same data and key lines as the round-trip loader at a fraction of its
-cost. Only a config that passes every check is returned from there; anything else (not plain, a schema
-problem, a trust-policy violation) is loaded again by the round-trip path, which reports every error.
+Loading is one pass that reports every problem at once: the file is read with
+:func:`harness.yamlio.load_located` (the round-trip loader's data and lines, from the C parser for plain
+YAML, so every problem has a line; duplicate keys are errors), validated against the JSON Schema in
+``renderer/schema/cluster-config.schema.json`` (Draft 2020-12), checked against the file name, typed into
+frozen dataclasses and finally checked by the trust policy (:mod:`renderer.trust`).
 
 Error messages name key paths and problems, never values: a config carries trust-bearing strings
 (repository credentials under ``secrets``), so no string from the file is ever echoed.
@@ -20,7 +16,7 @@ import copy
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -31,8 +27,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from ruamel.yaml.comments import TaggedScalar
 
 from harness.errors import InputError, InputErrors
-from harness.yamlio import line_of, load_roundtrip, read_text
-from renderer.fastyaml import compose_one, needs_roundtrip, plain_data
+from harness.yamlio import key_lines, line_of, load_located, read_text
 from renderer.trust import check_trust
 
 CONFIG_INVALID = "CONFIG-INVALID"
@@ -400,8 +395,13 @@ class _Problem(NamedTuple):
     line_path: KeyPath | None = None
 
 
+_PLAIN_SCALARS = frozenset({str, int, float, bool, bytes})
+
+
 def _to_plain(node: Any, path: KeyPath, problems: list[_Problem]) -> Any:
     """Copy round-trip data into plain Python values; collect non-string keys and unknown tags."""
+    if node is None or type(node) in _PLAIN_SCALARS:
+        return node
     if isinstance(node, Mapping):
         out: dict[str, Any] = {}
         for key, value in node.items():
@@ -415,8 +415,6 @@ def _to_plain(node: Any, path: KeyPath, problems: list[_Problem]) -> Any:
     if isinstance(node, TaggedScalar):
         problems.append(_Problem(path, "uses a custom YAML tag; only plain YAML values are allowed"))
         return None
-    if node is None or type(node) in (str, int, float, bool, bytes):
-        return node
     if isinstance(node, bool):
         return bool(node)
     if isinstance(node, int):
@@ -432,17 +430,6 @@ def _to_plain(node: Any, path: KeyPath, problems: list[_Problem]) -> Any:
         return dt.date(node.year, node.month, node.day)
     problems.append(_Problem(path, f"holds an unsupported YAML value of type {type(node).__name__}"))
     return None
-
-
-def _walk_paths(node: Any, path: KeyPath = ()) -> Iterator[KeyPath]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield (*path, key)
-            yield from _walk_paths(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield (*path, index)
-            yield from _walk_paths(value, (*path, index))
 
 
 def _describe(error: ValidationError) -> list[_Problem]:
@@ -576,25 +563,6 @@ def _cluster_name_problem(data: Any, cluster: str, path: Path) -> _Problem | Non
     return None
 
 
-def _plain_config(path: Path, cluster: str, text: str) -> ClusterConfig | None:
-    """The config of a plain, valid, trusted ``text`` from the C parser (the same value and lines
-    :func:`roundtrip_config` gives); None when the round-trip path must decide."""
-    if needs_roundtrip(text):
-        return None
-    try:
-        root = compose_one(text, (1, 2))
-    except Exception:  # any parser failure: the round-trip path reports it exactly
-        return None
-    plain = plain_data(root) if root is not None else None
-    if plain is None or not isinstance(plain[0], dict):
-        return None
-    data, lines = plain
-    if _schema_problems(data) or _cluster_name_problem(data, cluster, path) is not None:
-        return None
-    config = _typed(path, cluster, data, lines)
-    return None if check_trust(config) else config
-
-
 def load_config(path: Path, *, max_bytes: int = DEFAULT_CONFIG_MAX_BYTES) -> ClusterConfig:
     """Load, validate and type one cluster config; the cluster name comes from the file name.
 
@@ -609,16 +577,18 @@ def load_config(path: Path, *, max_bytes: int = DEFAULT_CONFIG_MAX_BYTES) -> Clu
         raise InputErrors([_config_error(
             "config file name must be .<cluster>-config.yaml with a DNS-1123 cluster name", name,
             hint="rename the file, e.g. .k8s-dev-config.yaml")])
-    text = read_text(path, max_bytes=max_bytes, display=name)
-    fast = _plain_config(path, cluster, text)
-    return fast if fast is not None else roundtrip_config(path, cluster, text)
+    return config_from_text(path, cluster, read_text(path, max_bytes=max_bytes, display=name))
 
 
-def roundtrip_config(path: Path, cluster: str, text: str) -> ClusterConfig:
-    """The reference path of :func:`load_config` for the text of ``path``: the round-trip loader, so every
-    problem has a line; raises every problem found (see :func:`load_config`)."""
+def config_from_text(path: Path, cluster: str, text: str, *,
+                     load: Callable[[str, str], Any] = load_located) -> ClusterConfig:
+    """:func:`load_config` for the text of ``path``; raises every problem found, each with its line.
+
+    ``load`` reads the YAML: :func:`harness.yamlio.load_located`, or the round-trip loader it stands in
+    for (:func:`harness.yamlio.load_roundtrip`, the reference the tests hold it to).
+    """
     name = str(path)
-    raw = load_roundtrip(text, name)
+    raw = load(text, name)
     if raw is None:
         raise InputErrors([_config_error("config file is empty", name, hint="start from .k8s-dev-config.yaml")])
     if not isinstance(raw, Mapping):
@@ -644,7 +614,7 @@ def roundtrip_config(path: Path, cluster: str, text: str) -> ClusterConfig:
         errors.sort(key=lambda e: (e.location.line if e.location else 0, e.message))
         raise InputErrors(errors)
 
-    lines = {key_path: line_of(raw, key_path) for key_path in _walk_paths(data)}
+    lines = key_lines(raw)
     config = _typed(path, cluster, data, lines)
     violations = check_trust(config)
     if violations:

@@ -25,10 +25,9 @@ import jinja2.meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from harness.errors import InputError
-from harness.yamlio import line_of, load_roundtrip, read_text
+from harness.yamlio import line_of, load_located, load_roundtrip, read_text
 from renderer.conditions import FIELD_PATTERN, Condition, parse_condition
 from renderer.config import schema_has_field
-from renderer.fastyaml import compose_one, needs_roundtrip, roundtrip_like
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DESCRIPTOR_ROOT = PACKAGE_ROOT / "descriptors"
@@ -464,30 +463,19 @@ def parse_descriptor(raw: Any, *, file: Path, has_field: Callable[[str], bool] =
 def load_descriptor(path: Path, *, has_field: Callable[[str], bool] = schema_has_field) -> Descriptor:
     """Read and validate one descriptor file.
 
-    A plain descriptor is composed by the C parser into the containers and line data the round-trip
-    loader builds (:func:`renderer.fastyaml.roundtrip_like`); anything else, and any descriptor with a
-    problem, is read again by the round-trip loader, which reports it.
+    The YAML is read by :func:`harness.yamlio.load_located` (the round-trip loader's values and lines,
+    block scalars keeping its string types, which condition values compare by); a descriptor with a
+    problem is parsed again from :func:`harness.yamlio.load_roundtrip`'s data, which its error reports
+    (some messages name the type of a value, e.g. ``CommentedSeq``).
     """
     text = read_text(path, max_bytes=_MAX_DESCRIPTOR_BYTES)
-    fast = _fast_roundtrip(text)
-    if fast is not None:
-        try:
-            return parse_descriptor(fast, file=path, has_field=has_field)
-        except InputError:
-            pass
-    raw = load_roundtrip(text, str(path))
-    return parse_descriptor(raw, file=path, has_field=has_field)
-
-
-def _fast_roundtrip(text: str) -> Any:
-    """Round-trip-like data of a plain descriptor from the C parser, None when unsure."""
-    if needs_roundtrip(text):
-        return None
+    name = str(path)
+    data = load_located(text, name, block_scalars_as_str=False)
     try:
-        root = compose_one(text, (1, 2))
-    except Exception:  # any parser failure: the round-trip loader reports it exactly
-        return None
-    return None if root is None else roundtrip_like(root)
+        return parse_descriptor(data, file=path, has_field=has_field)
+    except InputError:
+        pass
+    return parse_descriptor(load_roundtrip(text, name), file=path, has_field=has_field)
 
 
 def _direct_child(directory: str, output: str) -> bool:

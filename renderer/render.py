@@ -50,10 +50,10 @@ from ruamel.yaml.error import YAMLError
 
 from harness.errors import InputError
 from harness.redact import redact_text
+from harness.yamlfast import reads_as_string
 from harness.yamlio import SHARED_DOCUMENTS, decode_text, load_documents
 from renderer.bytecode_cache import bytecode_cache
 from renderer.descriptors import check_output_path
-from renderer.fastyaml import reads_as_string
 from renderer.plan import PlannedFile, RenderPlan
 
 DEFAULT_LOCK_TIMEOUT = 60.0
@@ -123,7 +123,7 @@ def plain_is_safe(text: str) -> bool:
     if not text or text != text.strip() or any(c in text for c in "\n\r\t"):
         return False
     if reads_as_string(f"k: {text}\n", "k", text, ((1, 1), (1, 2))):
-        return True  # the C composer is sure (renderer.fastyaml); otherwise the exact loaders decide
+        return True  # the C parser is sure (harness.yamlfast); otherwise the exact loaders decide
     return exact_plain_is_safe(text)
 
 

@@ -11,12 +11,15 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from harness.errors import InputError
-from harness.yamlfast import LocatedMap, LocatedSeq, load_plain
+from harness.yamlfast import LocatedMap, LocatedSeq, load_plain, reads_as_string
 from harness.yamlio import (
     _plain_scalars,
     _roundtrip_scalars,
+    key_lines,
     line_of,
     load_documents,
     load_documents_full,
@@ -113,11 +116,35 @@ def all_lines(data: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], in
     return out
 
 
-def outcome(load: Any, text: str) -> tuple[str, Any]:
+def positions(data: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], tuple[int, int]]:
+    """Where every container starts (``.lc.line``, ``.lc.col``), by key path."""
+    out: dict[tuple[Any, ...], tuple[int, int]] = {}
+    if isinstance(data, dict | list):
+        out[path] = (data.lc.line, data.lc.col)  # type: ignore[union-attr]
+    children = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in children:
+        out.update(positions(value, (*path, key)))
+    return out
+
+
+def outcome(load: Any, text: str, shape: Any = typed) -> tuple[str, Any]:
     try:
-        return "ok", typed(load(text, "doc.yaml"))
+        return "ok", shape(load(text, "doc.yaml"))
     except InputError as error:
         return "error", error.one_line()
+
+
+def exact_types(value: Any) -> Any:
+    """Like :func:`typed`, but strings keep their own type (``LiteralScalarString`` is not ``str``)."""
+    if isinstance(value, dict):
+        return ("map", [(exact_types(k), exact_types(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("seq", [exact_types(v) for v in value])
+    return (type(value).__name__, typed(value))
+
+
+def load_located_exact(text: str, name: str) -> Any:
+    return load_located(text, name, block_scalars_as_str=False)
 
 
 @given(streams())
@@ -130,7 +157,15 @@ def test_located_load_equals_the_roundtrip_loader_values_and_lines(text: str) ->
     fast, slow = outcome(load_located, text), outcome(load_roundtrip, text)
     assert fast == slow
     if fast[0] == "ok":
-        assert all_lines(load_located(text, "d")) == all_lines(load_roundtrip(text, "d"))
+        located, reference = load_located(text, "d"), load_roundtrip(text, "d")
+        assert all_lines(located) == all_lines(reference)
+        assert positions(located) == positions(reference)
+        assert key_lines(located) == key_lines(reference) == {p: line_of(reference, p) for p in key_lines(reference)}
+
+
+@given(streams())
+def test_located_load_without_block_scalars_as_str_has_the_roundtrip_types(text: str) -> None:
+    assert outcome(load_located_exact, text, exact_types) == outcome(load_roundtrip, text, exact_types)
 
 
 def _repository_yaml() -> list[Path]:
@@ -202,9 +237,64 @@ def test_located_data_is_plain_dicts_and_lists_with_lines() -> None:
     assert [line_of(data, p) for p in [("top",), ("top", 1), ("top", 1, "w"), ("other",)]] == [1, 3, 4, 5]
 
 
+def test_block_scalars_are_plain_str_unless_asked_otherwise() -> None:
+    text = "a: |\n  x\nb: >-\n  y\n"
+    assert type(load_located(text, "b.yaml")["a"]) is str
+    exact = load_located(text, "b.yaml", block_scalars_as_str=False)
+    assert [type(v).__name__ for v in exact.values()] == ["LiteralScalarString", "FoldedScalarString"]
+    assert load_plain("a: b\n", _roundtrip_scalars(), max_nodes=10, located=True, block_scalars=False) is not None
+
+
+def test_located_containers_know_where_they_start() -> None:
+    data = load_located("# c\ntop:\n  - a\n  - {k: v}\n", "p.yaml")
+    assert (data.lc.line, data.lc.col) == (1, 0)
+    assert (data["top"].lc.line, data["top"].lc.col) == (2, 2)
+    assert (data["top"][1].lc.line, data["top"][1].lc.col) == (3, 4)
+
+
 def test_node_bound_hands_over_to_the_full_loader() -> None:
     text = "[" + ", ".join(["1"] * 50) + "]\n"
     assert load_plain(text, _plain_scalars(), max_nodes=10) is None
     with pytest.raises(InputError) as info:
         load_documents(text, "big.yaml", max_nodes=10)
     assert info.value.code == "YAML-ALIAS-BOMB"
+
+
+# ------------------------------------------------------------------------------------- reads_as_string
+
+def _exact_reading(document: str, version: tuple[int, int]) -> Any:
+    loader = YAML(typ="safe", pure=True)
+    loader.version = version
+    try:
+        return loader.load(document)
+    except YAMLError:
+        return "error"
+
+
+READINGS = ["k8s-dev", "v1.4.2", "1.4", "1", "0x1F", "0o17", "0755", "1_000", "1e3", ".inf", "yes", "no", "on",
+            "y", "true", "null", "~", "=", "<<", "2024-01-01", "12:30:00", "a: b", "a #b", "#a", "- a", "-a",
+            ":a", "a:", "@a", "`a", "!a", "! a", "!!str a", "&a a", "*a", "%a", "|a", ">a", "'a'", '"a"', "[a]",
+            "{a}", "a,b", "a b", "a\u00a0b", "\u00fcn\u00efc\u00f6d\u00e9", "ssh://git@h/o/r.git", "a'b",
+            "a\\b", "--- a", "...", "---", ""]
+
+
+@pytest.mark.parametrize("text", READINGS)
+def test_reads_as_string_only_says_yes_when_every_version_reads_the_string(text: str) -> None:
+    document = f"k: {text}\n"
+    versions = ((1, 1), (1, 2))
+    if reads_as_string(document, "k", text, versions):
+        assert all(_exact_reading(document, v) == {"k": text} for v in versions)
+        assert all(type(_exact_reading(document, v)["k"]) is str for v in versions)
+
+
+def test_reads_as_string_answers_plain_strings_and_refuses_the_rest() -> None:
+    both = ((1, 1), (1, 2))
+    assert reads_as_string("k: k8s-dev\n", "k", "k8s-dev", both)
+    assert reads_as_string("k: yes\n", "k", "yes", ((1, 2),))
+    assert not reads_as_string("k: yes\n", "k", "yes", both)  # a boolean under YAML 1.1
+    assert not reads_as_string("k: 0755\n", "k", "0755", ((1, 2),))  # a number
+    assert not reads_as_string("k: !!str v\n", "k", "v", both)  # explicit tags: unsure
+    assert not reads_as_string("k: v\nj: w\n", "k", "v", both)  # two keys
+    assert not reads_as_string("k: v\n---\nk: v\n", "k", "v", both)  # two documents
+    assert not reads_as_string("k: [v\n", "k", "v", both)  # a syntax error
+    assert not reads_as_string("", "k", "v", both)

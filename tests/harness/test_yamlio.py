@@ -8,9 +8,11 @@ from harness.errors import InputError
 from harness.yamlio import (
     DocumentMemo,
     iter_paths,
+    key_lines,
     line_of,
     load_documents,
     load_file,
+    load_located,
     load_roundtrip,
     read_text,
 )
@@ -83,6 +85,24 @@ def test_roundtrip_line_numbers() -> None:
     assert line_of(data, ("c",)) == 5
     assert line_of(data, ("a", "b", 1)) == 4
     assert line_of(data, ("missing", "x")) == 0
+
+
+def test_key_lines_is_line_of_for_every_path() -> None:
+    # Merged keys have no line of their own: line_of stops at them, and so does every path below them.
+    text = "base: &b\n  x: {y: 1}\nm:\n  <<: *b\n  z:\n    - 2\n"
+    data = load_roundtrip(text, "m.yaml")
+    lines = key_lines(data)
+    assert lines == {("base",): 1, ("base", "x"): 2, ("base", "x", "y"): 2, ("m",): 3, ("m", "z"): 5,
+                     ("m", "z", 0): 6, ("m", "x"): 3, ("m", "x", "y"): 3}
+    assert lines == {path: line_of(data, path) for path in lines}
+    assert key_lines({"plain": [{"a": 1}]}) == {("plain",): 0, ("plain", 0): 0, ("plain", 0, "a"): 0}
+
+
+def test_a_yaml_directive_does_not_outlive_its_document() -> None:
+    # ruamel keeps the last %YAML version on its reused loader; each text must be read on its own terms.
+    assert load_roundtrip("%YAML 1.1\n---\na: yes\nb: 0755\n", "v11.yaml") == {"a": True, "b": 493}
+    assert load_roundtrip("x: yes\ny: 0755\n", "v12.yaml") == {"x": "yes", "y": 755}
+    assert load_located("p: on\nq: 0644\n", "v12.yaml") == {"p": "on", "q": 644}
 
 
 def test_iter_paths() -> None:

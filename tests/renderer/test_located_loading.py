@@ -1,5 +1,6 @@
-"""The C-composer fast paths (renderer.fastyaml) and their users: config loading, descriptor loading and
-plain_is_safe give exactly what the reference loaders give, and fall back to them whenever unsure."""
+"""The renderer's fast YAML paths (the C parser, through :mod:`harness.yamlio` and :mod:`harness.yamlfast`):
+config loading, descriptor loading and plain_is_safe give exactly what the reference loaders give, and fall
+back to them whenever unsure."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from typing import Any
 
 import pytest
 
+from harness import yamlio
 from harness.errors import InputError, InputErrors
-from harness.yamlio import line_of, load_roundtrip, read_text
-from renderer import config as config_module
-from renderer.config import ClusterConfig, cluster_from_filename, load_config, roundtrip_config
+from harness.yamlfast import LocatedMap, reads_as_string
+from harness.yamlio import line_of, load_located, load_roundtrip, read_text
+from renderer.config import ClusterConfig, cluster_from_filename, config_from_text, load_config
 from renderer.descriptors import DESCRIPTOR_ROOT, load_descriptor, parse_descriptor
-from renderer.fastyaml import compose_one, needs_roundtrip, plain_data, reads_as_string, roundtrip_like
 from renderer.render import exact_plain_is_safe, plain_is_safe
 
 from .conftest import CLUSTERS, config_path
@@ -45,29 +46,34 @@ def reference_config(path: Path) -> Outcome:
     text = read_text(path)
     cluster = cluster_from_filename(path)
     assert cluster is not None
-    return config_outcome(lambda: roundtrip_config(path, cluster, text))
+    return config_outcome(lambda: config_from_text(path, cluster, text, load=load_roundtrip))
 
 
 def lc_dump(node: Any, path: tuple[Any, ...] = ()) -> dict[tuple[Any, ...], Any]:
-    """Every container's round-trip line/column data, by key path."""
-    found: dict[tuple[Any, ...], Any] = {}
-    if hasattr(node, "lc"):
-        found[path] = (node.lc.line, node.lc.col, dict(node.lc.data or {}))
-    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    """The line/column data the renderer reads of every container (where it starts, where each key or item
+    starts), by key path."""
+    if not isinstance(node, dict | list):
+        return {}
+    located: Any = node  # a dict or list subclass with .lc
+    lc = located.lc
+    children = list(node.items() if isinstance(node, dict) else enumerate(node))
+    where = lc.key if isinstance(node, dict) else lc.item
+    found = {path: (lc.line, lc.col, {key: tuple(where(key)) for key, _ in children})}
     for key, value in children:
         found.update(lc_dump(value, (*path, key)))
     return found
 
 
+def no_roundtrip_parse(*_: Any, **__: Any) -> Any:
+    raise AssertionError("the round-trip loader was asked")
+
+
 # ------------------------------------------------------------------------------------------ configs
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
-def test_every_bundled_config_takes_the_fast_path(cluster: str) -> None:
-    path = config_path(cluster)
-    text = read_text(path)
-    assert not needs_roundtrip(text)
-    fast = config_module._plain_config(path, cluster, text)
-    assert fast is not None  # the fast path answered: no round-trip parse on the happy path
+def test_every_bundled_config_takes_the_fast_path(cluster: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlio, "load_roundtrip", no_roundtrip_parse)
+    assert load_config(config_path(cluster)).lines  # the C parser answered: no round-trip parse
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
@@ -147,15 +153,31 @@ def test_mutated_configs_load_exactly_as_the_round_trip_path(cluster: str, tmp_p
 # -------------------------------------------------------------------------------------- descriptors
 
 @pytest.mark.parametrize("path", DESCRIPTOR_FILES, ids=lambda p: p.stem)
-def test_fast_descriptor_data_is_the_round_trip_data(path: Path) -> None:
+def test_fast_descriptor_data_is_the_round_trip_data(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = read_text(path)
-    assert not needs_roundtrip(text)
-    fast = roundtrip_like(compose_one(text, (1, 2)))
+    fast = load_located(text, str(path), block_scalars_as_str=False)
     slow = load_roundtrip(text, str(path))
-    assert fast is not None
+    assert isinstance(fast, LocatedMap)  # the C parser answered
     assert fast == slow
     assert lc_dump(fast) == lc_dump(slow)
-    assert load_descriptor(path) == parse_descriptor(slow, file=path)
+    with monkeypatch.context() as patch:
+        patch.setattr(yamlio, "load_roundtrip", no_roundtrip_parse)
+        loaded = load_descriptor(path)
+    assert loaded == parse_descriptor(slow, file=path)
+
+
+def test_a_block_scalar_condition_value_keeps_its_round_trip_type(tmp_path: Path) -> None:
+    # Conditions compare string values by type: a block scalar stays the round-trip loader's str subclass.
+    source = next(p for p in DESCRIPTOR_FILES if "enabled_when:" not in p.read_text(encoding="utf-8"))
+    copy = tmp_path / source.name
+    copy.write_text(source.read_text(encoding="utf-8") + "enabled_when:\n  field: opencenter.meta.name\n"
+                    "  op: equals\n  value: |-\n    x\n", encoding="utf-8")
+    reference = parse_descriptor(load_roundtrip(copy.read_text(encoding="utf-8"), str(copy)), file=copy)
+    loaded = load_descriptor(copy)
+    assert loaded == reference
+    assert loaded.enabled_when is not None
+    assert reference.enabled_when is not None
+    assert type(loaded.enabled_when.value) is type(reference.enabled_when.value) is not str
 
 
 @pytest.mark.parametrize("path", DESCRIPTOR_FILES[:6], ids=lambda p: p.stem)
@@ -168,32 +190,6 @@ def test_mutated_descriptors_load_exactly_as_the_round_trip_path(path: Path, tmp
             return parse_descriptor(load_roundtrip(text, str(copy)), file=copy)
 
         assert outcome(lambda: load_descriptor(copy)) == outcome(reference), mutated
-
-
-@pytest.mark.parametrize("text", [
-    "a: &x 1\nb: *x\n",       # alias
-    "a: 1\na: 2\n",           # duplicate key
-    "1: a\n",                 # a key that is not a string
-    "a: 2024-01-01\n",        # timestamp
-    "a: 0o17\n",              # not a plain decimal
-    "a: !!str 1\n",           # explicit tag
-    "a: .inf\n",              # special float
-    "<<: {b: 1}\n",           # merge key
-    "? [a]\n: 1\n",           # complex key
-])
-def test_non_plain_documents_are_left_to_the_exact_loaders(text: str) -> None:
-    assert plain_data(compose_one(text, (1, 2))) is None
-    assert roundtrip_like(compose_one(text, (1, 2))) is None
-
-
-def test_plain_data_reads_obvious_scalars_and_lines() -> None:
-    text = "a: true\nb: FALSE\nc: ~\nd: -12\ne: 1.5\nf: '007'\ng:\n  - x\n  -\n    h: null\n"
-    plain = plain_data(compose_one(text, (1, 2)))
-    assert plain == ({"a": True, "b": False, "c": None, "d": -12, "e": 1.5, "f": "007",
-                      "g": ["x", {"h": None}]},
-                     {("a",): 1, ("b",): 2, ("c",): 3, ("d",): 4, ("e",): 5, ("f",): 6, ("g",): 7, ("g", 0): 8,
-                      ("g", 1): 10, ("g", 1, "h"): 10})
-    assert roundtrip_like(compose_one("a: 1.5\n", (1, 2))) is None  # round-trip floats have their own type
 
 
 # ------------------------------------------------------------------------------------ plain scalars
@@ -215,15 +211,16 @@ def test_plain_is_safe_matches_the_exact_loaders(text: str) -> None:
         assert exact_plain_is_safe(text)  # the fast path only ever says yes when the exact loaders agree
 
 
-def test_composing_leaves_no_cyclic_garbage_behind() -> None:
-    """The composer is its own parser and resolver; left as a cycle it waits for the collector (which the
-    CLI runs rarely), holding the parser's buffers."""
+def test_fast_reads_leave_no_cyclic_garbage_behind() -> None:
+    """A parser left in a reference cycle waits for the collector (which the CLI runs rarely), holding its
+    buffers."""
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
         for _ in range(20):
-            compose_one("a: [1, {b: c}]\n", (1, 2))
+            reads_as_string("k: v\n", "k", "v", ((1, 1), (1, 2)))
+            load_located("a: [1, {b: c}]\n", "g.yaml")
         assert gc.collect() == 0
     finally:
         if enabled:
