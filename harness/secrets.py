@@ -649,30 +649,32 @@ def _display(path: Path, root_abs: str) -> str:
 
 
 def _walk_files(directory: Path) -> Iterator[Path]:
+    return map(Path, _walk(str(directory)))
+
+
+def _walk(directory: str) -> Iterator[str]:
+    """Every regular file under ``directory`` as a path string, names sorted per directory; symlinks and
+    :data:`SKIP_DIRS` are skipped."""
     stack = [directory]
     while stack:
         current = stack.pop()
         with os.scandir(current) as entries:
             for entry in sorted(entries, key=lambda e: e.name):
-                if entry.is_symlink():
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in SKIP_DIRS:
-                        stack.append(Path(entry.path))
-                elif entry.is_file(follow_symlinks=False):
-                    yield Path(entry.path)
+                if entry.is_file(follow_symlinks=False):
+                    yield entry.path
+                elif entry.is_dir(follow_symlinks=False) and entry.name not in SKIP_DIRS:
+                    stack.append(entry.path)
 
 
 def fixture_files(root: Path, globs: Sequence[str]) -> list[Path]:
     """Files under ``root`` matching any of the gitignore-style ``globs`` (``testdata/**``), sorted.
 
     Only the literal leading directories of each glob are walked; :data:`SKIP_DIRS` and symlinks are
-    skipped."""
+    skipped. Paths stay strings until the end (this lists every file of a fleet)."""
     from harness.globs import compile_pattern, has_magic
 
-    compiled = [compile_pattern(g) for g in globs]
-    starts: set[Path] = set()
-    for glob in compiled:
+    starts: dict[Path, str] = {}  # walk root -> its path relative to ``root``, as a prefix
+    for glob in (compile_pattern(g) for g in globs):
         parts = glob.pattern.strip("/").split("/")
         lead: list[str] = []
         if glob.anchored:
@@ -680,16 +682,15 @@ def fixture_files(root: Path, globs: Sequence[str]) -> list[Path]:
                 if has_magic(part) or part == "**":
                     break
                 lead.append(part)
-        starts.add(root.joinpath(*lead))
-    found: set[Path] = set()
-    for start in sorted(starts):
+        starts[root.joinpath(*lead)] = "".join(f"{part}/" for part in lead)
+    matches = _fixture_globs(tuple(globs)).any_match
+    found: set[str] = set()
+    for start, prefix in sorted(starts.items()):
         if not start.is_dir() or start.is_symlink():
             continue
-        for path in _walk_files(start):
-            rel = path.relative_to(root).as_posix()
-            if any(g.match(rel) for g in compiled):
-                found.add(path)
-    return sorted(found)
+        cut = len(os.path.join(str(start), ""))
+        found.update(path for path in _walk(str(start)) if matches(prefix + path[cut:].replace(os.sep, "/")))
+    return [Path(path) for path in sorted(found, key=lambda path: path.split(os.sep))]
 
 
 def is_fixture(path: Path, root: Path, globs: Sequence[str]) -> bool:
@@ -748,14 +749,13 @@ def scan_paths(paths: Iterable[Path], *, root: Path, max_file_bytes: int = DEFAU
     root_abs = os.path.abspath(root)
     for given in paths:
         path = Path(given)
-        if path.is_symlink():
+        try:
+            mode = os.lstat(path).st_mode  # one call: a fleet's fixture_files come through here
+        except OSError:
+            raise InputError("FILE-MISSING", "path does not exist", file=str(path), hint="check the path") from None
+        if stat.S_ISLNK(mode):
             continue
-        if path.is_dir():
-            files: Iterable[Path] = _walk_files(path)
-        elif path.exists():
-            files = [path]
-        else:
-            raise InputError("FILE-MISSING", "path does not exist", file=str(path), hint="check the path")
+        files: Iterable[Path] = _walk_files(path) if stat.S_ISDIR(mode) else [path]
         for file in files:
             findings.extend(scan_file(file, display=_display(file, root_abs), max_file_bytes=max_file_bytes))
     return sorted(findings, key=lambda f: (f.path, f.line, f.code, f.extra.get("key_path", "")))

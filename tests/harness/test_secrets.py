@@ -404,3 +404,22 @@ def test_no_output_or_exception_contains_key_material(corpus: list[Key]) -> None
         everything.append(json.dumps(to_sarif(findings, "test")))
     assert len(everything) > 30
     assert_no_leak("\n".join(everything), corpus)
+
+
+def test_fixture_files_order_links_skipped_dirs_and_relative_roots(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    for rel in ("testdata/a/b.yaml", "testdata/a-b/x.yaml", "testdata/a.yaml", "testdata/.git/config",
+                "testdata/node_modules/m.yaml", "canonicalization/inv.yaml", "canonicalization/deep/no.yaml",
+                "other/c.yaml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("a: 1\n")
+    (tmp_path / "testdata" / "link.yaml").symlink_to(tmp_path / "other" / "c.yaml")
+    (tmp_path / "testdata" / "linkdir").symlink_to(tmp_path / "other", target_is_directory=True)
+    globs = ["testdata/**", "/canonicalization/*.yaml"]
+    expected = [tmp_path / rel for rel in ("canonicalization/inv.yaml", "testdata/a/b.yaml", "testdata/a-b/x.yaml",
+                                           "testdata/a.yaml")]
+    assert fixture_files(tmp_path, globs) == expected  # sorted as paths: "a/b.yaml" before "a-b/x.yaml"
+    monkeypatch.chdir(tmp_path)
+    assert fixture_files(Path("."), globs) == [p.relative_to(tmp_path) for p in expected]
+    assert fixture_files(Path("testdata"), ["**"]) == [Path("testdata/a/b.yaml"), Path("testdata/a-b/x.yaml"),
+                                                       Path("testdata/a.yaml")]
