@@ -524,21 +524,12 @@ def _secret_documents(doc: Any) -> Iterator[tuple[tuple[str | int, ...], dict[st
                 yield ("items", index, *path), secret
 
 
-def _leaves(data: Any, prefix: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _leaves(value, (*prefix, str(key)))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from _leaves(value, (*prefix, index))
-    else:
-        yield prefix, data
-
-
 def _scan_document(doc: Any, number: int, multi: bool, seen: set[str]) -> list[_Located]:
+    from harness.yamlio import iter_paths  # loaded already: the document was parsed with it
+
     located: list[_Located] = []
     suffix = f" (document {number + 1})" if multi else ""
-    for key, value in _leaves(doc):
+    for key, value in iter_paths(doc):
         if not isinstance(value, str) or len(value) < 15:
             continue
         for match in find_key_material(_unfolded(value)):
