@@ -76,11 +76,20 @@ _MARKER_RE = re.compile(
 )
 _LITERAL_NEEDLES = (b"BEGIN", b"AGE-SECRET-KEY-")  # every marker has one (PuTTY is in the encoded regex)
 _B64 = r"[A-Za-z0-9+/_-]"
-_NEXT_LINE = rf"[ \t]*\r?\n[ \t]*{_B64}+(?:={{1,2}}|(?=[ \t]*(?:\r?\n|\Z|[\"',}}\]\x00-\x08\x0e-\x1f\x7f-\xff])))"
-"""A line of base64 only: up to its padding, a closing quote or bracket, or binary junk (in decoded text, the
-bytes of a neighbouring line decoded along with the payload)."""
-_BLOB_RE = re.compile(rf"(?:{_B64}{{8,}}+={{0,2}}|{_B64}{{4,7}}+={{0,2}}(?={_NEXT_LINE}))(?:{_NEXT_LINE})*")
-"""A run of base64 lines: a token of 8+ characters, or of 4+ (``base64 -w 4``) followed by more lines."""
+_JUNK = r"\x00-\x08\x0e-\x1f\x7f-\xff"
+
+
+def _blob_re(ends: str) -> re.Pattern[str]:
+    """A run of base64 lines: a token of 8+ characters, or of 4+ (``base64 -w 4``) followed by more lines.
+    A line is base64 only up to its padding, a line end, a closing quote or bracket, or one of ``ends``."""
+    next_line = rf"[ \t]*\r?\n[ \t]*{_B64}+(?:={{1,2}}|(?=[ \t]*(?:\r?\n|\Z|[\"',}}\]{ends}])))"
+    return re.compile(rf"(?:{_B64}{{8,}}+={{0,2}}|{_B64}{{4,7}}+={{0,2}}(?={next_line}))(?:{next_line})*")
+
+
+_BLOB_RE = _blob_re("")
+# In decoded text a line may also end at binary junk: the bytes of a neighbouring line decoded along with the
+# payload. Not in the text as given, where "Tür" or "h\x1f" after a payload is no continuation of it.
+_DECODED_BLOB_RE = _blob_re(_JUNK)
 _WS_RE = re.compile(r"\s+")
 _FOLDED_RE = re.compile(rf"(?:{_B64}+={{0,2}} )+{_B64}+={{0,2}}\n*")
 _LINE_RE = re.compile(rf"{_B64}+={{0,2}}")
@@ -331,13 +340,13 @@ def _blob_index(starts: list[tuple[int, int]], index: int, round_up: int) -> int
     return blob_start + (8 * (index - decoded_start) + round_up) // 6
 
 
-def _runs(text: str) -> Iterator[_Run]:
+def _runs(text: str, *, decoded: bool = False) -> Iterator[_Run]:
     """Every run of consecutive base64 lines of ``text`` (any width, any indentation, escaped ``\\n`` line
     breaks too) holding :data:`_MIN_BLOB` characters or more. A run is kept whole: which of its lines
     belong to one payload is left to the alignments :meth:`_Run.decodings` tries."""
     if "\\n" in text:  # wrapped inside a JSON or double-quoted YAML string: same length, so spans still hold
         text = text.replace("\\r\\n", "   \n").replace("\\n", " \n")
-    for run in _BLOB_RE.finditer(text):
+    for run in (_DECODED_BLOB_RE if decoded else _BLOB_RE).finditer(text):
         if run.end() - run.start() >= _MIN_BLOB:
             lines = [m.span() for m in _LINE_RE.finditer(text, run.start(), run.end())]
             if sum(end - start for start, end in lines) >= _MIN_BLOB:
@@ -387,7 +396,7 @@ def _descend(text: str, depth: int) -> Iterator[tuple[KeyMatch, int]]:
         yield key, end
     if depth >= MAX_LAYERS:
         return
-    for run in _runs(text):
+    for run in _runs(text, decoded=depth > 0):
         for decoded, starts in run.decodings():
             if not _worth_descending(decoded, depth):
                 continue

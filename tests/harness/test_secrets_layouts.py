@@ -127,6 +127,21 @@ def test_payload_followed_by_a_base64_only_line(corpus: list[Key]) -> None:
                 assert_one(key_findings(scan_text(text, "blob.txt"), corpus), key, layer, (layout, after))
 
 
+def test_a_line_of_text_after_a_payload_is_not_read_as_its_continuation(corpus: list[Key]) -> None:
+    """Binary junk ends a base64 line only in decoded layers; in the text as given, a line starting with
+    base64 characters and then a control character or a non-ASCII letter ("Tür") is prose, not payload.
+    (Hypothesis found ``h\\x1f # x: y`` after a two-layer payload reported as a bare marker.)"""
+    for key in corpus:
+        for wraps in ((64, 0), (0,), (76, 76)):
+            payload = key.text
+            for wrap in wraps:  # standard alphabet, unpadded: nothing marks where the payload ends
+                payload = b64(payload, pad=False, wrap=wrap)
+            layer = ">".join(["base64*"] * len(wraps))
+            for after in ("h\x1f # x: y", "Tür # x: y", "abc\x7f", "Zürich"):
+                text = f"note: |\n{payload}\n{after}\n"
+                assert_one(key_findings(scan_text(text, "notes.txt"), corpus), key, layer, (wraps, after))
+
+
 def test_nested_layers_wrapped_under_20_characters(corpus: list[Key]) -> None:
     """A layer wrapped into lines shorter than a decodable run (``base64 -w 16 key | base64``) is
     decoded and descended like any other."""
