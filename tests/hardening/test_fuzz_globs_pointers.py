@@ -138,8 +138,9 @@ def _pointers_into(data: Any, picks: list[int]) -> list[Pointer]:
                 walk(value, [*path, str(index)])
 
     walk(data, [])
-    found = [parse_pointer(format_pointer(paths[p % len(paths)])) for p in picks if paths]
-    return [p for p in found if "-" not in p.tokens]
+    chosen = [paths[p % len(paths)] for p in picks if paths]
+    # A "-" token is refused when the pointer is parsed (it names no list item), even for a mapping key "-".
+    return [parse_pointer(format_pointer(path)) for path in chosen if "-" not in path]
 
 
 def _strictly_inside(inner: Pointer, outer: Pointer) -> bool:
