@@ -38,7 +38,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,7 +172,7 @@ class _Index:
     path_only: GlobSet[Rule]
     yaml_remove: GlobSet[Rule]
     order: dict[str, int] = field(default_factory=dict)
-    any_glob: GlobSet[Rule] = field(default_factory=GlobSet)  # every glob rule, for may_apply
+    any_glob: GlobSet[Rule] = field(default_factory=GlobSet)  # every glob rule, for concerned()
 
 
 class RuleSet:
@@ -213,16 +213,10 @@ class RuleSet:
         """The alias rule whose ``to`` is this fixture path, if any (reverse lookup, for explain)."""
         return self._index.alias_by_target.get(fixture_path)
 
-    def may_apply(self, path: str) -> bool:
-        """Whether any rule of this set could concern ``path`` on either side (False: the path is compared
-        as it is, with no rule; one regex search and two dictionary lookups)."""
+    def concerned(self, paths: Collection[str]) -> set[str]:
+        """The ``paths`` some rule of this set could concern on either side: a glob rule matches them or an
+        alias names them. Any other path is compared as it is, with no rule lookup at all."""
         index = self._index
-        return path in index.alias_by_source or path in index.alias_by_target or index.any_glob.any_match(path)
-
-    def concerned(self, paths: Iterable[str]) -> set[str]:
-        """The ``paths`` for which :meth:`may_apply` is true (the same test, for a whole tree at once)."""
-        index = self._index
-        paths = paths if isinstance(paths, (list, tuple, set, frozenset)) else list(paths)
         found = set(index.any_glob.matching(paths))
         if index.alias_by_source or index.alias_by_target:
             found.update(p for p in paths if p in index.alias_by_source or p in index.alias_by_target)

@@ -250,25 +250,23 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
             removal_rules = yaml_remove_rules(ruleset, key, rendered_path or None)
         else:
             only_rules = removal_rules = ()
+        applied = (*alias_rules, *only_rules, *removal_rules)
         if not rendered_path:
             matched.update(r.id for r in only_rules)
             finding("PARITY-MISSING", key, "renderer-owned fixture file is not rendered", HINT_MISSING,
-                    rules=(*alias_rules, *only_rules, *removal_rules))
+                    rules=applied)
             continue
         if key not in fixture_keys:
             matched.update(r.id for r in only_rules)
             via = f" (rendered as {rendered_path}, aliased)" if alias_rules else ""
             finding("PARITY-UNEXPECTED", key, f"rendered file is not in the fixture{via}", HINT_UNEXPECTED,
-                    rendered_path=rendered_path, rules=(*alias_rules, *only_rules, *removal_rules))
+                    rendered_path=rendered_path, rules=applied)
             continue
-        rendered_bytes = read_rendered(rendered_path)
-        fixture_bytes = read_file(fixture_display, key, max_file_bytes=max_file_bytes, display=fixture_display)
         compared += 1
-        if rendered_bytes == fixture_bytes and not only_rules:  # the common case, with nothing to record
-            identical += 1
-            continue
-        comparison, effective = compare_contents(rendered_bytes, rendered_path, fixture_bytes, key,
-                                                 () if only_rules else removal_rules)
+        comparison, effective = compare_contents(
+            read_rendered(rendered_path), rendered_path,
+            read_file(fixture_display, key, max_file_bytes=max_file_bytes, display=fixture_display), key,
+            () if only_rules else removal_rules)
         identical += comparison.byte_identical
         parsed += comparison.parsed
         if only_rules:
@@ -279,7 +277,6 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
         matched.update(effective)
         if comparison.equal:
             continue
-        applied = (*alias_rules, *only_rules, *removal_rules)
         extra = {"matched_by": comparison.matched_by, "reordered": comparison.reordered} if comparison.parsed else {}
         if comparison.parse_failures:
             sides = " and ".join(p.side for p in comparison.parse_failures)

@@ -263,15 +263,21 @@ def parse_shard_label(label: str, *, source: str) -> tuple[int, int] | None:
     """A report's ``shard`` as (I, N); None when unlabelled (:data:`UNLABELLED`); else REPORT-INVALID."""
     if label in UNLABELLED:
         return None
-    index, sep, total = label.partition("/")
+    shard = split_shard(label)
+    if shard is None:
+        raise InputError("REPORT-INVALID", f"shard label {label!r} is not I/N", file=source,
+                         hint="pass reports written by `check --shard I/N` or `pytest --parity-shard I/N`")
+    return shard
+
+
+def split_shard(spec: str) -> tuple[int, int] | None:
+    """``"2/4"`` -> (2, 4): shard I of N, 1-based (1 <= I <= N); None for anything else."""
+    index, sep, total = spec.partition("/")
     try:
         i, n = int(index), int(total)
     except ValueError:
-        i, n = 0, 0
-    if not sep or not 1 <= i <= n:
-        raise InputError("REPORT-INVALID", f"shard label {label!r} is not I/N", file=source,
-                         hint="pass reports written by `check --shard I/N` or `pytest --parity-shard I/N`")
-    return i, n
+        return None
+    return (i, n) if sep and 1 <= i <= n else None
 
 
 def check_shards(reports: Sequence[tuple[str, Report]], *, expect: int | None = None,

@@ -44,7 +44,7 @@ from harness.parity import (
 from harness.project_config import ProjectConfig
 from harness.redact import is_secret_path
 from harness.renderer_api import CommandRenderer, MemoryRenderer, Plan, RenderedFiles, Renderer, load_renderer
-from harness.report import CheckResult, Report
+from harness.report import CheckResult, Report, split_shard
 from harness.update import Change, update_fixture
 
 RENDER_ERROR_HINT = "run `overlay-parity render --config <config>` to see the renderer's error and fix the input"
@@ -55,14 +55,10 @@ Progress = Callable[[CheckResult], None]
 
 def parse_shard(spec: str) -> tuple[int, int]:
     """``"2/4"`` -> (2, 4); shards are 1-based. Anything else is a USAGE error."""
-    index, sep, total = spec.partition("/")
-    try:
-        i, n = int(index), int(total)
-    except ValueError:
-        i, n = 0, 0
-    if not sep or not (n >= 1 and 1 <= i <= n):
+    shard = split_shard(spec)
+    if shard is None:
         raise InputError("USAGE", f"bad shard {spec!r}", hint="use I/N with 1 <= I <= N, e.g. --shard 1/4")
-    return i, n
+    return shard
 
 
 def shard_clusters(clusters: Iterable[str], index: int, total: int) -> list[str]:

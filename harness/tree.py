@@ -123,21 +123,12 @@ def walk_tree(root: Path, *, max_file_bytes: int, display: str | None = None, si
 
 
 def _listing(root: str, paths: Iterable[str], sizes: dict[str, int]) -> TreeListing:
-    """Sort ``paths`` once and split them by :func:`classify` (inlined: this runs for every file of a fleet)."""
-    owned: list[str] = []
-    bootstrap: list[str] = []
-    other: list[str] = []
+    """Sort ``paths`` once and split them by :func:`classify`."""
+    groups: dict[Ownership, list[str]] = {owner: [] for owner in Ownership}
     for rel in sorted(paths):
-        head, sep, _ = rel.partition("/")
-        if not sep:
-            (owned if rel in OWNED_FILES else other).append(rel)
-        elif head in OWNED_DIRS:
-            owned.append(rel)
-        elif head in BOOTSTRAP_DIRS:
-            bootstrap.append(rel)
-        else:
-            other.append(rel)
-    return TreeListing(root=root, owned=tuple(owned), bootstrap=tuple(bootstrap), other=tuple(other), sizes=sizes)
+        groups[classify(rel)].append(rel)
+    return TreeListing(root=root, owned=tuple(groups[Ownership.OWNED]), bootstrap=tuple(groups[Ownership.BOOTSTRAP]),
+                       other=tuple(groups[Ownership.OTHER]), sizes=sizes)
 
 
 # O_NONBLOCK: a FIFO swapped in after the walk must not block the open or the read (it is refused below).

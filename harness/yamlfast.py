@@ -143,9 +143,7 @@ def load_plain(text: str, scalars: PlainScalars, *, max_nodes: int, located: boo
     """
     try:
         return _build(CParser(text), scalars, max_nodes, located, block_scalars)
-    except GiveUp:
-        return None
-    except Exception:  # a parse error: the full loader reports it with its location
+    except Exception:  # GiveUp, or a parse error the full loader reports with its location
         return None
 
 

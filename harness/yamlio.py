@@ -211,10 +211,14 @@ def _parse(loader: YAML, text: str, name: str, *, many: bool) -> list[Any]:
                          hint="quote the value") from None
 
 
-def _plain_scalars() -> PlainScalars:
-    scalars: PlainScalars | None = getattr(_local, "scalars", None)
+def _scalars(*, roundtrip: bool) -> PlainScalars:
+    """This thread's plain-scalar values for the fast paths: the safe loader's (YAML 1.1, for
+    :func:`load_documents`) or the round-trip loader's (YAML 1.2, for :func:`load_located`)."""
+    attribute = "rt_scalars" if roundtrip else "scalars"
+    scalars: PlainScalars | None = getattr(_local, attribute, None)
     if scalars is None:
-        scalars = _local.scalars = PlainScalars(_safe_loader())
+        scalars = PlainScalars(_rt_loader() if roundtrip else _safe_loader())
+        setattr(_local, attribute, scalars)
     return scalars
 
 
@@ -225,7 +229,7 @@ def load_documents(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) 
     every error, goes through ruamel's full safe loader, so both paths give the same data and messages.
     """
     _quiet_yaml_warnings()
-    fast = load_plain(text, _plain_scalars(), max_nodes=max_nodes)
+    fast = load_plain(text, _scalars(roundtrip=False), max_nodes=max_nodes)
     if fast is not None:
         return fast
     return load_documents_full(text, name, max_nodes=max_nodes)
@@ -277,12 +281,6 @@ class DocumentMemo:
                 old, _ = self._entries.popitem(last=False)
                 self._size -= len(old)
 
-    def clear(self) -> None:
-        """Forget every kept parse."""
-        with self._lock:
-            self._entries.clear()
-            self._size = 0
-
 
 def copy_plain(value: Any) -> Any:
     """A copy of a loaded document in which every mapping and sequence is new (scalars are immutable)."""
@@ -331,13 +329,6 @@ def _forget_directives(loader: YAML) -> None:
         scanner.yaml_version = None
 
 
-def _roundtrip_scalars() -> PlainScalars:
-    scalars: PlainScalars | None = getattr(_local, "rt_scalars", None)
-    if scalars is None:
-        scalars = _local.rt_scalars = PlainScalars(_rt_loader())
-    return scalars
-
-
 def load_located(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES,
                  block_scalars_as_str: bool = True) -> Any:
     """:func:`load_roundtrip`'s data and line information (for :func:`line_of`) at the speed of the C parser.
@@ -353,7 +344,7 @@ def load_located(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES,
     _quiet_yaml_warnings()
     if PARSERS_MAY_DIFFER.search(text):
         return load_roundtrip(text, name, max_nodes=max_nodes)
-    fast = load_plain(text, _roundtrip_scalars(), max_nodes=max_nodes, located=True,
+    fast = load_plain(text, _scalars(roundtrip=True), max_nodes=max_nodes, located=True,
                       block_scalars=block_scalars_as_str)
     if fast is not None and len(fast) <= 1:
         return fast[0] if fast else None

@@ -120,16 +120,21 @@ def _yaml12() -> YAML:
 def plain_is_safe(text: str) -> bool:
     """Whether ``text`` written as a plain YAML scalar reads back as the same string under YAML 1.1
     (Kubernetes) and 1.2 (kustomize) rules: no ``yes``/``on``/``no``, numbers, nulls, ``: ``, ``#``..."""
-    if not text or text != text.strip() or any(c in text for c in "\n\r\t"):
+    if not _may_be_plain(text):
         return False
     if reads_as_string(f"k: {text}\n", "k", text, ((1, 1), (1, 2))):
         return True  # the C parser is sure (harness.yamlfast); otherwise the exact loaders decide
     return exact_plain_is_safe(text)
 
 
+def _may_be_plain(text: str) -> bool:
+    """Not empty, no surrounding whitespace, no line break or tab: what no plain scalar can keep."""
+    return bool(text) and text == text.strip() and not any(c in text for c in "\n\r\t")
+
+
 def exact_plain_is_safe(text: str) -> bool:
     """:func:`plain_is_safe` decided by the exact loaders (the reference for its fast path)."""
-    if not text or text != text.strip() or any(c in text for c in "\n\r\t"):
+    if not _may_be_plain(text):
         return False
     document = f"k: {text}\n"
     try:

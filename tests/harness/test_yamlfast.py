@@ -17,8 +17,7 @@ from ruamel.yaml.error import YAMLError
 from harness.errors import InputError
 from harness.yamlfast import LocatedMap, LocatedSeq, load_plain, reads_as_string
 from harness.yamlio import (
-    _plain_scalars,
-    _roundtrip_scalars,
+    _scalars,
     key_lines,
     line_of,
     load_documents,
@@ -180,10 +179,10 @@ def test_every_yaml_file_of_the_repository_loads_alike_and_mostly_fast() -> None
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert outcome(load_documents, text) == outcome(load_documents_full, text), path
-        fast_safe += load_plain(text, _plain_scalars(), max_nodes=10**6) is not None
+        fast_safe += load_plain(text, _scalars(roundtrip=False), max_nodes=10**6) is not None
         if "\n---" not in text:
             assert outcome(load_located, text) == outcome(load_roundtrip, text), path
-            fast_located += load_plain(text, _roundtrip_scalars(), max_nodes=10**6, located=True) is not None
+            fast_located += load_plain(text, _scalars(roundtrip=True), max_nodes=10**6, located=True) is not None
     assert len(files) > 200
     # The fast path is the common path: nearly every real manifest and config is plain YAML.
     assert fast_safe > 0.9 * len(files)
@@ -200,7 +199,7 @@ def test_every_yaml_file_of_the_repository_loads_alike_and_mostly_fast() -> None
     "a: [1,\n",  # a syntax error
 ])
 def test_what_the_fast_path_hands_over(text: str) -> None:
-    assert load_plain(text, _plain_scalars(), max_nodes=10**6) is None
+    assert load_plain(text, _scalars(roundtrip=False), max_nodes=10**6) is None
     assert outcome(load_documents, text) == outcome(load_documents_full, text)
 
 
@@ -224,7 +223,7 @@ def test_located_load_equals_the_roundtrip_loader_with_tabs_and_unicode_breaks(t
 
 def test_yaml11_scalars_and_types() -> None:
     docs = load_plain("a: yes\nb: 0755\nc: 1:30\nd: 2001-12-14\ne: '0755'\nf: =\ng: ~\nh: 1.5e3\n",
-                      _plain_scalars(), max_nodes=100)
+                      _scalars(roundtrip=False), max_nodes=100)
     assert docs == [{"a": True, "b": 493, "c": 90, "d": datetime.date(2001, 12, 14), "e": "0755", "f": "=",
                      "g": None, "h": 1500.0}]
 
@@ -242,7 +241,7 @@ def test_block_scalars_are_plain_str_unless_asked_otherwise() -> None:
     assert type(load_located(text, "b.yaml")["a"]) is str
     exact = load_located(text, "b.yaml", block_scalars_as_str=False)
     assert [type(v).__name__ for v in exact.values()] == ["LiteralScalarString", "FoldedScalarString"]
-    assert load_plain("a: b\n", _roundtrip_scalars(), max_nodes=10, located=True, block_scalars=False) is not None
+    assert load_plain("a: b\n", _scalars(roundtrip=True), max_nodes=10, located=True, block_scalars=False) is not None
 
 
 def test_located_containers_know_where_they_start() -> None:
@@ -254,7 +253,7 @@ def test_located_containers_know_where_they_start() -> None:
 
 def test_node_bound_hands_over_to_the_full_loader() -> None:
     text = "[" + ", ".join(["1"] * 50) + "]\n"
-    assert load_plain(text, _plain_scalars(), max_nodes=10) is None
+    assert load_plain(text, _scalars(roundtrip=False), max_nodes=10) is None
     with pytest.raises(InputError) as info:
         load_documents(text, "big.yaml", max_nodes=10)
     assert info.value.code == "YAML-ALIAS-BOMB"
