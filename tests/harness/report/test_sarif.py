@@ -11,7 +11,7 @@ import pytest
 
 from harness.codes import CODES
 from harness.findings import Finding, Severity
-from harness.sarif import SARIF_SCHEMA, to_sarif, write_sarif
+from harness.report.sarif import SARIF_SCHEMA, to_sarif, write_sarif
 
 # The subset of the SARIF 2.1.0 schema (sarif-schema-2.1.0.json) that our logs use, with its required
 # properties and value constraints; additionalProperties stay open as in the official schema.

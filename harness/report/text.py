@@ -1,0 +1,55 @@
+"""The terminal report: status lines, finding blocks (already redacted), a summary line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.findings import Finding, Severity
+from harness.report.model import Report
+
+
+def format_finding(finding: Finding) -> str:
+    """A finding as a short block: headline, context, indented diff lines, hint."""
+    where = finding.path + (f":{finding.line}" if finding.line else "")
+    head = f"{finding.code} {where}: {finding.message}" if where else f"{finding.code}: {finding.message}"
+    if finding.cluster:
+        head = f"[{finding.cluster}] {head}"
+    context = []
+    if finding.owner:
+        context.append(f"owner: {finding.owner}")
+    if finding.rules:
+        context.append("rules: " + ", ".join(finding.rules))
+    lines = [head]
+    if context:
+        lines.append("    (" + "; ".join(context) + ")")
+    lines.extend(f"    {line}" for line in finding.diff)
+    if finding.hint:
+        lines.append(f"    fix: {finding.hint}")
+    return "\n".join(lines)
+
+
+def format_text(report: Report, *, verbose: bool = False) -> str:
+    """Terminal report: one status line per check result, findings below failing ones, then a summary."""
+    lines: list[str] = []
+    for result in report.results:
+        errors = [f for f in result.findings if f.severity is Severity.ERROR]
+        status = "FAIL" if errors else "ok"
+        detail = f"{len(errors)} finding(s)" if errors else _notes_summary(result.notes)
+        lines.append(f"{status:<4} {result.name:<40} {detail}".rstrip())
+        shown = result.findings if verbose else errors
+        for finding in shown:
+            lines.extend("     " + line for line in format_finding(finding).splitlines())
+    summary = report.to_dict()["summary"]
+    verdict = "FAILED" if report.failing() else "PASSED"
+    lines.append(
+        f"{verdict}: {summary['checks'] - summary['failed_checks']} of {summary['checks']} checks clean, "
+        f"{summary['errors']} finding(s)"
+        + (f" ({', '.join(f'{k}: {v}' for k, v in summary['by_code'].items())})" if summary["by_code"] else "")
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _notes_summary(notes: dict[str, Any]) -> str:
+    keys = ("files", "identical", "parsed", "rules_applied", "lifecycle_claim", "scanned")
+    parts = [f"{key}={notes[key]}" for key in keys if key in notes]
+    return " ".join(parts)
