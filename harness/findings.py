@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from harness.errors import InputError, InputErrors
+
 
 class Severity(StrEnum):
     """How a finding affects the exit code: errors fail the gate, warnings do not."""
@@ -114,3 +116,12 @@ class Finding:
 def failing(findings: Iterable[Finding]) -> list[Finding]:
     """The findings that fail the gate."""
     return [f for f in findings if f.severity is Severity.ERROR]
+
+
+def input_error_finding(error: InputError, *, check: str, cluster: str = "") -> Finding:
+    """An input error met while running a check, as a finding for reports (its code is the error's code)."""
+    location = error.location
+    lines = error.lines() if isinstance(error, InputErrors) else [error.one_line()]
+    return Finding(code=error.code, check=check, cluster=cluster, message=error.message,
+                   path=location.file if location else "", line=location.line if location else 0,
+                   hint=error.hint, diff=tuple(lines[1:]))

@@ -259,7 +259,7 @@ class CheckItem(pytest.Item):
         try:
             result = self._check()
         except InputError as error:
-            from harness.runner import input_error_finding
+            from harness.findings import input_error_finding
 
             state.results.append(CheckResult(
                 name=self.name, check=self.kind, cluster=self.cluster, seconds=time.perf_counter() - started,
@@ -337,7 +337,7 @@ def _items(session: pytest.Session) -> Iterator[CheckItem]:
     config = session.config
     state = _state(config)
     project = state.require_project()
-    from harness.runner import is_first_shard
+    from harness.selection import is_first_shard
 
     policies: list[str] = []
     if _module_available("harness.policy"):
@@ -384,7 +384,7 @@ def _check_parity(state: _State, cluster: str) -> CheckResult:
 
 
 def _check_inventory(state: _State, *, matched: set[str] | None = None, ran: set[str] | None = None) -> CheckResult:
-    from harness.runner import inventory_notes, inventory_result
+    from harness.inventory_judge import inventory_notes, inventory_result
 
     project = state.require_project()
     inventory = state.inventory()
@@ -473,7 +473,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     state = _state(config)
     if config.getoption("parity_update_force") and not config.getoption("parity_update"):
         raise pytest.UsageError("USAGE: --parity-update-force needs --parity-update (fix: add --parity-update)")
-    from harness.runner import is_first_shard, select_clusters
+    from harness.selection import is_first_shard, select_clusters
 
     try:
         project = state.require_project()
@@ -610,7 +610,7 @@ def _write_report(state: _State, matched: set[str], ran: set[str]) -> None:
                     shard=state.shard)
     try:
         inventory = state.inventory()
-        from harness.runner import inventory_notes
+        from harness.inventory_judge import inventory_notes
 
         report.inventory = inventory_notes(state.require_project(), inventory)
     except InputError:

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import shlex
+import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from harness.config_secrets import config_secrets
 from harness.errors import InputError
 from harness.redact import redact_text, safe_line
+from harness.yamlio import DEFAULT_MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -152,13 +156,26 @@ class CommandRenderer:
             diagnostics.unlink()
         return plan
 
+    def check_program(self) -> None:
+        """RENDERER-INVALID now, not once per cluster, when the command's program does not exist."""
+        try:
+            argv = shlex.split(self.template)
+        except ValueError as exc:
+            raise InputError("RENDERER-INVALID", f"bad renderer command: {exc}",
+                             hint="fix `renderer` in [tool.overlay-parity] or --renderer") from None
+        if not argv:
+            raise InputError("RENDERER-INVALID", "empty renderer command",
+                             hint="set `renderer` to module:ATTR or a command with {config} and {out}")
+        program = argv[0]
+        found = shutil.which(program) if os.sep not in program else (program if os.access(program, os.X_OK) else None)
+        if found is None:
+            raise InputError("RENDERER-INVALID", f"renderer command not found: {program}",
+                             hint="install it or fix `renderer` in [tool.overlay-parity] / --renderer")
+
 
 def _redacted(line: str, config_path: Path) -> str:
     """An external renderer's error line, safe to show: the config's secret values (raw or base64) and
     anything that looks like a credential, a long token or key material are masked."""
-    from harness.runner import config_secrets  # lazily: harness.runner imports this module
-    from harness.yamlio import DEFAULT_MAX_BYTES
-
     return safe_line(redact_text(line, config_secrets(config_path, max_bytes=DEFAULT_MAX_BYTES)), limit=200)
 
 

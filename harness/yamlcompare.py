@@ -30,7 +30,7 @@ from typing import Any
 
 from harness import redact
 from harness.errors import InputError
-from harness.yamlio import SHARED_DOCUMENTS, DocumentMemo, decode_text, load_documents
+from harness.yamlio import decode_text, load_documents
 
 YAML_SUFFIXES = (".yaml", ".yml")
 PathT = tuple[str | int, ...]
@@ -348,17 +348,15 @@ class FileComparison:
         return (self.summary,) if self.summary else ()
 
 
-def parse_side(data: bytes, name: str, *, memo: DocumentMemo | None = None, private: bool = True) -> list[Any]:
+def parse_side(data: bytes, name: str) -> list[Any]:
     """Decode and parse one side; raises InputError (FILE-BINARY, FILE-NOT-UTF8, YAML-*).
 
     Also refuses what the loader lets through but a comparison cannot handle: a scalar that does not
     fit its explicit tag (``!!int abc``) and a recursive alias (``&a [*a]``). Messages never quote values.
-    With a ``memo`` the parse is looked up there first; the documents are then shared (read-only) unless
-    ``private``.
     """
     text = decode_text(data, name)
     try:
-        docs = load_documents(text, name) if memo is None else memo.documents(text, name, private=private)
+        docs = load_documents(text, name)
     except InputError as exc:
         raise InputError(exc.code, _QUOTED.sub(_mask_quoted, exc.message), file=name,
                          line=exc.location.line if exc.location else 0,
@@ -410,12 +408,9 @@ def compare_yaml_bytes(rendered: bytes, fixture: bytes, *, rendered_name: str = 
         return FileComparison(equal=True, byte_identical=True)
     failures: list[ParseFailure] = []
     sides: list[list[Any]] = []
-    # The rendered side is usually a text the renderer has just parsed to validate it: look it up in the
-    # shared memo (a private copy when rules will edit it). Fixture texts are parsed once, so not kept.
-    for side, data, name, memo in (("rendered", rendered, rendered_name, SHARED_DOCUMENTS),
-                                   ("fixture", fixture, fixture_name, None)):
+    for side, data, name in (("rendered", rendered, rendered_name), ("fixture", fixture, fixture_name)):
         try:
-            sides.append(parse_side(data, name, memo=memo, private=normalize is not None))
+            sides.append(parse_side(data, name))
         except InputError as exc:
             failures.append(ParseFailure(side, exc.code, exc.one_line(), exc.location.line if exc.location else 0))
             sides.append([])

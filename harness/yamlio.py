@@ -238,11 +238,10 @@ def load_documents(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) 
 class DocumentMemo:
     """:func:`load_documents` results by text, least recently used first out, bounded by the total text size.
 
-    A render validates every YAML file it writes by parsing it; the comparison then parses the rendered
-    side of every file pair whose bytes differ from the fixture. With one memo in between, each rendered
-    text is parsed once per process. Only successful parses are kept (an error is re-raised with the
-    caller's file name each time); texts over ``max_text`` characters are never kept, so the memo holds at
-    most about ``budget`` characters of source.
+    For a caller that parses the same texts again and again (the reference renderer validates every YAML
+    output it writes, and most outputs repeat across clusters). Only successful parses are kept (an error
+    is re-raised with the caller's file name each time); texts over ``max_text`` characters are never
+    kept, so the memo holds at most about ``budget`` characters of source.
     """
 
     def __init__(self, *, budget: int = 4 << 20, max_text: int = 256 << 10) -> None:
@@ -291,8 +290,6 @@ def copy_plain(value: Any) -> Any:
     return value
 
 
-SHARED_DOCUMENTS = DocumentMemo()
-"""The process-wide memo the renderer's output validation and the comparison's rendered side share."""
 
 
 def load_documents_full(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> list[Any]:

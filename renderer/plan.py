@@ -28,7 +28,8 @@ import jinja2
 from harness.errors import InputError
 from harness.renderer_api import Action, Decision, Plan
 from renderer.conditions import Condition, evaluate, masked, show_value
-from renderer.config import ClusterConfig, get_field, schema_has_field
+from renderer.config import get_field, schema_has_field
+from renderer.config_model import ClusterConfig
 from renderer.descriptors import (
     OWNED_DIRS,
     OWNED_FILES,
@@ -347,7 +348,7 @@ def _walk(base: Path) -> list[str]:
                                  hint="templates must be regular files inside the template root")
         for name in files:
             if not (here / name).is_file():
-                raise InputError("FILE-SYMLINK", "special file in the template root", file=str(here / name),
+                raise InputError("FILE-SPECIAL", "special file in the template root", file=str(here / name),
                                  hint="templates must be regular files")
             found.append((here / name).relative_to(base).as_posix())
     return sorted(found)

@@ -51,7 +51,7 @@ from ruamel.yaml.error import YAMLError
 from harness.errors import InputError
 from harness.redact import redact_text
 from harness.yamlfast import reads_as_string
-from harness.yamlio import SHARED_DOCUMENTS, decode_text, load_documents
+from harness.yamlio import DocumentMemo, decode_text, load_documents
 from renderer.bytecode_cache import bytecode_cache
 from renderer.descriptors import check_output_path
 from renderer.plan import PlannedFile, RenderPlan
@@ -62,6 +62,7 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _YAML_SUFFIXES = (".yaml", ".yml")
 _local = threading.local()
+_VALIDATED = DocumentMemo()  # this renderer's own memo of output texts it has parsed (never shared)
 
 
 # ------------------------------------------------------------------------------------- Jinja2 setup
@@ -309,11 +310,11 @@ def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = N
 def yaml_problem(text: str) -> tuple[int, str] | None:
     """``(line, problem)`` if ``text`` is not valid YAML (syntax, duplicate keys...), else None.
 
-    Parsed through the process-wide memo (:data:`harness.yamlio.SHARED_DOCUMENTS`): re-rendering unchanged
-    output costs a dictionary lookup, and the parity comparison finds the rendered side already parsed.
+    Parsed through the renderer's own memo: an output text it has already validated (the same static
+    template in every cluster, a re-render) costs a dictionary lookup.
     """
     try:
-        SHARED_DOCUMENTS.documents(text, "<output>")
+        _VALIDATED.documents(text, "<output>")
     except InputError as exc:
         return (exc.location.line if exc.location else 0), exc.message
     return None

@@ -105,7 +105,7 @@ def walk_files(tree: TemplateTree, base: str) -> list[str]:
         prefix = folder[len(base):].lstrip("/")
         for entry in others:
             if not entry.is_file:
-                raise InputError("FILE-SYMLINK", "special file in the template root", file=str(here / entry.name),
+                raise InputError("FILE-SPECIAL", "special file in the template root", file=str(here / entry.name),
                                  hint="templates must be regular files")
             found.append(f"{prefix}/{entry.name}" if prefix else entry.name)
         pending.extend(f"{folder}/{e.name}" if folder else e.name for e in reversed(dirs))

@@ -34,7 +34,7 @@ from harness.errors import InputError
 from renderer.bech32 import age_recipient_problem
 
 if TYPE_CHECKING:
-    from renderer.config import ClusterConfig, CustomerManagedConfig, SopsConfig
+    from renderer.config_model import ClusterConfig, CustomerManagedConfig, SopsConfig
 
 TRUST_POLICY = "CONFIG-TRUST-POLICY"
 ALLOWED_SCHEMES = ("ssh", "https")

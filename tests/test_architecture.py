@@ -72,3 +72,128 @@ def test_readme_code_table_matches_the_registry() -> None:
     namespace = runpy.run_path(str(ROOT / "scripts" / "codes_table.py"))
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert namespace["readme_table"](readme) == namespace["table"](), "run `python scripts/codes_table.py --write`"
+
+
+# ------------------------------------------------------------------------------------------ import graph
+
+PACKAGES = ("harness", "renderer")
+MODULE_LITERAL = re.compile(r"(?:harness|renderer)(?:\.[a-z_][a-z0-9_]*)+")
+
+
+def _module_files() -> dict[str, Path]:
+    """Every module of the two packages by dotted name (a package by its ``__init__``)."""
+    found: dict[str, Path] = {}
+    for package in PACKAGES:
+        for path in _python_files(package):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+def _known(name: str, modules: dict[str, Path]) -> str | None:
+    """The module ``name`` denotes: itself, or the nearest enclosing module (``pkg.mod.attr`` -> ``pkg.mod``)."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _imported_modules(module: str, modules: dict[str, Path]) -> set[str]:
+    """Modules of the two packages that ``module`` imports anywhere: at module level, inside functions, under
+    ``TYPE_CHECKING``, relative or absolute, and by name through ``importlib.import_module("...")`` literals
+    or module-name constants."""
+    path = modules[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    targets: set[str | None] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets.update(_known(alias.name, modules) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package
+                for _ in range(node.level - 1):
+                    anchor = anchor.rpartition(".")[0]
+                base = f"{anchor}.{base}" if base else anchor
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                targets.add(submodule if submodule in modules else _known(base, modules))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if MODULE_LITERAL.fullmatch(node.value) and node.value in modules:
+                targets.add(node.value)
+    return {t for t in targets if t is not None and t != module}
+
+
+def import_graph() -> dict[str, set[str]]:
+    """module -> the modules of ``harness`` and ``renderer`` it imports (see :func:`_imported_modules`)."""
+    modules = _module_files()
+    return {module: _imported_modules(module, modules) for module in modules}
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan, iterative), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work: list[tuple[str, list[str]]] = [(start, sorted(graph[start]))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, pending = work[-1]
+            if pending:
+                child = pending.pop()
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, sorted(graph.get(child, ()))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    cycles.append(sorted(component))
+    return cycles
+
+
+def test_the_import_graph_of_harness_and_renderer_has_no_cycles() -> None:
+    assert import_cycles(import_graph()) == [], "break the import circle: move the shared part into its own module"
+
+
+def test_the_cycle_detector_finds_circles_through_function_level_imports() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": {"e"}}
+    assert import_cycles(graph) == [["a", "b", "c"]]
+    modules = _module_files()
+    assert "harness.selection" in _imported_modules("harness.runner", modules)  # module level
+    assert "harness.coverage" in _imported_modules("renderer.api", modules)  # by name, through importlib
+
+
+def _contracts_allowlist() -> set[str]:
+    text = (ROOT / "docs" / "contracts.md").read_text(encoding="utf-8")
+    sentence = re.search(r"`renderer/` may import (.*?)\.\n", text, re.S)
+    assert sentence, "docs/contracts.md must state which harness modules renderer/ may import"
+    return set(re.findall(r"`(harness\.[a-z_.]+)`", sentence.group(1)))
+
+
+def test_the_documented_renderer_to_harness_allowlist_matches_the_code() -> None:
+    graph = import_graph()
+    used = {target for module, targets in graph.items() if module.startswith("renderer")
+            for target in targets if target.startswith("harness")}
+    assert used == _contracts_allowlist(), "update the renderer -> harness allowlist in docs/contracts.md"

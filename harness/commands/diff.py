@@ -109,7 +109,8 @@ def resolve_pair(ruleset: RuleSet, path: str) -> Pair:
 @contextmanager
 def rendered_cluster(project: ProjectConfig, cluster: str) -> Iterator[tuple[ParityRun, Path, Plan]]:
     """Validate the cluster, load the run, render into a temp dir (deleted afterwards)."""
-    from harness.runner import ParityRun, select_clusters
+    from harness.runner import ParityRun
+    from harness.selection import select_clusters
 
     select_clusters(project, [cluster])
     run = ParityRun.create(project)
@@ -145,8 +146,9 @@ def text_diff(fixture: bytes, rendered: bytes, fixture_name: str, rendered_name:
 
 def run(args: argparse.Namespace) -> int:
     """Render, compare the one file, print the diff; returns 0 (accepted) or 1 (the check reports it)."""
+    from harness.config_secrets import config_secrets
     from harness.parity import compare_pair
-    from harness.runner import config_secrets, select_clusters
+    from harness.selection import select_clusters
 
     project = project_from_args(args)
     select_clusters(project, [args.cluster])

@@ -179,7 +179,7 @@ def format_explanation(data: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the explanation; returns 0 (bad input raises InputError)."""
-    from harness.runner import select_clusters
+    from harness.selection import select_clusters
 
     project = project_from_args(args)
     select_clusters(project, [args.cluster])

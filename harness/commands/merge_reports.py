@@ -93,7 +93,8 @@ def covered_clusters(report: Report) -> set[str]:
 def run(args: argparse.Namespace) -> int:
     """Merge, re-judge the inventory, print, write; returns the exit code."""
     from harness.inventory import load_inventory
-    from harness.runner import display_path, gate, inventory_result
+    from harness.inventory_judge import display_path, inventory_result
+    from harness.runner import gate
 
     reports = [(str(path), read_report(path)) for path in args.inputs]
     check_shards(reports, expect=args.expect_shards, allow_partial=args.allow_partial)

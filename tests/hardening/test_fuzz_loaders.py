@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from harness.errors import InputError
 from harness.inventory import Inventory, parse_inventory
 from harness.yamlio import load_documents
-from renderer.config import ClusterConfig, load_config, schema_has_field
+from renderer.config import load_config, schema_has_field
+from renderer.config_model import ClusterConfig
 from renderer.descriptors import Descriptor, check_output_path, is_owned_output, load_descriptor
 from tests.hardening.strategies import VALUES, assert_well_formed, mutations
 from tests.hardening.support import DESCRIPTORS, FIXTURE, ROOT, examples

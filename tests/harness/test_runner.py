@@ -14,19 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from harness.config_secrets import config_secrets
 from harness.errors import InputError
 from harness.findings import Finding, Severity
 from harness.project_config import ProjectConfig, load_project_config
-from harness.runner import (
-    ParityRun,
-    config_secrets,
-    gate,
-    is_first_shard,
-    parse_shard,
-    run_parity,
-    select_clusters,
-    shard_clusters,
-)
+from harness.runner import ParityRun, gate, run_parity
+from harness.selection import is_first_shard, parse_shard, select_clusters, shard_clusters
 from tests.integration.fake_project import (
     CLUSTERS,
     PLANTED,

@@ -13,14 +13,13 @@ import pytest
 
 from harness.errors import InputError, InputErrors
 from renderer.config import (
-    ClusterConfig,
-    ServiceConfig,
     config_schema,
     dotted_path,
     get_field,
     load_config,
     schema_has_field,
 )
+from renderer.config_model import ClusterConfig, ServiceConfig
 
 FIXTURE = Path(__file__).resolve().parents[2] / "testdata" / "relaypoint-logistics-shared"
 DEV = FIXTURE / ".k8s-dev-config.yaml"

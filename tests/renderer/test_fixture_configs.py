@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from renderer.bech32 import is_age_recipient
-from renderer.config import ClusterConfig, load_config
+from renderer.config import load_config
+from renderer.config_model import ClusterConfig
 from renderer.trust import PLACEHOLDER_VALUE, check_trust
 
 FIXTURE = Path(__file__).resolve().parents[2] / "testdata" / "relaypoint-logistics-shared"

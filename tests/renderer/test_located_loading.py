@@ -16,7 +16,8 @@ from harness import yamlio
 from harness.errors import InputError, InputErrors
 from harness.yamlfast import LocatedMap, reads_as_string
 from harness.yamlio import line_of, load_located, load_roundtrip, read_text
-from renderer.config import ClusterConfig, cluster_from_filename, config_from_text, load_config
+from renderer.config import cluster_from_filename, config_from_text, load_config
+from renderer.config_model import ClusterConfig
 from renderer.descriptors import DESCRIPTOR_ROOT, load_descriptor, parse_descriptor
 from renderer.render import exact_plain_is_safe, plain_is_safe
 

@@ -12,7 +12,8 @@ import pytest
 
 import renderer.plan as plan_module
 from harness.errors import InputError
-from renderer.config import ClusterConfig, load_config
+from renderer.config import load_config
+from renderer.config_model import ClusterConfig
 from renderer.descriptors import load_descriptors
 from renderer.plan import RenderPlan, plan_render
 from renderer.templatetree import TemplateTree, walk_files

@@ -14,7 +14,7 @@ from harness.errors import InputError
 from renderer.api import ReferenceRenderer, coverage_gate
 from renderer.config import load_config
 from renderer.descriptors import load_descriptors
-from renderer.plan import _Planner, _walk, build_context
+from renderer.plan import _Planner, _walk, build_context, plan_render
 from renderer.templatetree import snapshot, walk_files
 
 from .conftest import TEMPLATES, config_path
@@ -120,3 +120,17 @@ def test_the_coverage_gate_sees_a_descriptor_edit(template_copy: Path, descripto
     with pytest.raises(InputError) as info:
         coverage_gate(template_copy, descriptor_copy)
     assert "COVERAGE-UNDECLARED" in str(info.value)
+
+
+def test_a_special_file_in_the_template_root_is_file_special_not_a_symlink(template_copy: Path) -> None:
+    fifo = template_copy / "services" / "calico" / "pipe.yaml"
+    os.mkfifo(fifo)
+    for walk in (lambda: walk_files(snapshot(template_copy.resolve()), "services/calico"),
+                 lambda: _walk(template_copy.resolve() / "services" / "calico")):
+        with pytest.raises(InputError) as info:
+            walk()
+        assert info.value.code == "FILE-SPECIAL"
+        assert info.value.location is not None and info.value.location.file.endswith("pipe.yaml")
+    with pytest.raises(InputError) as planned:
+        plan_render(load_descriptors(), load_config(config_path("k8s-dev")), template_root=template_copy)
+    assert planned.value.code == "FILE-SPECIAL"
