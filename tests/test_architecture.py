@@ -119,9 +119,9 @@ def _imported_modules(module: str, modules: dict[str, Path]) -> set[str]:
             for alias in node.names:
                 submodule = f"{base}.{alias.name}"
                 targets.add(submodule if submodule in modules else _known(base, modules))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if MODULE_LITERAL.fullmatch(node.value) and node.value in modules:
-                targets.add(node.value)
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and MODULE_LITERAL.fullmatch(node.value) and node.value in modules):
+            targets.add(node.value)
     return {t for t in targets if t is not None and t != module}
 
 

@@ -125,12 +125,14 @@ def test_the_coverage_gate_sees_a_descriptor_edit(template_copy: Path, descripto
 def test_a_special_file_in_the_template_root_is_file_special_not_a_symlink(template_copy: Path) -> None:
     fifo = template_copy / "services" / "calico" / "pipe.yaml"
     os.mkfifo(fifo)
-    for walk in (lambda: walk_files(snapshot(template_copy.resolve()), "services/calico"),
-                 lambda: _walk(template_copy.resolve() / "services" / "calico")):
+    walks: list[Callable[[], list[str]]] = [lambda: walk_files(snapshot(template_copy.resolve()), "services/calico"),
+                                            lambda: _walk(template_copy.resolve() / "services" / "calico")]
+    for walk in walks:
         with pytest.raises(InputError) as info:
             walk()
         assert info.value.code == "FILE-SPECIAL"
-        assert info.value.location is not None and info.value.location.file.endswith("pipe.yaml")
+        assert info.value.location is not None
+        assert info.value.location.file.endswith("pipe.yaml")
     with pytest.raises(InputError) as planned:
         plan_render(load_descriptors(), load_config(config_path("k8s-dev")), template_root=template_copy)
     assert planned.value.code == "FILE-SPECIAL"
