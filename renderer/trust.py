@@ -30,8 +30,8 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
+from harness.bech32 import age_recipient_problem
 from harness.errors import InputError
-from renderer.bech32 import age_recipient_problem
 
 if TYPE_CHECKING:
     from renderer.config_model import ClusterConfig, CustomerManagedConfig, SopsConfig

@@ -155,7 +155,7 @@ def test_key_is_found_in_secret_data_whatever_the_key_order(index: int, layers: 
 def test_scanner_promises_what_it_decodes() -> None:
     """The pre-filter signs every base64 nesting level the decoder descends (a level it does not sign is
     never even decoded)."""
-    from harness.secrets import _encoded_re
+    from harness.secrets import encoded_re as _encoded_re
 
     text = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
     for levels in range(1, MAX_LAYERS + 1):

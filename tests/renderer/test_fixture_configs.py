@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from renderer.bech32 import is_age_recipient
+from harness.bech32 import is_age_recipient
 from renderer.config import load_config
 from renderer.config_model import ClusterConfig
 from renderer.trust import PLACEHOLDER_VALUE, check_trust
