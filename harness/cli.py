@@ -15,10 +15,12 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from harness.commands import COMMANDS
 from harness.errors import InputError, InputErrors
+from harness.project_config import use_config
 
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -36,9 +38,15 @@ def selected_command(argv: Sequence[str]) -> str | None:
     for arg in args:
         if arg == "--":
             return next(args, None)
+        if arg in _VALUED_OPTIONS:
+            next(args, None)
+            continue
         if not arg.startswith("-"):
             return arg
     return None
+
+
+_VALUED_OPTIONS = frozenset({"--config"})  # top-level options that take a value
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -46,6 +54,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     imported and registered with its own options, the others are placeholders."""
     parser = _Parser(prog="overlay-parity", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--debug", action="store_true", help="show tracebacks for internal errors")
+    parser.add_argument("--config", dest="settings_file", type=Path, metavar="FILE",
+                        help="settings file to use (overlay-parity.toml, .overlay-parity.toml or a pyproject.toml "
+                             "with [tool.overlay-parity]) instead of looking for one from the working directory up")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module, help_text) in COMMANDS.items():
         if name == command:
@@ -67,7 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     debug = bool(args.debug or os.environ.get("OVERLAY_PARITY_DEBUG"))
     try:
-        code: int = args.func(args)
+        with use_config(args.settings_file):
+            code: int = args.func(args)
         return code
     except InputErrors as errors:
         for line in errors.lines():

@@ -20,6 +20,8 @@ CODES: dict[str, str] = {
     "YAML-INVALID": "A YAML file does not parse (syntax, tabs, bad indentation).",
     "YAML-DUPLICATE-KEY": "A YAML mapping has the same key twice.",
     "YAML-ALIAS-BOMB": "A YAML file expands to more nodes than allowed (alias bomb).",
+    "PROJECT-CONFIG-INVALID": "The overlay-parity settings (overlay-parity.toml, .overlay-parity.toml or "
+                              "[tool.overlay-parity]) are malformed, or two settings files share a directory.",
     "CONFIG-INVALID": "A cluster config does not match its JSON Schema.",
     "CONFIG-TRUST-POLICY": "A cluster config violates the repository/secret/SOPS trust policy.",
     "DESCRIPTOR-INVALID": "A descriptor is malformed (unknown key, operator, field path or aggregate target).",

@@ -326,6 +326,11 @@ class Inventory:
         }
 
 
+def ruleset_of(cluster: str, rules: Iterable[Rule]) -> RuleSet:
+    """A RuleSet over rules given directly, in resolution order (INVENTORY-CONFLICT as at load time)."""
+    return RuleSet(cluster, _build_index(tuple(rules)))
+
+
 # --------------------------------------------------------------------------------------------- loading
 
 def load_inventory(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: str | None = None) -> Inventory:

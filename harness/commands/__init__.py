@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # Command name -> (module under harness.commands, one-line help).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "write overlay-parity.toml and an empty inventory for the repository here"),
     "render": ("render", "render cluster config(s) into overlay tree(s)"),
     "check": ("check", "render every cluster and compare it with its oracle overlay tree"),
     "diff": ("diff", "show the full redacted difference of one file of one cluster (rules applied)"),
@@ -16,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "coverage": ("coverage", "check that every template file has exactly one descriptor owner"),
     "scan-secrets": ("scan_secrets", "scan fixtures for private keys and non-placeholder Secret values"),
     "policy": ("policy", "policy gates on rendered overlays (kustomize builds, Flux wiring, SOPS proof, schemas)"),
+    "propose": ("propose", "draft the inventory rules that explain today's differences (for review)"),
     "merge-reports": ("merge_reports", "merge shard JSON reports and judge stale rules on the union"),
 }
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import InputError
-from harness.project_config import load_project_config
+from harness.project_config import key_kind, known_keys, load_project_config, use_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,3 +51,113 @@ def test_select_clusters_names_a_few_known_clusters_closest_first(tmp_path: Path
     line = info.value.one_line()
     assert "unknown cluster 'k8s-dev-0001' (40 known, closest: k8s-dev-0000, " in line
     assert line.count("k8s-") == 6  # the unknown name and five suggestions, not all 40
+
+
+# ------------------------------------------------------------------------------ settings files (issue 14)
+
+def test_flat_settings_file_is_found_from_a_subdirectory_with_paths_relative_to_it(tmp_path: Path) -> None:
+    (tmp_path / "overlay-parity.toml").write_text(
+        'fixture = "."\ninventory = "canonicalization/acme.yaml"\nrenderer = "acme-render --config {config} '
+        '--out {out}"\nmax_file_bytes = 1000\npolicy_conventions = false\n')
+    deep = tmp_path / "applications" / "overlays" / "c1"
+    deep.mkdir(parents=True)
+    config = load_project_config(deep)
+    assert config.root == tmp_path.resolve()
+    assert config.source == (tmp_path / "overlay-parity.toml").resolve()
+    assert config.fixture == tmp_path.resolve()
+    assert config.inventory == (tmp_path / "canonicalization/acme.yaml").resolve()
+    assert config.renderer.startswith("acme-render")
+    assert config.max_file_bytes == 1000
+    assert config.policy_conventions is False
+    assert config.settings_file.endswith("overlay-parity.toml")
+
+
+def test_hidden_settings_file_and_the_nearest_directory_wins(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.overlay-parity]\nfixture = "outer"\n')
+    inner = tmp_path / "repo"
+    inner.mkdir()
+    (inner / ".overlay-parity.toml").write_text('fixture = "inner"\n')
+    assert load_project_config(inner).fixture == (inner / "inner").resolve()
+    assert load_project_config(tmp_path).fixture == (tmp_path / "outer").resolve()
+
+
+def test_pyproject_without_the_table_is_not_a_settings_file(tmp_path: Path) -> None:
+    (tmp_path / "overlay-parity.toml").write_text('fixture = "fx"\n')
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert load_project_config(repo).fixture == (tmp_path / "fx").resolve()
+
+
+@pytest.mark.parametrize("second", [".overlay-parity.toml", "pyproject.toml"])
+def test_two_settings_files_in_one_directory_is_an_error_naming_both(tmp_path: Path, second: str) -> None:
+    (tmp_path / "overlay-parity.toml").write_text('fixture = "a"\n')
+    text = '[tool.overlay-parity]\nfixture = "b"\n' if second == "pyproject.toml" else 'fixture = "b"\n'
+    (tmp_path / second).write_text(text)
+    with pytest.raises(InputError) as info:
+        load_project_config(tmp_path / ".")
+    line = info.value.one_line()
+    assert info.value.code == "PROJECT-CONFIG-INVALID"
+    assert "overlay-parity.toml and " in line
+    assert second in line
+
+
+def test_config_names_one_file_and_relative_paths_follow_it(tmp_path: Path) -> None:
+    (tmp_path / "overlay-parity.toml").write_text('fixture = "a"\n')
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "custom.toml").write_text('fixture = "fx"\ninventory = "inv.yaml"\n')
+    config = load_project_config(tmp_path, config=other / "custom.toml")
+    assert config.fixture == (other / "fx").resolve()
+    assert config.inventory == (other / "inv.yaml").resolve()
+    with use_config(other / "custom.toml"):
+        assert load_project_config(tmp_path).fixture == (other / "fx").resolve()
+    assert load_project_config(tmp_path).fixture == (tmp_path / "a").resolve()
+
+
+def test_bad_values_name_the_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "overlay-parity.toml"
+    path.write_text('fixture = "fx"\n\nmax_file_bytes = "big"\n')
+    with pytest.raises(InputError) as info:
+        load_project_config(tmp_path)
+    expected = f"{path.resolve()}:3: PROJECT-CONFIG-INVALID: max_file_bytes must be an integer"
+    assert info.value.one_line().startswith(expected)
+    path.write_text('fixture = "fx\n')
+    with pytest.raises(InputError) as info:
+        load_project_config(tmp_path)
+    assert info.value.code == "PROJECT-CONFIG-INVALID"
+    assert info.value.location is not None
+    assert info.value.location.line == 1
+    path.write_text('[tool.overlay-parity]\nfixture = "fx"\n')
+    with pytest.raises(InputError, match="top level"):
+        load_project_config(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.overlay-parity]\npolicy_conventions = "yes"\n')
+    path.unlink()
+    with pytest.raises(InputError) as info:
+        load_project_config(tmp_path)
+    assert info.value.location is not None
+    assert info.value.location.line == 2
+    assert "policy_conventions must be true or false" in info.value.message
+
+
+def test_defaults_are_the_settings_directory_not_a_bundled_fixture(tmp_path: Path) -> None:
+    (tmp_path / "overlay-parity.toml").write_text('renderer = "r --config {config} --out {out}"\n')
+    config = load_project_config(tmp_path)
+    assert config.fixture == tmp_path.resolve()
+    assert config.inventory == (tmp_path / "canonicalization" / f"{tmp_path.name}.yaml").resolve()
+
+
+def test_every_key_has_a_kind() -> None:
+    assert all(key_kind(k) for k in known_keys())
+    assert key_kind("fixture") == "path"
+    assert key_kind("fixture_globs") == "strings"
+
+
+def test_cli_config_option_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+
+    assert main(["--config", str(tmp_path / "nope.toml"), "check"]) == 2
+    err = capsys.readouterr().err
+    assert "FILE-MISSING" in err
+    assert "nope.toml" in err
+    assert "Traceback" not in err
