@@ -3,12 +3,11 @@
 The text is built here (not dumped by a YAML library) so that it reads like a hand-kept inventory: a header,
 ``defaults`` then each cluster, one blank line between rules, rationales folded, and above each draft rule a
 ``# DRAFT`` comment with the evidence (redacted diff lines) that made it. Strings are written double-quoted
-(JSON escaping is valid YAML) unless they are plain words, so no value can change type or meaning.
+(YAML escapes for anything not printable) unless they are plain words, so no value can change type or meaning.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from collections.abc import Sequence
@@ -28,17 +27,40 @@ class Entry:
     comments: tuple[str, ...] = ()
 
 
+def _printable(char: str) -> bool:
+    """YAML's c-printable, minus line breaks (a double-quoted scalar would fold them)."""
+    code = ord(char)
+    return (0x20 <= code <= 0x7E or 0xA0 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF) and char not in "\u2028\u2029"
+
+
+def double_quoted(text: str) -> str:
+    """A YAML double-quoted scalar that reads back as exactly ``text`` (every other character escaped)."""
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif _printable(char):
+            out.append(char)
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return '"' + "".join(out) + '"'
+
+
 def quote(text: str) -> str:
     """A YAML scalar for ``text`` that reads back as exactly this string."""
     if (_PLAIN.match(text) and text.lower() not in ("true", "false", "yes", "no", "on", "off", "null", "y", "n")
             and not re.fullmatch(r"[0-9._-]+", text)):
         return text
-    return json.dumps(text, ensure_ascii=False)
+    return double_quoted(text)
 
 
 def _folded(key: str, text: str, indent: str) -> list[str]:
-    if not text or "\n" in text or "  " in text or text != text.strip() or len(text) + len(key) < 80:
-        return [f"{indent}{key}: {json.dumps(text, ensure_ascii=False)}"]
+    if (not text or "  " in text or text != text.strip() or len(text) + len(key) < 80
+            or not all(_printable(c) for c in text)):
+        return [f"{indent}{key}: {double_quoted(text)}"]
     lines = textwrap.wrap(text, width=_WIDTH - len(indent) - 2, break_long_words=False, break_on_hyphens=False)
     return [f"{indent}{key}: >-", *(f"{indent}  {line}" for line in lines)]
 
@@ -86,7 +108,7 @@ def inventory_text(*, version: str, fixture: str, path_only_budget: int | None, 
                    clusters: dict[str, list[Entry]], header: Sequence[str] = ()) -> str:
     """The whole inventory file."""
     out = [f"# {line}" if line else "#" for line in header]
-    out.append(f"version: {json.dumps(version)}")
+    out.append(f"version: {double_quoted(version)}")
     out.append(f"fixture: {quote(fixture)}")
     if path_only_budget is not None:
         out.append(f"path_only_budget: {path_only_budget}")
