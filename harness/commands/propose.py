@@ -38,7 +38,7 @@ def _load(project: Any) -> tuple[Any, bool]:
     """The current inventory, or an empty one when the file does not exist yet (then True)."""
     from harness.init_project import empty_inventory, inventory_name
     from harness.inventory import load_inventory, parse_inventory
-    from harness.runner import display_path
+    from harness.inventory_judge import display_path
 
     shown = display_path(project.inventory, project.root)
     if not project.inventory.exists():
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     """Draft, write, summarize."""
     from harness.propose import narrow, proposal_text, propose
     from harness.renderer_api import load_renderer
-    from harness.runner import select_clusters
+    from harness.selection import select_clusters
 
     if not args.narrow and args.out is None:
         raise InputError("USAGE", "propose needs --out DRAFT.yaml (or --narrow)", hint="add --out DRAFT.yaml")

@@ -30,16 +30,19 @@ def test_init_writes_settings_and_an_empty_valid_inventory(tmp_path: Path) -> No
                       "platform/templates/web/a.yaml": "a: 1\n", ".git/x/.stage-config.yaml": CONFIG})
     plan = plan_init(repo, renderer="render --config {config} --out {out}")
     assert plan.fixture.clusters == ("dev", "prod")
-    assert any("qa" in n for n in plan.notes) and any("old" in n for n in plan.notes)
+    assert any("qa" in n for n in plan.notes)
+    assert any("old" in n for n in plan.notes)
     written = write_init(plan)
     assert written == [repo / "canonicalization" / "acme-repo.yaml", repo / "overlay-parity.toml"]
     config = load_project_config(repo / "applications")
-    assert config.fixture == repo.resolve() and config.renderer == "render --config {config} --out {out}"
+    assert config.fixture == repo.resolve()
+    assert config.renderer == "render --config {config} --out {out}"
     assert config.template_root == (repo / "platform/templates").resolve()
     assert config.descriptor_root == (repo / "platform/descriptors").resolve()
     assert config.fixture_globs == ("applications/**", ".*-config.yaml")
     inventory = load_inventory(config.inventory)
-    assert inventory.fixture == "acme-repo" and inventory.all_rules() == []
+    assert inventory.fixture == "acme-repo"
+    assert inventory.all_rules() == []
     with pytest.raises(InputError, match="never overwrites"):
         plan_init(repo)
 
@@ -49,7 +52,8 @@ def test_existing_inventory_is_kept_and_a_nested_fixture_is_found(tmp_path: Path
     gitops(repo / "fleet" / "shared")
     write_tree(repo, {"canonicalization/shared.yaml": "version: 2.0.0\n"})
     plan = plan_init(repo)
-    assert plan.inventory_text is None and "kept the existing inventory" in plan.notes[-1]
+    assert plan.inventory_text is None
+    assert "kept the existing inventory" in plan.notes[-1]
     assert 'fixture = "fleet/shared"' in plan.settings_text
     assert '"fleet/shared/applications/**"' in plan.settings_text
     assert write_init(plan) == [repo / "overlay-parity.toml"]
