@@ -16,9 +16,12 @@ CODES: dict[str, str] = {
     "FILE-BINARY": "A binary file was found where YAML or text is expected.",
     "FILE-SYMLINK": "A path is a symlink (or escapes its root); overlay trees must not contain symlinks.",
     "PATH-ESCAPE": "A path contains `..`, is absolute, or otherwise escapes its root.",
-    "FILE-SPECIAL": "A path in an overlay tree is not a regular file or directory (FIFO, socket, device).",
+    "FILE-SPECIAL": "A path in an overlay tree is not a regular file or directory (FIFO, socket, device), or a "
+                    "path given as a file is not a regular file (a directory, FIFO, device).",
+    "FILE-UNREADABLE": "A file or directory cannot be read or listed (permission denied, name too long, I/O error).",
     "YAML-INVALID": "A YAML file does not parse (syntax, tabs, bad indentation).",
     "YAML-DUPLICATE-KEY": "A YAML mapping has the same key twice.",
+    "YAML-TOO-DEEP": "A YAML document nests mappings/sequences deeper than 100 levels (harness/nesting.py).",
     "YAML-ALIAS-BOMB": "A YAML file expands to more nodes than allowed (alias bomb).",
     "PROJECT-CONFIG-INVALID": "The overlay-parity settings (overlay-parity.toml, .overlay-parity.toml or "
                               "[tool.overlay-parity]) are malformed, or two settings files share a directory.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,3 +81,26 @@ class InputErrors(InputError):
     def lines(self) -> list[str]:
         """One line per problem."""
         return [e.one_line() for e in self.errors]
+
+
+# errno -> (code, what is wrong, how to fix it) for an OSError met while reading or listing a user-supplied path.
+_OS_ERRORS: dict[int, tuple[str, str, str]] = {
+    errno.ENOENT: ("FILE-MISSING", "does not exist", "check the path"),
+    errno.ENOTDIR: ("FILE-MISSING", "a part of the path is not a directory", "check the path"),
+    errno.EISDIR: ("FILE-SPECIAL", "is a directory, not a file", "name a regular file"),
+    errno.ELOOP: ("FILE-SYMLINK", "symlink loop (or a symlink where none is allowed)",
+                  "replace the link with a regular file or directory"),
+    errno.EACCES: ("FILE-UNREADABLE", "permission denied", "grant read (and, for a directory, search) permission"),
+    errno.EPERM: ("FILE-UNREADABLE", "operation not permitted", "grant read permission"),
+    errno.ENAMETOOLONG: ("FILE-UNREADABLE", "file name too long", "shorten the path"),
+    errno.ENXIO: ("FILE-SPECIAL", "is not a regular file (no such device)", "name a regular file"),
+}
+
+
+def os_error(exc: OSError, file: str | Path, *, action: str = "read") -> InputError:
+    """An ``OSError`` met on a user-supplied path as a one-line InputError (never its raw text: the OS message
+    is reduced to ``strerror``, which holds no file content)."""
+    code, what, hint = _OS_ERRORS.get(exc.errno or 0, (
+        "FILE-UNREADABLE", f"cannot {action} ({exc.strerror or type(exc).__name__})",
+        "check the file and the disk it is on"))
+    return InputError(code, what, file=file, hint=hint)

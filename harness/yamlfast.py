@@ -9,7 +9,8 @@ as on the slow path).
 
 It handles only the happy path of plain YAML and gives up (returns ``None``) on anything else: a parse
 error, an explicit tag, an anchor or alias, a merge key (``<<``), a non-scalar or duplicate mapping key, a
-``%YAML``/``%TAG`` directive, or more than ``max_nodes`` nodes. The caller then runs the full loader,
+``%YAML``/``%TAG`` directive, more than ``max_nodes`` nodes, or nesting deeper than
+:data:`harness.nesting.MAX_DEPTH`. The caller then runs the full loader,
 which produces the same data or the same located error, so the fast path can only ever be faster,
 never different (a property test holds the two paths equal on generated and real documents).
 
@@ -39,6 +40,8 @@ from ruamel.yaml.events import (
 )
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
+
+from harness.nesting import MAX_DEPTH
 
 # Where libyaml (the C parser) and ruamel's pure-Python round-trip parser read the same text differently:
 # libyaml accepts a tab as a separator (``a:<TAB>1``) and treats NEL/LS/PS as line breaks. A located load
@@ -224,6 +227,8 @@ def _build(parser: Any, scalars: PlainScalars, max_nodes: int, located: bool, bl
         else:
             root = value
         if not is_scalar:
+            if len(open_nodes) >= MAX_DEPTH:
+                raise GiveUp("too deep")  # the full loader reports it, located
             open_nodes.append(value)
             pending.append(_NO_KEY)
 

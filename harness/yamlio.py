@@ -16,12 +16,24 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from _ruamel_yaml import CParser
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLFutureWarning, YAMLWarning
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
 from harness.errors import InputError
+from harness.nesting import DEPTH_HINT, MAX_DEPTH, depth_message
+from harness.safe_read import read_regular
 from harness.yamlfast import PARSERS_MAY_DIFFER, PlainScalars, load_plain
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -84,23 +96,10 @@ def _rt_loader() -> YAML:
 
 
 def read_text(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: str | None = None) -> str:
-    """Read a UTF-8 text file, refusing symlinks, oversize, binary and non-UTF-8 content."""
+    """Read a UTF-8 text file, refusing symlinks, non-regular files (FIFOs, devices, directories), oversize,
+    binary and non-UTF-8 content; every failure is one located line (see :mod:`harness.safe_read`)."""
     name = display or str(path)
-    if path.is_symlink():
-        raise InputError("FILE-SYMLINK", "is a symlink", file=name, hint="replace the link with a regular file")
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputError("FILE-MISSING", "file does not exist", file=name, hint="check the path") from None
-    if size > max_bytes:
-        raise InputError(
-            "FILE-TOO-LARGE",
-            f"file is {size} bytes, over the limit of {max_bytes}",
-            file=name,
-            hint="split the file or raise max_file_bytes in [tool.overlay-parity]",
-        )
-    data = path.read_bytes()
-    return decode_text(data, name)
+    return decode_text(read_regular(path, max_bytes=max_bytes, display=name, follow_symlinks=False), name)
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -189,9 +188,57 @@ def _quiet_yaml_warnings() -> None:
             warnings.filterwarnings("ignore", category=entry[2])  # moves an existing entry to the front
 
 
+def check_depth(text: str, name: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse (``YAML-TOO-DEEP``, located) YAML nesting more than ``limit`` mappings/sequences, an alias counting
+    with the height of its anchored node. One pass over the C parser's events, without recursion; text the C
+    parser refuses is left to the loader, which reports the syntax error."""
+    heights: dict[Any, int] = {}
+    open_nodes: list[list[Any]] = []  # per open collection: [anchor, height of its tallest child]
+    parser = CParser(text)
+    try:
+        while True:
+            try:
+                event = parser.get_event()
+            except Exception:  # a syntax error: the loader reports it, located
+                return
+            kind = type(event)
+            if kind is MappingStartEvent or kind is SequenceStartEvent:
+                open_nodes.append([event.anchor, 0])
+                if len(open_nodes) > limit:
+                    raise _too_deep(name, event, limit)
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                anchor, tallest = open_nodes.pop()
+                _note_height(open_nodes, heights, anchor, tallest + 1)
+            elif kind is ScalarEvent:
+                _note_height(open_nodes, heights, event.anchor, 0)
+            elif kind is AliasEvent:
+                height = heights.get(event.anchor, 0)
+                if len(open_nodes) + height > limit:
+                    raise _too_deep(name, event, limit)
+                _note_height(open_nodes, heights, None, height)
+            elif kind is StreamEndEvent:
+                return
+    finally:
+        parser.dispose()
+
+
+def _note_height(open_nodes: list[list[Any]], heights: dict[Any, int], anchor: Any, height: int) -> None:
+    if anchor is not None:
+        heights[anchor] = height
+    if open_nodes and open_nodes[-1][1] < height:
+        open_nodes[-1][1] = height
+
+
+def _too_deep(name: str, event: Any, limit: int) -> InputError:
+    mark = event.start_mark
+    return InputError("YAML-TOO-DEEP", depth_message(limit), file=name, line=mark.line + 1, column=mark.column + 1,
+                      hint=DEPTH_HINT)
+
+
 def _parse(loader: YAML, text: str, name: str, *, many: bool) -> list[Any]:
     """Run a ruamel loader, turning every failure into a one-line InputError without scalar values."""
     _quiet_yaml_warnings()
+    check_depth(text, name)
     try:
         if many:
             return [d for d in loader.load_all(text) if d is not None]
@@ -199,7 +246,7 @@ def _parse(loader: YAML, text: str, name: str, *, many: bool) -> list[Any]:
     except YAMLError as exc:
         raise yaml_error(exc, name, text) from None
     except RecursionError:
-        raise InputError("YAML-INVALID", "nesting too deep", file=name, hint="flatten the document") from None
+        raise InputError("YAML-TOO-DEEP", depth_message(), file=name, hint=DEPTH_HINT) from None
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         # Constructors of explicitly tagged scalars (!!int abc, !!timestamp x) raise plain errors whose text
         # quotes the value: report the kind of problem only.
@@ -397,12 +444,14 @@ def key_lines(data: Any) -> dict[KeyPath, int]:
 
 
 def iter_paths(data: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
-    """Yield (key path, scalar value) for every leaf of plain YAML data."""
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from iter_paths(value, (*prefix, str(key)))
-    elif isinstance(data, list):
-        for index, value in enumerate(data):
-            yield from iter_paths(value, (*prefix, index))
-    else:
-        yield prefix, data
+    """Yield (key path, scalar value) for every leaf of plain YAML data, depth first in document order
+    (iterative: no recursion, whatever the depth)."""
+    stack: list[tuple[KeyPath, Any]] = [(prefix, data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(reversed([((*path, str(key)), value) for key, value in node.items()]))
+        elif isinstance(node, list):
+            stack.extend(reversed([((*path, index), value) for index, value in enumerate(node)]))
+        else:
+            yield path, node

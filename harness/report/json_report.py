@@ -6,22 +6,16 @@ import json
 from pathlib import Path
 
 from harness.errors import InputError
+from harness.json_input import load_json
 from harness.report.model import Report
 
 
 def read_report(path: Path) -> Report:
-    """Load a JSON report file."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError("FILE-MISSING", "report file does not exist", file=str(path),
-                         hint="check the path of the shard report") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError("REPORT-INVALID", f"not JSON ({type(exc).__name__})", file=str(path),
-                         hint="pass files written by --json or --parity-report") from None
+    """Load a JSON report file (a regular file, bounded in size and depth; see :mod:`harness.json_input`)."""
+    hint = "pass files written by --json or --parity-report"
+    data = load_json(path, code="REPORT-INVALID", hint=hint)
     if not isinstance(data, dict):
-        raise InputError("REPORT-INVALID", "top level is not an object", file=str(path),
-                         hint="pass files written by --json or --parity-report")
+        raise InputError("REPORT-INVALID", "top level is not an object", file=str(path), hint=hint)
     return Report.from_dict(data, source=str(path))
 
 
