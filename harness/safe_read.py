@@ -106,3 +106,34 @@ def _is_link(path: Path | str) -> bool:
         return os.path.islink(path)
     except (OSError, ValueError):
         return False
+
+
+def require_regular(path: Path | str, *, display: str | None = None, missing: str = "does not exist",
+                    hint: str = "check the path") -> None:
+    """Refuse, with one located line, a ``path`` that is not (a symlink to) a regular file: ``FILE-MISSING``
+    (``missing``, ``hint``) when it does not exist, ``FILE-SPECIAL`` for a directory, FIFO or device, and the
+    :func:`~harness.errors.os_error` line for anything else (a loop, a name too long, permission denied)."""
+    name = display or os.fspath(path)
+    try:
+        mode = os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise InputError("FILE-MISSING", missing, file=name, hint=hint) from None
+    except OSError as exc:
+        raise os_error(exc, name) from None
+    except ValueError:
+        raise InputError("FILE-MISSING", "the path holds a NUL byte", file=name.replace("\0", "\\x00"),
+                         hint=hint) from None
+    if not stat.S_ISREG(mode):
+        raise InputError("FILE-SPECIAL", _not_regular(mode), file=name, hint="name a regular file")
+
+
+def resolve_path(path: Path, *, display: str | None = None) -> Path:
+    """``path.resolve()`` with a symlink loop (``RuntimeError`` in Python 3.11) or an ``OSError`` as one located
+    line instead of a traceback."""
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise InputError("FILE-SYMLINK", "symlink loop", file=display or str(path),
+                         hint="replace the link with a regular file or directory") from None
+    except OSError as exc:
+        raise os_error(exc, display or str(path)) from None

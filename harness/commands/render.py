@@ -20,6 +20,7 @@ from harness.commands import one_line_help
 from harness.errors import InputError, InputErrors
 from harness.project_config import load_project_config
 from harness.renderer_api import Plan, Renderer, cluster_name, load_renderer
+from harness.safe_read import require_regular
 
 CONFIG_GLOB = ".*-config.yaml"
 
@@ -76,8 +77,7 @@ def _write_diagnostics(plan: Plan, path: Path) -> None:
 
 def _render_one(renderer: Renderer, config: Path, out_dir: Path, *, service: str | None,
                 diagnostics: Path | None, spec: str) -> None:
-    if not config.is_file():
-        raise InputError("FILE-MISSING", "cluster config does not exist", file=str(config), hint="check --config")
+    require_regular(config, missing="cluster config does not exist", hint="check --config")
     plan = renderer.render(config, out_dir, service=service)
     if diagnostics is not None:
         _write_diagnostics(plan, diagnostics)
