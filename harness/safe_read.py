@@ -71,10 +71,23 @@ def read_regular(path: Path | str, *, max_bytes: int | None = None, display: str
 def read_regular_text(path: Path | str, *, max_bytes: int | None = None, display: str | None = None,
                       follow_symlinks: bool = True) -> str:
     """:func:`read_regular`, decoded as UTF-8 (``FILE-NOT-UTF8`` / ``FILE-BINARY`` otherwise, located)."""
-    from harness.yamlio import decode_text
-
     name = display or os.fspath(path)
     return decode_text(read_regular(path, max_bytes=max_bytes, display=name, follow_symlinks=follow_symlinks), name)
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Decode bytes as UTF-8 text, with a located one-line error for binary or non-UTF-8 input."""
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise InputError("FILE-BINARY", "binary content (NUL byte) where text is expected", file=name,
+                         line=line, hint="this path must hold a YAML/text file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError("FILE-NOT-UTF8", f"invalid UTF-8 byte 0x{data[exc.start]:02x}", file=name,
+                         line=line, column=column, hint="re-save the file as UTF-8") from None
 
 
 def _read_all(fd: int, name: str, max_bytes: int | None) -> bytes:

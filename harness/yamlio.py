@@ -33,6 +33,7 @@ from ruamel.yaml.resolver import VersionedResolver
 
 from harness.errors import InputError
 from harness.nesting import DEPTH_HINT, MAX_DEPTH, depth_message
+from harness.safe_read import decode_text as decode_text  # re-exported: callers read text through yamlio
 from harness.safe_read import read_regular
 from harness.yamlfast import PARSERS_MAY_DIFFER, PlainScalars, load_plain
 
@@ -100,21 +101,6 @@ def read_text(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: str | 
     binary and non-UTF-8 content; every failure is one located line (see :mod:`harness.safe_read`)."""
     name = display or str(path)
     return decode_text(read_regular(path, max_bytes=max_bytes, display=name, follow_symlinks=False), name)
-
-
-def decode_text(data: bytes, name: str) -> str:
-    """Decode bytes as UTF-8 text, with a located one-line error for binary or non-UTF-8 input."""
-    if b"\x00" in data:
-        line = data[: data.index(b"\x00")].count(b"\n") + 1
-        raise InputError("FILE-BINARY", "binary content (NUL byte) where text is expected", file=name,
-                         line=line, hint="this path must hold a YAML/text file")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError("FILE-NOT-UTF8", f"invalid UTF-8 byte 0x{data[exc.start]:02x}", file=name,
-                         line=line, column=column, hint="re-save the file as UTF-8") from None
 
 
 def yaml_error(exc: YAMLError, name: str, text: str = "") -> InputError:

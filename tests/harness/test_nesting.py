@@ -58,7 +58,8 @@ def test_every_loader_refuses_deep_yaml_with_one_located_line(loader: object, te
         loader(text, "deep.yaml")  # type: ignore[operator]
     error = caught.value
     assert error.code == "YAML-TOO-DEEP"
-    assert error.location is not None and error.location.line == line
+    assert error.location is not None
+    assert error.location.line == line
     assert str(MAX_DEPTH) in error.message
 
 

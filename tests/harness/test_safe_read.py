@@ -23,7 +23,8 @@ def test_reads_a_regular_file(tmp_path: Path) -> None:
 def test_devices_are_refused(target: str, fragment: str) -> None:
     with pytest.raises(InputError) as caught:
         read_regular(target, max_bytes=10)
-    assert caught.value.code == "FILE-SPECIAL" and fragment in caught.value.message
+    assert caught.value.code == "FILE-SPECIAL"
+    assert fragment in caught.value.message
 
 
 def test_a_fifo_without_a_writer_is_refused_without_blocking(tmp_path: Path) -> None:
@@ -31,7 +32,8 @@ def test_a_fifo_without_a_writer_is_refused_without_blocking(tmp_path: Path) -> 
     os.mkfifo(fifo)
     with pytest.raises(InputError) as caught:
         read_regular(fifo)
-    assert caught.value.code == "FILE-SPECIAL" and "FIFO" in caught.value.message
+    assert caught.value.code == "FILE-SPECIAL"
+    assert "FIFO" in caught.value.message
 
 
 def test_a_directory_is_refused(tmp_path: Path) -> None:
@@ -57,7 +59,8 @@ def test_a_symlink_loop_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "loop2.yaml").symlink_to(loop)
     with pytest.raises(InputError) as caught:
         read_regular(loop)
-    assert caught.value.code == "FILE-SYMLINK" and "loop" in caught.value.message
+    assert caught.value.code == "FILE-SYMLINK"
+    assert "loop" in caught.value.message
 
 
 @pytest.mark.parametrize(("make", "code"), [
@@ -71,7 +74,8 @@ def test_os_errors_become_located_lines(tmp_path: Path, make: object, code: str)
     with pytest.raises(InputError) as caught:
         read_regular(path)
     assert caught.value.code == code
-    assert caught.value.location is not None and caught.value.location.file == str(path)
+    assert caught.value.location is not None
+    assert caught.value.location.file == str(path)
 
 
 def test_size_limit_stops_reading_a_file_that_grows(tmp_path: Path) -> None:
@@ -79,7 +83,8 @@ def test_size_limit_stops_reading_a_file_that_grows(tmp_path: Path) -> None:
     path.write_bytes(b"x" * 5000)
     with pytest.raises(InputError) as caught:
         read_regular(path, max_bytes=4096)
-    assert caught.value.code == "FILE-TOO-LARGE" and "4096" in caught.value.message
+    assert caught.value.code == "FILE-TOO-LARGE"
+    assert "4096" in caught.value.message
 
 
 def test_proc_files_with_size_zero_are_read_to_the_end() -> None:
