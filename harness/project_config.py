@@ -50,6 +50,7 @@ class ProjectConfig:
     policy_conventions: bool = True
     kubernetes_version: str = "1.33"
     affected_ignore: tuple[str, ...] = ()
+    renderer_timeout: float = 600.0
     extra: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None  # the settings file these came from (None: defaults only)
 

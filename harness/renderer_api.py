@@ -1,27 +1,20 @@
 """The one interface between the harness and any renderer: ``render(config, out, service) -> Plan``.
 
-The harness never imports the reference renderer. A renderer is named in ``[tool.overlay-parity]``
-either as an import spec (``package.module:ATTRIBUTE``, resolved at run time) or as a shell-free
-command template such as ``opencenter cluster generate --config {config} --out {out}``.
+The harness never imports the reference renderer. A renderer is named in the project settings either as
+an import spec (``package.module:ATTRIBUTE``) or as a shell-free command template such as
+``opencenter cluster generate --config {config} --out {out}``; :mod:`harness.renderers` loads either
+(:mod:`harness.command_renderer` runs a command).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
-import os
-import shlex
-import shutil
-import subprocess
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from harness.config_secrets import config_secrets
 from harness.errors import InputError
-from harness.redact import redact_text, safe_line
-from harness.yamlio import DEFAULT_MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -123,62 +116,6 @@ class MemoryRenderer(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class CommandRenderer:
-    """An external renderer run as a command; ``{config}``, ``{out}``, ``{service}``, ``{diagnostics}``
-    placeholders are substituted. With ``{diagnostics}`` its JSON plan gives descriptor ownership."""
-
-    template: str
-    timeout: float = 600.0
-
-    def render(self, config_path: Path, out_dir: Path, *, service: str | None = None) -> Plan:
-        """Run the command; a non-zero exit is a RENDERER-INVALID input error."""
-        diagnostics = out_dir.parent / f".{out_dir.name}.diagnostics.json"
-        values = {"config": str(config_path), "out": str(out_dir), "service": service or "",
-                  "diagnostics": str(diagnostics)}
-        try:
-            argv = [part.format(**values) for part in shlex.split(self.template)]
-        except (KeyError, ValueError) as exc:
-            raise InputError("RENDERER-INVALID", f"bad renderer command template: {exc}",
-                             hint="use only {config}, {out}, {service}, {diagnostics} placeholders") from None
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=self.timeout, check=False)
-        except FileNotFoundError:
-            raise InputError("RENDERER-INVALID", f"renderer command not found: {argv[0]}",
-                             hint="install it or fix `renderer` in [tool.overlay-parity]") from None
-        if proc.returncode != 0:
-            last = _redacted((proc.stderr.strip().splitlines() or ["(no stderr)"])[-1], config_path)
-            raise InputError("RENDERER-INVALID", f"renderer exited {proc.returncode}: {last}",
-                             file=str(config_path), hint="run the renderer command by hand to see why")
-        plan = Plan(cluster=cluster_name(config_path), renderer=self.template)
-        if "{diagnostics}" in self.template and diagnostics.exists():
-            plan = Plan.from_dict(json.loads(diagnostics.read_text(encoding="utf-8")))
-            diagnostics.unlink()
-        return plan
-
-    def check_program(self) -> None:
-        """RENDERER-INVALID now, not once per cluster, when the command's program does not exist."""
-        try:
-            argv = shlex.split(self.template)
-        except ValueError as exc:
-            raise InputError("RENDERER-INVALID", f"bad renderer command: {exc}",
-                             hint="fix `renderer` in [tool.overlay-parity] or --renderer") from None
-        if not argv:
-            raise InputError("RENDERER-INVALID", "empty renderer command",
-                             hint="set `renderer` to module:ATTR or a command with {config} and {out}")
-        program = argv[0]
-        found = shutil.which(program) if os.sep not in program else (program if os.access(program, os.X_OK) else None)
-        if found is None:
-            raise InputError("RENDERER-INVALID", f"renderer command not found: {program}",
-                             hint="install it or fix `renderer` in [tool.overlay-parity] / --renderer")
-
-
-def _redacted(line: str, config_path: Path) -> str:
-    """An external renderer's error line, safe to show: the config's secret values (raw or base64) and
-    anything that looks like a credential, a long token or key material are masked."""
-    return safe_line(redact_text(line, config_secrets(config_path, max_bytes=DEFAULT_MAX_BYTES)), limit=200)
-
-
 def cluster_name(config_path: Path) -> str:
     """``.k8s-dev-config.yaml`` -> ``k8s-dev``."""
     name = config_path.name
@@ -188,18 +125,11 @@ def cluster_name(config_path: Path) -> str:
                      hint="rename the file, e.g. .k8s-dev-config.yaml")
 
 
-def load_renderer(spec: str) -> Renderer:
-    """Resolve ``module:attribute`` (an object with ``render``) or a command template."""
-    if ":" in spec and " " not in spec and "/" not in spec:
-        module_name, _, attribute = spec.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-            renderer = getattr(module, attribute)
-        except (ImportError, AttributeError) as exc:
-            raise InputError("RENDERER-INVALID", f"cannot load renderer {spec!r}: {type(exc).__name__}",
-                             hint="set `renderer` in [tool.overlay-parity] to module:attribute or a command") from None
-        if not isinstance(renderer, Renderer):
-            raise InputError("RENDERER-INVALID", f"{spec!r} has no render(config_path, out_dir, service=...)",
-                             hint="point `renderer` at an object implementing harness.renderer_api.Renderer")
-        return renderer
-    return CommandRenderer(spec)
+@runtime_checkable
+class RootedRenderer(Protocol):
+    """Optional: a renderer whose templates and descriptors can come from the directories the project names
+    (``template_root``, ``descriptor_root``), so that coverage and rendering read the same tree."""
+
+    def with_roots(self, template_root: Path, descriptor_root: Path) -> Renderer:
+        """The same renderer reading ``template_root`` and ``descriptor_root``."""
+        ...

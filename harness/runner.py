@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.command_renderer import CommandRenderer
 from harness.config_secrets import lazy_config_secrets
 from harness.errors import InputError, InputErrors
 from harness.findings import Finding, failing
@@ -27,7 +28,8 @@ from harness.inventory import Inventory, load_inventory
 from harness.inventory_judge import display_path, inventory_notes, inventory_result
 from harness.parity import CHECK, ClusterResult, compare_cluster
 from harness.project_config import ProjectConfig
-from harness.renderer_api import CommandRenderer, MemoryRenderer, Plan, RenderedFiles, Renderer, load_renderer
+from harness.renderer_api import MemoryRenderer, Plan, RenderedFiles, Renderer
+from harness.renderers import renderer_for
 from harness.report import CheckResult, Report
 from harness.selection import select_clusters
 from harness.update import Change, update_fixture
@@ -66,7 +68,7 @@ class ParityRun:
         """Load the inventory and the renderer named by ``project`` (INVENTORY-*, RENDERER-INVALID)."""
         inventory = load_inventory(project.inventory, max_bytes=project.max_file_bytes,
                                    display=display_path(project.inventory, project.root))
-        renderer = load_renderer(project.renderer)
+        renderer = renderer_for(project)
         if isinstance(renderer, CommandRenderer):
             renderer.check_program()
         return cls(project, renderer, inventory)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import importlib.util
@@ -77,6 +78,11 @@ class ReferenceRenderer:
     descriptor_root: Path = DESCRIPTOR_ROOT
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     check_coverage: bool = True
+
+    def with_roots(self, template_root: Path, descriptor_root: Path) -> ReferenceRenderer:
+        """This renderer reading ``template_root`` and ``descriptor_root`` (the project's, so coverage and
+        rendering read the same tree; :class:`harness.renderer_api.RootedRenderer`)."""
+        return dataclasses.replace(self, template_root=Path(template_root), descriptor_root=Path(descriptor_root))
 
     def plan(self, config_path: Path, *, service: str | None = None) -> RenderPlan:
         """Load the config and descriptors and plan, without writing anything."""

@@ -417,6 +417,39 @@ def load_config(path: Path, *, max_bytes: int = DEFAULT_CONFIG_MAX_BYTES) -> Clu
     return config_from_text(path, cluster, read_text(path, max_bytes=max_bytes, display=name))
 
 
+_CUSTOMER_MANAGED: KeyPath = ("opencenter", "gitops", "overlay_units", "customer_managed")
+RESERVED_OUTPUT_NAMES = frozenset({"kustomization"})
+"""File stems every rendered layer directory already uses (``sources/kustomization.yaml``, the aggregate)."""
+
+
+def _output_name_problems(data: Mapping[str, Any]) -> list[_Problem]:
+    """Config names that become output file names (``customer-managed/sources/<repository_name>.yaml``,
+    ``.../<secret_name>.yaml``, ``customer-managed/fluxcd/<kustomizations[].name>.yaml``) but collide with a
+    fixed output or with each other: a config error at the name's line, before any planning."""
+    found, cm = get_field(data, "opencenter.gitops.overlay_units.customer_managed")
+    if not found or not isinstance(cm, Mapping) or cm.get("enabled") is not True:
+        return []
+    problems: list[_Problem] = []
+    names: list[tuple[KeyPath, Any]] = [((*_CUSTOMER_MANAGED, "repository_name"), cm.get("repository_name"))]
+    if cm.get("emit_secret") is True:
+        names.append(((*_CUSTOMER_MANAGED, "secret_name"), cm.get("secret_name")))
+    for key_path, name in names:
+        if isinstance(name, str) and name in RESERVED_OUTPUT_NAMES:
+            problems.append(_Problem(key_path, f"'{name}' is reserved: customer-managed/sources/{name}.yaml is "
+                                               "the directory's aggregate; choose another name"))
+    if len(names) == 2 and isinstance(names[0][1], str) and names[0][1] == names[1][1]:
+        problems.append(_Problem(names[1][0], "equals repository_name: the Secret and the GitRepository would "
+                                              "be written to the same file; choose another name"))
+    units = cm.get("kustomizations")
+    for index, unit in enumerate(units if isinstance(units, list) else []):
+        name = unit.get("name") if isinstance(unit, Mapping) else None
+        if isinstance(name, str) and name in RESERVED_OUTPUT_NAMES:
+            problems.append(_Problem((*_CUSTOMER_MANAGED, "kustomizations", index, "name"),
+                                     f"'{name}' is reserved: customer-managed/fluxcd/{name}.yaml is the "
+                                     "directory's aggregate; choose another name"))
+    return problems
+
+
 def config_from_text(path: Path, cluster: str, text: str, *,
                      load: Callable[[str, str], Any] = load_located) -> ClusterConfig:
     """:func:`load_config` for the text of ``path``; raises every problem found, each with its line.
@@ -439,6 +472,7 @@ def config_from_text(path: Path, cluster: str, text: str, *,
         mismatch = _cluster_name_problem(data, cluster, path)
         if mismatch is not None:
             problems.append(mismatch)
+        problems.extend(_output_name_problems(data))
     if problems:
         errors: list[InputError] = []
         seen: set[tuple[int, str]] = set()

@@ -58,6 +58,7 @@ class PlannedFile:
     item: Any = None
     members: tuple[str, ...] | None = None
     from_root: bool = False
+    named_by_config: bool = False  # the output path is a template over config values
 
     def action(self) -> Action:
         """The public, JSON-ready action."""
@@ -270,7 +271,8 @@ class _Planner:
                 why = "declared file" + (f" ({reason})" if reason else "")
                 if spec.for_each:
                     why = f"item {index + 1} of {len(items)} in {spec.for_each}" + (f" ({reason})" if reason else "")
-                planned.append(PlannedFile(descriptor.name, spec.template, output, mode, why, item=item))
+                planned.append(PlannedFile(descriptor.name, spec.template, output, mode, why, item=item,
+                                           named_by_config=spec.templated))
         return planned
 
     def items(self, descriptor: Descriptor, spec: FileSpec, *, record: bool) -> list[Any]:
@@ -354,10 +356,14 @@ def _walk(base: Path) -> list[str]:
     return sorted(found)
 
 
-def _check_collisions(files: list[PlannedFile], descriptors: DescriptorSet) -> None:
+def _check_collisions(files: list[PlannedFile], descriptors: DescriptorSet, config: ClusterConfig) -> None:
     seen: dict[str, PlannedFile] = {}
     for planned in files:
         other = seen.get(planned.output)
+        if other is not None and (planned.named_by_config or other.named_by_config):
+            raise InputError("CONFIG-INVALID", f"a config value names the output {planned.output}, which "
+                             f"{other.owner if planned.named_by_config else planned.owner} also renders",
+                             file=str(config.path), hint="choose another name in the cluster config")
         if other is not None:
             descriptor = descriptors.get(planned.owner)
             raise InputError("DESCRIPTOR-INVALID", f"output {planned.output} is rendered twice "
@@ -414,7 +420,7 @@ def plan_render(descriptors: DescriptorSet, config: ClusterConfig, *, service: s
             files.extend(planner.root_files(descriptor))
             files.extend(planner.declared_files(descriptor))
     files.sort(key=lambda f: f.output)
-    _check_collisions(files, descriptors)
+    _check_collisions(files, descriptors, config)
     _check_root_outputs_outside_aggregates(files, descriptors)
     if service is None:
         replaced: tuple[str, ...] = (*OWNED_FILES, *OWNED_DIRS)

@@ -29,7 +29,7 @@ from harness.policy import (
 )
 from harness.policy.lifecycle import seed_bootstrap
 from harness.project_config import ProjectConfig, load_project_config
-from harness.renderer_api import load_renderer
+from harness.renderers import renderer_for
 from harness.report import CheckResult, Report, format_text, write_json
 from harness.tools import find_tool
 
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 report.clusters_run.add(result.cluster)
         else:
             clusters = _clusters(project, args.cluster)
-            renderer = load_renderer(project.renderer)
+            renderer = renderer_for(project)
             for cluster in clusters:
                 config = project.config_for(cluster)
                 fixture = project.overlays / cluster

@@ -49,7 +49,7 @@ def _load(project: Any) -> tuple[Any, bool]:
 def run(args: argparse.Namespace) -> int:
     """Draft, write, summarize."""
     from harness.propose import narrow, proposal_text, propose
-    from harness.renderer_api import load_renderer
+    from harness.renderers import renderer_for
     from harness.selection import select_clusters
 
     if not args.narrow and args.out is None:
@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("USAGE", "--out is the current inventory; a draft never overwrites it", file=str(args.out),
                          hint="write the draft next to it and compare, e.g. --out DRAFT.yaml")
     clusters = select_clusters(project, args.cluster)
-    renderer = load_renderer(project.renderer)
+    renderer = renderer_for(project)
     if args.narrow:
         found = narrow(project, inventory, renderer, clusters)
         if not found:

@@ -5,7 +5,7 @@
     overlay-parity render --all [--fixture DIR] --out-root DIR [--diagnostics DIR] [--renderer SPEC]
 
 The renderer comes from ``--renderer`` or ``[tool.overlay-parity] renderer`` (``module:ATTR`` or a
-command template) and is loaded through :func:`harness.renderer_api.load_renderer`; this module never
+command template) and is loaded through :func:`harness.renderers.renderer_for`; this module never
 imports the reference renderer. One summary line is printed per cluster; bad input exits 2.
 """
 
@@ -19,7 +19,8 @@ from typing import Any
 from harness.commands import one_line_help
 from harness.errors import InputError, InputErrors
 from harness.project_config import load_project_config
-from harness.renderer_api import Plan, Renderer, cluster_name, load_renderer
+from harness.renderer_api import Plan, Renderer, cluster_name
+from harness.renderers import renderer_for
 from harness.safe_read import require_regular
 
 CONFIG_GLOB = ".*-config.yaml"
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         if not configs:
             raise InputError("FILE-MISSING", "no .<cluster>-config.yaml in the fixture", file=str(fixture),
                              hint="a fixture holds one .<cluster>-config.yaml per cluster")
-        renderer = load_renderer(spec)
+        renderer = renderer_for(project, spec)
         errors: list[InputError] = []
         for config in configs:
             try:
@@ -123,6 +124,6 @@ def run(args: argparse.Namespace) -> int:
     if args.config is None or args.out is None:
         raise _usage("render needs --config FILE and --out DIR (or --all)",
                      "e.g. render --config .k8s-dev-config.yaml --out applications/overlays/k8s-dev")
-    renderer = load_renderer(spec)
+    renderer = renderer_for(project, spec)
     _render_one(renderer, args.config, args.out, service=args.service, diagnostics=args.diagnostics, spec=spec)
     return 0

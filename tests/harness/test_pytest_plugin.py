@@ -220,7 +220,8 @@ RECORDING_RENDERER = """
 import tempfile
 from pathlib import Path
 
-from harness.renderer_api import CommandRenderer, RenderedFiles
+from harness.command_renderer import CommandRenderer
+from harness.renderer_api import RenderedFiles
 
 INNER = CommandRenderer(COMMAND)
 LOG = Path(__file__).with_name("renders.log")

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.command_renderer import CommandRenderer
 from harness.errors import InputError
-from harness.renderer_api import Action, CommandRenderer, Decision, Plan, cluster_name, load_renderer
+from harness.renderer_api import Action, Decision, Plan, cluster_name
+from harness.renderers import load_renderer
 
 
 def test_plan_round_trips_through_json() -> None:

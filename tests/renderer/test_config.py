@@ -451,3 +451,39 @@ def test_get_field() -> None:
 def test_dotted_path() -> None:
     assert dotted_path(("a", "b", 0, "c")) == "a.b[0].c"
     assert dotted_path(()) == "(top level)"
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ("repository_name: customer-repository", "repository_name: kustomization", "repository_name"),
+    ("          - name: apps", "          - name: kustomization", "kustomizations[2].name"),
+])
+def test_a_config_name_that_collides_with_a_fixed_output_is_a_config_error_at_its_line(
+        tmp_path: Path, old: str, new: str, key: str) -> None:
+    text = replace_once(DEV_TEXT, old, new)
+    errors = [e for e in load_errors(write(tmp_path, text)) if "reserved" in e.message]
+    assert len(errors) == 1
+    assert errors[0].code == "CONFIG-INVALID"
+    assert errors[0].location is not None
+    assert errors[0].location.line == line_of_text(text, new.strip())
+    assert f"customer_managed.{key}" in errors[0].message
+
+
+def test_secret_name_may_not_equal_repository_name(tmp_path: Path) -> None:
+    text = replace_once(DEV_TEXT, "secret_name: customer-repository-rpl-apps-flux-k8s",
+                        "secret_name: customer-repository")
+    text = replace_once(text, "emit_secret: false", "emit_secret: true")
+    errors = [e for e in load_errors(write(tmp_path, text)) if "equals repository_name" in e.message]
+    assert len(errors) == 1
+    assert errors[0].location is not None
+    assert errors[0].location.line == line_of_text(text, "secret_name: customer-repository")
+
+
+@pytest.mark.parametrize("label", ["{key: 'bad key', value: x}", "{key: a.io/x, value: 'no spaces'}",
+                                   "{key: a.io/x}", "{key: a.io/x, value: y, extra: 1}"])
+def test_the_kafka_client_label_is_schema_checked(tmp_path: Path, label: str) -> None:
+    text = replace_once(DEV_TEXT, "      replicas: 1\n", f"      replicas: 1\n      client_namespace_label: {label}\n")
+    errors = load_errors(write(tmp_path, text))
+    assert errors
+    assert {e.code for e in errors} == {"CONFIG-INVALID"}
+    assert errors[0].location is not None
+    assert errors[0].location.line == line_of_text(text, "client_namespace_label")

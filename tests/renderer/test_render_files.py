@@ -39,3 +39,13 @@ def test_in_memory_render_fails_like_the_directory_render(copy_config: Callable[
         RENDERER.render_files(broken)
     assert in_memory.value.one_line() == on_disk.value.one_line()
     assert not (tmp_path / "k8s-dev").exists()
+
+
+def test_the_kafka_client_label_comes_from_the_config(copy_config: Callable[..., Path]) -> None:
+    default = RENDERER.render_files(config_path("k8s-dev")).files["services/kafka-cluster/networkpolicy.yaml"]
+    assert b'kafka.relaypoint.io/client: "true"' in default  # the bundled output is unchanged
+    label = "      client_namespace_label: {key: acme.io/kafka, value: 'on'}\n"
+    custom = copy_config("k8s-dev", ("      replicas: 1\n", "      replicas: 1\n" + label))
+    text = RENDERER.render_files(custom).files["services/kafka-cluster/networkpolicy.yaml"]
+    assert b'acme.io/kafka: "on"' in text
+    assert b"relaypoint" not in text

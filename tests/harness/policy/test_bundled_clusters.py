@@ -9,7 +9,8 @@ import pytest
 from harness.findings import Severity
 from harness.policy import RENDERER_PARITY, PolicyOptions, check_overlay, sops_enabled_in_config
 from harness.project_config import load_project_config
-from harness.renderer_api import Renderer, load_renderer
+from harness.renderer_api import Renderer
+from harness.renderers import renderer_for
 
 ROOT = Path(__file__).resolve().parents[3]
 PROJECT = load_project_config(ROOT)
@@ -19,7 +20,7 @@ SOPS_CLUSTERS = {"k8s-dev", "k8s-dr"}
 
 @pytest.fixture(scope="module")
 def renderer() -> Renderer:
-    return load_renderer(PROJECT.renderer)
+    return renderer_for(PROJECT)
 
 
 @pytest.mark.parametrize("cluster", CLUSTERS)
