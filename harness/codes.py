@@ -37,6 +37,8 @@ CODES: dict[str, str] = {
     "INVENTORY-VERSION": "Inventory rules changed without a `version` bump.",
     "REPORT-INVALID": "A JSON report given to `merge-reports` is malformed, or the reports are not one whole "
                       "shard matrix (a shard missing or given twice, mixed N).",
+    "REPORT-UNWRITABLE": "A report file (`--json`, `--junit`, `--sarif`, `--markdown`, `--html`, "
+                         "`$GITHUB_STEP_SUMMARY`) cannot be written: no permission, or a directory in its place.",
     "TOOL-MISSING": "An external tool (kubectl, sops, age) is not installed.",
     # Parity findings (exit 1)
     "PARITY-MISSING": "A renderer-owned fixture file is not produced by the renderer.",

@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from harness.errors import InputError
 from harness.json_input import load_json
+from harness.report.escape import json_tree
 from harness.report.model import Report
+from harness.report.output import write_report_file
+
+SCHEMA_RESOURCE = "schema/report.schema.json"
+
+
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of the report (shipped in the package as ``harness/schema/report.schema.json``)."""
+    schema: dict[str, Any] = json.loads(resources.files("harness").joinpath(SCHEMA_RESOURCE).read_text("utf-8"))
+    return schema
+
+
+def report_json(report: Report) -> str:
+    """The report as UTF-8-safe JSON text (undecodable bytes of file names escaped, see :mod:`.escape`)."""
+    return json.dumps(json_tree(report.to_dict()), indent=2, default=str, ensure_ascii=False) + "\n"
 
 
 def read_report(path: Path) -> Report:
@@ -21,5 +38,4 @@ def read_report(path: Path) -> Report:
 
 def write_json(report: Report, path: Path) -> None:
     """Write the JSON report (parents created)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    write_report_file(path, report_json(report))

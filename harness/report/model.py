@@ -15,6 +15,9 @@ from harness.errors import InputError
 from harness.findings import Finding, Severity
 
 REPORT_FORMAT = 1
+# Version of harness/schema/report.schema.json that :meth:`Report.to_dict` follows (semver: a minor version
+# adds optional keys). 1.1.0: ``schema_version``, and ``file``/``related`` on findings.
+SCHEMA_VERSION = "1.1.0"
 
 
 @dataclass
@@ -86,6 +89,7 @@ class Report:
             "tool": "overlay-parity",
             "version": __version__,
             "format": REPORT_FORMAT,
+            "schema_version": SCHEMA_VERSION,
             "shard": self.shard,
             "inventory": self.inventory,
             "clusters_run": sorted(self.clusters_run),
@@ -107,6 +111,9 @@ class Report:
         try:
             if data.get("tool") != "overlay-parity" or data.get("format") != REPORT_FORMAT:
                 raise KeyError("tool/format")
+            if str(data.get("schema_version", "1")).split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+                raise ValueError(f"schema_version {data.get('schema_version')!r} is not {SCHEMA_VERSION} or "
+                                 "compatible")
             return cls(
                 results=[CheckResult.from_dict(r) for r in data["results"]],
                 matched_rules=set(data.get("matched_rules", [])),

@@ -1,10 +1,15 @@
-"""The terminal report: status lines, finding blocks (already redacted), a summary line."""
+"""The terminal report: status lines, finding blocks (already redacted), a summary line.
+
+Every line is passed through :func:`harness.report.escape.terminal`, so a file name with a newline,
+an escape sequence or undecodable bytes prints as one visible line.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from harness.findings import Finding, Severity
+from harness.report.escape import terminal
 from harness.report.model import Report
 
 
@@ -25,7 +30,7 @@ def format_finding(finding: Finding) -> str:
     lines.extend(f"    {line}" for line in finding.diff)
     if finding.hint:
         lines.append(f"    fix: {finding.hint}")
-    return "\n".join(lines)
+    return "\n".join(terminal(line) for line in lines)
 
 
 def format_text(report: Report, *, verbose: bool = False) -> str:
@@ -35,7 +40,7 @@ def format_text(report: Report, *, verbose: bool = False) -> str:
         errors = [f for f in result.findings if f.severity is Severity.ERROR]
         status = "FAIL" if errors else "ok"
         detail = f"{len(errors)} finding(s)" if errors else _notes_summary(result.notes)
-        lines.append(f"{status:<4} {result.name:<40} {detail}".rstrip())
+        lines.append(terminal(f"{status:<4} {result.name:<40} {detail}".rstrip()))
         shown = result.findings if verbose else errors
         for finding in shown:
             lines.extend("     " + line for line in format_finding(finding).splitlines())

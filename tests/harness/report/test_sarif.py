@@ -145,3 +145,52 @@ def test_uris_are_relative_and_percent_encoded(path: str) -> None:
     uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert not uri.startswith(("/", "./"))
     assert " " not in uri
+
+
+# ------------------------------------------------------------------------------------ anchoring and rules
+
+def test_results_anchor_at_the_repository_file_with_related_locations() -> None:
+    from tests.harness.report.samples import content
+
+    finding = content("k8s-dev")
+    result = to_sarif([finding], "t")["runs"][0]["results"][0]
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == \
+        "testdata/fx/applications/overlays/k8s-dev/services/fluxcd/harbor.yaml"
+    assert physical["region"] == {"startLine": 12}
+    related = result["relatedLocations"]
+    assert [(r["id"], r["physicalLocation"]["artifactLocation"]["uri"], r["physicalLocation"]["region"]["startLine"],
+             r["message"]["text"]) for r in related] == [
+        (1, "renderer/templates/services/fluxcd/harbor.yaml", 7, "the template that renders the file"),
+        (2, "canonicalization/fx.yaml", 21, "the canonicalization inventory rule that applied")]
+    assert result["properties"]["path"] == "services/fluxcd/harbor.yaml"
+    assert result["properties"]["inventory_rules"] == ["flux-annotation"]
+    jsonschema.Draft7Validator(SCHEMA, format_checker=jsonschema.FormatChecker()).validate(to_sarif([finding], "t"))
+
+
+def test_the_same_finding_in_two_clusters_has_two_places_and_two_fingerprints() -> None:
+    from tests.harness.report.samples import content
+
+    results = to_sarif([content("k8s-dev"), content("k8s-qa")], "t")["runs"][0]["results"]
+    uris = [r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results]
+    assert uris[0] != uris[1]
+    assert results[0]["partialFingerprints"] != results[1]["partialFingerprints"]
+    again = to_sarif([content("k8s-dev", line=40)], "t")["runs"][0]["results"][0]
+    assert again["partialFingerprints"] == results[0]["partialFingerprints"]  # stable when lines move
+
+
+def test_rules_carry_full_description_help_and_information_uri() -> None:
+    run = to_sarif(FINDINGS, "t")["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["informationUri"].startswith("https://")
+    for rule in driver["rules"]:
+        assert rule["fullDescription"]["text"].startswith(rule["shortDescription"]["text"])
+        assert len(rule["fullDescription"]["text"]) > len(rule["shortDescription"]["text"])
+        assert rule["help"]["text"]
+        assert rule["help"]["markdown"]
+        assert rule["helpUri"] == driver["informationUri"]
+    by_id = {r["id"]: r for r in driver["rules"]}
+    assert "rotate it" in by_id["SECRET-REAL-KEY"]["help"]["text"]  # the findings' own hints
+    assert "rotate the key" in by_id["SECRET-REAL-KEY"]["help"]["text"]  # and the family's advice
+    assert by_id["SECRET-REAL-KEY"]["properties"]["security-severity"] == "9.0"
+    assert "coverage" in by_id["COVERAGE-UNDECLARED"]["properties"]["tags"]
