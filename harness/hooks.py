@@ -12,7 +12,6 @@ Like the CLI, a hook prints one line per problem and exits 0 clean, 1 findings, 
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import re
 import shutil
@@ -20,7 +19,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from harness.errors import InputError, InputErrors
 
@@ -197,21 +196,11 @@ def check_inventories(paths: Sequence[Path]) -> tuple[list[InputError], list[str
 
 # ------------------------------------------------------------------------------------------- running
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with one-line usage errors (exit 2), as in :mod:`harness.cli`."""
+def _run_command(argv: list[str]) -> int:
+    """Run one ``overlay-parity`` command line."""
+    from harness.cli import main as cli_main
 
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: USAGE: {message} (fix: see `{self.prog} --help`)\n")
-
-
-def _run_command(module_name: str, argv: list[str]) -> int:
-    """Run one ``harness.commands`` module with a parser holding only that command."""
-    module: Any = importlib.import_module(f"harness.commands.{module_name}")
-    parser = _Parser(prog="overlay-parity")
-    module.register(parser.add_subparsers(dest="command", parser_class=_Parser))
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
+    return cli_main(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -224,9 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     hook, rest = args[0], args[1:]
     try:
         if hook == "fixture-secret-scan":
-            return _run_command("scan_secrets", ["scan-secrets", "--only-fixtures", *rest]) if rest else EXIT_OK
+            return _run_command(["scan-secrets", "--only-fixtures", *rest]) if rest else EXIT_OK
         if hook == "descriptor-coverage":
-            return _run_command("coverage", ["coverage", *rest])
+            return _run_command(["coverage", *rest])
         problems, notes = check_inventories([Path(p) for p in rest])
         for note in notes:
             _say(note, error=True)

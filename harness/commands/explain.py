@@ -1,7 +1,5 @@
 """``overlay-parity explain``: why one path of one cluster is (or is not) compared, and by which rules.
 
-    overlay-parity explain --cluster C PATH [--json] [--fixture DIR] [--inventory FILE] [--renderer CMD]
-
 Answers, for an overlay-relative PATH (rendered or fixture side):
 - ownership: renderer-owned, bootstrap-owned (``flux-system/``) or other (not compared);
 - whether the renderer produces it and which descriptor owns it (from the render plan: template, reason),
@@ -15,15 +13,13 @@ Exit 0, or 2 for bad input. ``--json`` prints the same as one JSON object.
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.commands import one_line_help
-from harness.commands.check import add_project_options, project_from_args
-from harness.commands.diff import Pair, file_exists, overlay_relative, rendered_cluster, resolve_pair
+from harness.options import ProjectOptions
 from harness.project_config import ProjectConfig
+from harness.single_path import Pair, file_exists, overlay_relative, rendered_cluster, resolve_pair
 from harness.tree import Ownership, classify
 
 if TYPE_CHECKING:  # the run imports these; ``explain --help`` does not
@@ -32,18 +28,6 @@ if TYPE_CHECKING:  # the run imports these; ``explain --help`` does not
 
 OWNERSHIP = {Ownership.OWNED: "renderer-owned", Ownership.BOOTSTRAP: "bootstrap-owned",
              Ownership.OTHER: "other (not renderer-owned)"}
-
-
-def register(subparsers: Any) -> None:
-    """Add the ``explain`` sub-command."""
-    parser = subparsers.add_parser(
-        "explain", help=one_line_help("explain"),
-        description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--cluster", required=True, metavar="C", help="the cluster")
-    parser.add_argument("path", metavar="PATH", help="overlay-relative path, rendered or fixture side")
-    parser.add_argument("--json", action="store_true", help="print the explanation as JSON")
-    add_project_options(parser)
-    parser.set_defaults(func=run)
 
 
 def _rule_matched(rule: Rule, pair: Pair, has_rendered: bool, has_fixture: bool, differs: bool | None,
@@ -177,13 +161,13 @@ def format_explanation(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Print the explanation; returns 0 (bad input raises InputError)."""
+def explain_path(project_options: ProjectOptions, cluster: str, path_text: str, *, as_json: bool = False) -> int:
+    """Print the explanation of one path (text, or JSON with ``as_json``); returns 0."""
     from harness.selection import select_clusters
 
-    project = project_from_args(args)
-    select_clusters(project, [args.cluster])
-    path = overlay_relative(project, args.cluster, args.path)
-    data = explain(project, args.cluster, path)
-    print(json.dumps(data, indent=2, default=str) if args.json else format_explanation(data))
+    project = project_options.load()
+    select_clusters(project, [cluster])
+    path = overlay_relative(project, cluster, path_text)
+    data = explain(project, cluster, path)
+    print(json.dumps(data, indent=2, default=str) if as_json else format_explanation(data))
     return 0
