@@ -1,18 +1,25 @@
 """Run ``kubectl kustomize`` on directories: timeout, one-line errors, a per-run content-hash cache.
 
 A build costs ~0.19 s, almost all process start, so a run never builds the same directory twice:
-results are cached by (resolved path, hash of the directory's files) for the lifetime of one
+results are cached by (build identity, hash of the directory's files) for the lifetime of one
 :class:`KustomizeBuilder`, and independent directories are built concurrently on a small thread pool.
 The hash covers the directory's own tree; files it references outside itself (``../sources``) do not
 change within a run, which is the only scope the cache promises.
+
+Builds load files from outside the kustomization directory (``--load-restrictor LoadRestrictionsNone``),
+as kustomize-controller does. A :class:`BuildPlan` with a wrapper kustomization (a generated one, or one
+with Flux's additions) is built from a private temp directory whose kustomization names the user's files
+by relative paths: nothing is written into, or copied out of, the user's tree.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterable
@@ -61,6 +68,35 @@ def load_output(text: str, name: str) -> list[dict[str, Any]]:
         raise yaml_error(exc, name) from None
 
 
+@dataclass(frozen=True)
+class BuildPlan:
+    """One build: the directory, and a wrapper kustomization (JSON, absolute paths) when it is not built as is."""
+
+    directory: Path
+    wrapper: str | None = None
+    generated: bool = False
+    stubbed: bool = False
+
+    @property
+    def key(self) -> str:
+        """Identity of the build apart from file contents."""
+        return f"{self.directory}\0{self.wrapper or ''}"
+
+    def wrapper_data(self) -> dict[str, Any] | None:
+        """The wrapper kustomization as data (None when the directory is built as it is)."""
+        return None if self.wrapper is None else dict(json.loads(self.wrapper))
+
+
+def relative_wrapper(plan: BuildPlan, wrapper_dir: Path) -> dict[str, Any]:
+    """The wrapper kustomization with every absolute local path made relative to ``wrapper_dir``."""
+    from harness.policy.refs import rebase
+
+    def fn(entry: str) -> str:
+        return os.path.relpath(entry, wrapper_dir) if os.path.isabs(entry) else entry
+
+    return rebase(plan.wrapper_data() or {}, fn)
+
+
 @dataclass
 class BuildResult:
     """The outcome of one build: the parsed objects on success, a one-line error otherwise.
@@ -105,7 +141,10 @@ def one_line_error(stderr: str, directory: Path, display: str = "", root: Path |
     text = " ".join(stderr.split())
     text = re.sub(r"^(Error|error):\s*", "", text)
     shown = display or directory.name
-    for base, label in ((directory.resolve(), shown), *(((root.resolve(), "."),) if root is not None else ())):
+    pairs: list[tuple[Path | str, str]] = [(directory.resolve(), shown)]
+    if root is not None:
+        pairs.append((root.resolve(), "."))
+    for base, label in pairs:
         text = text.replace(str(base) + "/", (label.rstrip("/") + "/") if label not in ("", ".") else "")
         text = text.replace(str(base), label or ".")
     text = _AGE_SECRET.sub("[REDACTED]", text)
@@ -114,6 +153,14 @@ def one_line_error(stderr: str, directory: Path, display: str = "", root: Path |
     if len(text) > _MAX_ERROR:
         text = text[:100] + " ... " + text[-(_MAX_ERROR - 105):]
     return text
+
+
+def _unwrap(text: str, build_dir: Path, directory: Path, root: Path | None) -> str:
+    """Error text of a wrapper build with the wrapper's relative paths turned back into absolute ones."""
+    for base in [directory, *([root] if root is not None else [])]:
+        rel = os.path.relpath(base, build_dir)
+        text = re.sub(r"(?<![\w./-])" + re.escape(rel) + r"(?=[/'\"\s:]|$)", str(base), text)
+    return text.replace(str(build_dir) + "/", "").replace(str(build_dir), directory.as_posix())
 
 
 class KustomizeBuilder:
@@ -150,20 +197,30 @@ class KustomizeBuilder:
 
     def build(self, directory: Path, *, display: str = "", root: Path | None = None) -> BuildResult:
         """Build one directory (cached); errors name it ``display`` and other paths relative to ``root``."""
-        return self._submit(directory, display, root, pooled=False).result()
+        return self._submit(BuildPlan(directory.resolve()), display, root, pooled=False).result()
 
     def build_many(self, directories: Iterable[Path], *, displays: dict[Path, str] | None = None,
                    root: Path | None = None) -> dict[Path, BuildResult]:
         """Build several directories concurrently; results keyed by the paths given."""
         displays = displays or {}
         unique = list(dict.fromkeys(directories))
-        futures = {d: self._submit(d, displays.get(d, ""), root, pooled=len(unique) > 1) for d in unique}
-        return {d: f.result() for d, f in futures.items()}
+        plans = {d: BuildPlan(d.resolve()) for d in unique}
+        results = self.build_plans(list(plans.values()), displays={plans[d]: displays.get(d, "") for d in unique},
+                                   root=root)
+        return {d: results[plans[d]] for d in unique}
 
-    def _submit(self, directory: Path, display: str, root: Path | None, *, pooled: bool) -> Future[BuildResult]:
+    def build_plans(self, plans: Iterable[BuildPlan], *, displays: dict[BuildPlan, str] | None = None,
+                    root: Path | None = None) -> dict[BuildPlan, BuildResult]:
+        """Build several plans concurrently; results keyed by plan."""
+        displays = displays or {}
+        unique = list(dict.fromkeys(plans))
+        futures = {p: self._submit(p, displays.get(p, ""), root, pooled=len(unique) > 1) for p in unique}
+        return {p: f.result() for p, f in futures.items()}
+
+    def _submit(self, plan: BuildPlan, display: str, root: Path | None, *, pooled: bool) -> Future[BuildResult]:
         kubectl = self.kubectl()  # resolve (or fail with TOOL-MISSING) before any thread starts
-        resolved = directory.resolve()
-        key = (str(resolved), content_hash(resolved))
+        resolved = plan.directory
+        key = (plan.key, content_hash(resolved))
         with self._lock:
             existing = self._cache.get(key)
             if existing is not None:
@@ -173,24 +230,38 @@ class KustomizeBuilder:
             if pooled:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kustomize")
-                future = self._pool.submit(self._run, kubectl, resolved, display, root)
+                future = self._pool.submit(self._run, kubectl, plan, display, root)
             else:
                 future = Future()
             self._cache[key] = future
         if not pooled:
             try:
-                future.set_result(self._run(kubectl, resolved, display, root))
+                future.set_result(self._run(kubectl, plan, display, root))
             except BaseException as exc:
                 future.set_exception(exc)
         return future
 
-    def _run(self, kubectl: Path, directory: Path, display: str, root: Path | None) -> BuildResult:
-        start = time.perf_counter()
+    def _run(self, kubectl: Path, plan: BuildPlan, display: str, root: Path | None) -> BuildResult:
+        directory = plan.directory
         if not directory.is_dir():
             return BuildResult(directory, ok=False, error=f"{display or directory.name}: directory does not exist")
+        if plan.wrapper is None:
+            return self._kustomize(kubectl, directory, directory, display, root)
+        with tempfile.TemporaryDirectory(prefix="overlay-parity-build-") as tmp:
+            wrapper_dir = Path(tmp).resolve() / "build"
+            wrapper_dir.mkdir()
+            text = json.dumps(relative_wrapper(plan, wrapper_dir), indent=1)
+            (wrapper_dir / "kustomization.yaml").write_text(text, encoding="utf-8")
+            result = self._kustomize(kubectl, wrapper_dir, directory, display, root)
+        return result
+
+    def _kustomize(self, kubectl: Path, build_dir: Path, directory: Path, display: str,
+                   root: Path | None) -> BuildResult:
+        start = time.perf_counter()
         try:
-            proc = subprocess.run([str(kubectl), "kustomize", str(directory)], capture_output=True, text=True,
-                                  timeout=self.timeout, env=tool_env(), cwd=directory, check=False)
+            proc = subprocess.run([str(kubectl), "kustomize", "--load-restrictor", "LoadRestrictionsNone",
+                                   str(build_dir)], capture_output=True, text=True,
+                                  timeout=self.timeout, env=tool_env(), cwd=build_dir, check=False)
         except subprocess.TimeoutExpired:
             return self._done(BuildResult(directory, ok=False, error=f"kubectl kustomize timed out after "
                                           f"{self.timeout:.0f}s (remote resources?)"), start)
@@ -198,7 +269,10 @@ class KustomizeBuilder:
             raise InputError("TOOL-MISSING", f"cannot run kubectl ({type(exc).__name__})", file=str(kubectl),
                              hint="reinstall it: run `bash scripts/quickstart.sh`") from None
         if proc.returncode != 0:
-            error = one_line_error(proc.stderr, directory, display, root)
+            stderr = proc.stderr
+            if build_dir != directory:
+                stderr = _unwrap(stderr, build_dir, directory, root)
+            error = one_line_error(stderr, directory, display, root)
             return self._done(BuildResult(directory, ok=False, error=error), start)
         try:
             objects = load_output(proc.stdout, f"kustomize output of {display or directory.name}")

@@ -18,6 +18,7 @@ with the validated lifecycle claim, timings and build counters).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from harness.errors import InputError
@@ -78,6 +79,12 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return result
 
 
+def _shown(ctx: PolicyContext, finding: Finding) -> Finding:
+    """A finding with its path as reports show it (repository-relative when the repository root is known)."""
+    shown = ctx.show_path(finding.path)
+    return finding if shown == finding.path else replace(finding, path=shown)
+
+
 def check_overlay(overlay_dir: Path, *, cluster: str | None = None, repo_root: Path | None = None,
                   options: PolicyOptions | None = None, builder: KustomizeBuilder | None = None) -> PolicyResult:
     """Run the selected policies on one overlay directory (cluster name defaults to its directory name).
@@ -105,7 +112,7 @@ def check_overlay(overlay_dir: Path, *, cluster: str | None = None, repo_root: P
                 t0 = time.perf_counter()
                 findings += policy.check(ctx)
                 result.policy_seconds[policy.name] = round(time.perf_counter() - t0, 3)
-            result.findings = _dedupe(findings)
+            result.findings = _dedupe([_shown(ctx, f) for f in findings])
             after = builder.stats()
             counters = {k: round(after[k] - before[k], 3) for k in after}
             result.notes = {**ctx.notes, "policies": [p.name for p in policies], **counters}

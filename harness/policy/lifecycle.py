@@ -1,10 +1,12 @@
-"""Lifecycle claims (POLICY-LIFECYCLE): every overlay states, and proves, which stage it is in.
+"""Lifecycle claims (POLICY-LIFECYCLE): every tree states, and proves, which stage it is in.
 
-- ``bootstrap-complete``: the overlay has ``flux-system/`` (written by ``flux bootstrap``); the whole
-  overlay, bootstrap manifests included, must build with ``kubectl kustomize``.
-- ``renderer-parity``: no ``flux-system/`` yet (a freshly rendered tree); the overlay must build when a
-  stub ``flux-system/kustomization.yaml`` with ``resources: []`` is supplied, in a temp copy.
+- ``bootstrap-complete``: the tree has ``flux-system/`` (or the bootstrap files of its clusters); every
+  root, bootstrap manifests included, must build the way kustomize-controller builds it.
+- ``renderer-parity``: no ``flux-system/`` yet (a freshly rendered tree); the root must build when its
+  ``./flux-system`` entry is supplied as a stub (``resources: []``); the stub is never written anywhere.
 
+A root without a kustomization file is built with the kustomization Flux generates. Overlays of the
+bundled layout keep the overlay contract: a root ``kustomization.yaml`` that lists ``./flux-system``.
 The validated claim is always reported as a NOTE finding (``extra.lifecycle_claim``) and as
 :attr:`harness.policy.PolicyResult.lifecycle_claim`, so reports show which claim was checked.
 """
@@ -22,31 +24,37 @@ CODE = "POLICY-LIFECYCLE"
 
 
 def check(ctx: PolicyContext) -> list[Finding]:
-    """Build the overlay for its claim; one NOTE stating the claim, plus an ERROR when it does not build."""
+    """Build every root for its claim; one NOTE stating the claim, plus an ERROR per root that does not build."""
     claim = ctx.claim
     how = ("the whole overlay, flux-system/ included" if claim == BOOTSTRAP_COMPLETE
            else "the overlay with a stub flux-system/ (resources: [])")
-    root = ctx.index.kustomization("")
     findings: list[Finding] = []
-    if root is None:
+    validated = True
+    if ctx.bundled and ctx.index.kustomization("") is None:
         findings.append(ctx.finding(CODE, f"{claim}: the overlay has no root kustomization.yaml, so it cannot build",
                                     path="kustomization.yaml",
                                     hint="render the overlay again; the root kustomization lists flux-system and "
                                          "the fluxcd aggregates"))
         validated = False
     else:
-        result = ctx.root_build()
-        validated = result.ok
-        if not result.ok:
-            findings.append(ctx.finding(CODE, f"{claim}: kubectl kustomize of {how} fails: {result.error}",
-                                        path=root[0], hint="run `kubectl kustomize` on the overlay to see the "
-                                                           "full error; fix the missing or broken reference"))
-        listed = {entry.rstrip("/").removeprefix("./") for entry, _ in references(root[1])}
-        if FLUX_SYSTEM not in listed:
-            findings.append(ctx.finding(
-                CODE, f"{claim}: the root kustomization does not list ./{FLUX_SYSTEM}, so bootstrap's "
-                      "components would not be reconciled from this overlay",
-                path=root[0], severity=Severity.WARNING, hint=f"add ./{FLUX_SYSTEM} to resources"))
+        for root in ctx.roots:
+            rel = ctx.display(root.directory)
+            found = ctx.index.kustomization("" if rel == "." else rel)
+            result = ctx.root_build(root.directory)
+            anchor = found[0] if found else rel
+            if not result.ok:
+                validated = False
+                where = "" if rel == "." else f" ({rel})"
+                findings.append(ctx.finding(CODE, f"{claim}: kubectl kustomize of {how}{where} fails: {result.error}",
+                                            path=anchor, hint="run `kubectl kustomize` on it to see the full error; "
+                                                              "fix the missing or broken reference"))
+            if ctx.bundled and found is not None:
+                listed = {entry.rstrip("/").removeprefix("./") for entry, _ in references(found[1])}
+                if FLUX_SYSTEM not in listed:
+                    findings.append(ctx.finding(
+                        CODE, f"{claim}: the root kustomization does not list ./{FLUX_SYSTEM}, so bootstrap's "
+                              "components would not be reconciled from this overlay",
+                        path=found[0], severity=Severity.WARNING, hint=f"add ./{FLUX_SYSTEM} to resources"))
     ctx.notes["lifecycle_claim"] = claim
     ctx.notes["lifecycle_validated"] = validated
     state = "validated" if validated else "NOT validated"

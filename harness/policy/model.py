@@ -1,13 +1,26 @@
-"""What every policy reads: options, the overlay's parsed YAML, and the objects Flux would apply.
+"""What every policy reads: options, the tree's parsed YAML, and the objects Flux would apply.
 
-One :class:`PolicyContext` per overlay and run. It parses every YAML file once, builds the overlay
-for its lifecycle claim (the real tree, or a temp copy with a stub ``flux-system/``), follows every
-Flux Kustomization that points into this repository and builds its path. Policies only read it.
+One :class:`PolicyContext` per checked directory (the *tree*) and run. It parses every YAML file of the
+tree once and follows what Flux would do:
 
-"Applied objects" are the output of those builds, i.e. what Flux would apply from this repository,
-with patches and namespace transformers already applied. When the root build fails (reported by the
-lifecycle policy), the policies fall back to the objects written in the overlay's files, so one broken
-file does not hide every other finding.
+- **Roots.** The bootstrap Kustomizations found in the tree (``flux-system/flux-system``, from
+  ``gotk-sync.yaml``) name the directories Flux starts from; without one, the tree itself is the root.
+  A root whose kustomization lists ``./flux-system`` while it is absent (a rendered overlay that was not
+  bootstrapped yet) is built without that entry, which is what a stub ``flux-system/`` builds.
+- **Builds.** Each root, and every path a Flux Kustomization points at, is built as kustomize-controller
+  builds it (:mod:`harness.policy.fluxbuild`: generated kustomization where none exists, Flux's
+  additions, files read in place). Its output is substituted (``postBuild``) and followed to a fixpoint.
+- **Sources.** ``spec.path`` is relative to the root of the Kustomization's source. The bootstrap
+  source ``GitRepository flux-system/flux-system`` and every GitRepository whose URL is this repository
+  (``repository_urls``, plus the bootstrap URL) resolve in the repository; a source mapped under
+  ``[tool.overlay-parity.sources]`` resolves in its checkout; any other source cannot be seen (a note).
+- **Objects.** Only what a build emits is judged, plus the objects written in resource files of the tree
+  that no successful build reads (conventions hold on every object of the tree, reachable or not).
+  Patches, generator inputs, values files and components are never read as objects.
+
+Directories of the bundled layout (``applications/overlays/<cluster>``) also keep the bundled project's
+overlay contract: own-repository paths stay inside the cluster's overlay, and the overlay must have a
+root ``kustomization.yaml``.
 """
 
 from __future__ import annotations
@@ -15,9 +28,8 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -26,23 +38,39 @@ from typing import Any
 
 from harness.errors import InputError
 from harness.findings import Finding, Severity
-from harness.kustomize import BuildResult, KustomizeBuilder
+from harness.kustomize import BuildPlan, BuildResult, KustomizeBuilder
+from harness.policy import substitution
+from harness.policy.checkouts import Checkouts
+from harness.policy.fluxbuild import plan_build
+from harness.policy.refs import KUSTOMIZATION_FILES, RESOURCE, build_files, file_roles
+from harness.policy.repo import RepoLayout, normalize_url
+from harness.policy.sourceignore import IgnoreMatcher
 from harness.project_config import DEFAULT_SECURITY_KINDS, ProjectConfig
 from harness.renderer_api import Renderer
-from harness.yamlio import load_file
+from harness.yamlio import load_file, read_text
 
 BOOTSTRAP_COMPLETE = "bootstrap-complete"
 RENDERER_PARITY = "renderer-parity"
 FLUX_SYSTEM = "flux-system"
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 KUSTOMIZE_CONFIG_GROUP = "kustomize.config.k8s.io"
 FLUX_KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 FLUX_SOURCE_GROUP = "source.toolkit.fluxcd.io"
 FLUX_HELM_GROUP = "helm.toolkit.fluxcd.io"
-SOURCE_KINDS = ("GitRepository", "HelmRepository", "OCIRepository", "Bucket")
+SOURCE_KINDS = ("GitRepository", "HelmRepository", "OCIRepository", "Bucket", "HelmChart", "ExternalArtifact")
 CONVENTIONS = ("unpinned-source", "prune", "decryption", "drift-detection")
+UNPINNED_LEVELS = ("error", "warning")
 MAX_FLUX_DEPTH = 8
 STUB_KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
+
+__all__ = ["KUSTOMIZATION_FILES"]
+
+
+def _str_list(project: ProjectConfig, key: str) -> list[str]:
+    value = project.extra.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise InputError("USAGE", f"[tool.overlay-parity] {key} must be a list of strings",
+                         hint=f"e.g. {key} = [\"...\"]")
+    return value
 
 
 @dataclass(frozen=True)
@@ -52,7 +80,9 @@ class PolicyOptions:
     ``fixture_dir`` (the oracle overlay) enables the security-files comparison; ``renderer`` plus
     ``config_path`` make the SOPS proof render the cluster with a generated age recipient, otherwise the
     proof works on the overlay's own ``.sops.yaml``. ``sops_enabled=None`` means "on when the overlay has
-    a ``.sops.yaml``".
+    a ``.sops.yaml``". ``unpinned_sources=None`` means ``error`` for overlays of the bundled layout and
+    ``warning`` elsewhere. ``repository_urls`` are URLs of this repository; ``sources`` maps other
+    repositories' URLs to local checkouts.
     """
 
     policies: tuple[str, ...] = ()
@@ -68,12 +98,19 @@ class PolicyOptions:
     config_path: Path | None = None
     build_timeout: float = 60.0
     jobs: int = 2
+    repo_root: Path | None = None
+    repository_urls: tuple[str, ...] = ()
+    sources: tuple[tuple[str, Path], ...] = ()
+    unpinned_sources: str | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.disabled_conventions) - set(CONVENTIONS))
         if unknown:
             raise InputError("USAGE", f"unknown convention {unknown[0]!r}",
                              hint=f"choose from {', '.join(CONVENTIONS)}")
+        if self.unpinned_sources is not None and self.unpinned_sources not in UNPINNED_LEVELS:
+            raise InputError("USAGE", f"unpinned_sources must be one of {', '.join(UNPINNED_LEVELS)}",
+                             hint='set unpinned_sources = "error" or "warning" in [tool.overlay-parity]')
 
     def convention_on(self, name: str) -> bool:
         """Whether one convention check runs."""
@@ -82,17 +119,30 @@ class PolicyOptions:
     @classmethod
     def from_project(cls, project: ProjectConfig, **overrides: Any) -> PolicyOptions:
         """Options from ``[tool.overlay-parity]`` (``policy_conventions``, ``kubernetes_version``,
-        ``security_kinds``, and the extra keys ``policy_disabled_conventions``, ``base_repo_pattern``)."""
+        ``security_kinds``, and the extra keys ``policy_disabled_conventions``, ``base_repo_pattern``,
+        ``repo_root``, ``repository_urls``, ``unpinned_sources`` and the ``sources`` table)."""
         disabled = project.extra.get("policy_disabled_conventions", [])
         if not isinstance(disabled, list) or not all(isinstance(x, str) for x in disabled):
             raise InputError("USAGE", "[tool.overlay-parity] policy_disabled_conventions must be a list of strings",
                              hint=f"choose from {', '.join(CONVENTIONS)}")
+        sources = project.extra.get("sources", {})
+        if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
+            raise InputError("USAGE", "[tool.overlay-parity.sources] must map repository URLs to checkout paths",
+                             hint='e.g. "ssh://git@github.com/org/base.git" = "../base"')
+        repo_root = project.extra.get("repo_root")
+        if repo_root is not None and not isinstance(repo_root, str):
+            raise InputError("USAGE", "[tool.overlay-parity] repo_root must be a path", hint='e.g. repo_root = "."')
+        unpinned = project.extra.get("unpinned_sources")
         values: dict[str, Any] = {
             "conventions": project.policy_conventions,
             "kubernetes_version": project.kubernetes_version,
             "security_kinds": project.security_kinds,
             "disabled_conventions": frozenset(disabled),
             "base_repo_pattern": str(project.extra.get("base_repo_pattern", "gitops-base")),
+            "repo_root": (project.root / repo_root).resolve() if isinstance(repo_root, str) else None,
+            "repository_urls": tuple(_str_list(project, "repository_urls")),
+            "sources": tuple((url, (project.root / path).resolve()) for url, path in sources.items()),
+            "unpinned_sources": unpinned if unpinned is None else str(unpinned),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
@@ -100,20 +150,22 @@ class PolicyOptions:
 
 @dataclass(frozen=True)
 class SourceDoc:
-    """One YAML document as written in an overlay file."""
+    """One YAML document as written in a file (path relative to the tree, POSIX)."""
 
-    path: str  # overlay-relative, POSIX
-    index: int  # document number in the file (0-based)
+    path: str
+    index: int  # document number in the file (0-based, empty documents not counted)
     data: dict[str, Any]
+    line: int = 0  # 1-based line where the document starts
 
 
 @dataclass(frozen=True)
 class KObject:
-    """One object Flux would apply, with the overlay file it most likely comes from."""
+    """One object Flux would apply, with the file (and line) it most likely comes from."""
 
     data: dict[str, Any]
     path: str
-    origin: str  # overlay-relative directory whose build produced it ("." for the root)
+    origin: str  # tree-relative directory whose build produced it ("." for the root)
+    line: int = 0
 
     @property
     def group(self) -> str:
@@ -169,8 +221,18 @@ def is_kustomize_config(data: dict[str, Any]) -> bool:
 
 
 def is_flux_source(data: dict[str, Any]) -> bool:
-    """A Flux source object (GitRepository, HelmRepository, OCIRepository, Bucket)."""
+    """A Flux source object (GitRepository, HelmRepository, OCIRepository, Bucket, HelmChart, ExternalArtifact)."""
     return api_group(data) == FLUX_SOURCE_GROUP and data.get("kind") in SOURCE_KINDS
+
+
+def is_bootstrap_kustomization(data: dict[str, Any]) -> bool:
+    """The Kustomization ``flux bootstrap`` writes to ``gotk-sync.yaml`` (flux-system/flux-system)."""
+    return is_flux_kustomization(data) and meta(data, "name") == FLUX_SYSTEM and meta(data, "namespace") == FLUX_SYSTEM
+
+
+def is_bootstrap_source(kind: str, namespace: str, name: str) -> bool:
+    """``GitRepository flux-system/flux-system``, which bootstrap always supplies."""
+    return (kind, namespace, name) == ("GitRepository", FLUX_SYSTEM, FLUX_SYSTEM)
 
 
 def source_ref(obj: KObject) -> tuple[str, str, str]:
@@ -184,7 +246,7 @@ def source_ref(obj: KObject) -> tuple[str, str, str]:
 
 
 def points_at_own_repo(obj: KObject) -> bool:
-    """sourceRef is the cluster's own repository: ``GitRepository flux-system`` (created by bootstrap)."""
+    """sourceRef is the cluster's own repository by name: ``GitRepository flux-system`` (created by bootstrap)."""
     kind, _, name = source_ref(obj)
     return kind == "GitRepository" and name == FLUX_SYSTEM
 
@@ -197,20 +259,28 @@ def derive_repo_root(overlay: Path) -> Path | None:
     return None
 
 
-def resolve_flux_path(spec_path: Any, overlay: Path, cluster: str, repo_root: Path | None) -> tuple[Path | None, str]:
-    """Map a Flux ``spec.path`` (relative to the repository root) into the overlay.
-
-    Returns (directory, "") or (None, problem). Paths must stay inside this cluster's overlay: the
-    contract forbids own-repository paths elsewhere, and another cluster's overlay is a copy-paste bug.
-    Without a repository root, ``./applications/overlays/<cluster>/...`` is mapped by prefix.
-    """
+def normalize_spec_path(spec_path: Any) -> tuple[str | None, str]:
+    """(normalized relative path or None, problem) for a Flux ``spec.path`` (blank = the source root)."""
     if spec_path is None:
         spec_path = "./"
     if not isinstance(spec_path, str):
         return None, "spec.path is not a string"
     norm = posixpath.normpath(spec_path.strip().lstrip("/") or ".")
     if norm == ".." or norm.startswith("../"):
-        return None, f"spec.path {spec_path!r} escapes the repository root"
+        return None, f"spec.path {spec_path!r} escapes the root of its source"
+    return norm, ""
+
+
+def resolve_flux_path(spec_path: Any, overlay: Path, cluster: str, repo_root: Path | None) -> tuple[Path | None, str]:
+    """Map a Flux ``spec.path`` into a bundled-layout overlay (the bundled project's overlay contract).
+
+    Returns (directory, "") or (None, problem). Paths must stay inside this cluster's overlay: the
+    contract forbids own-repository paths elsewhere, and another cluster's overlay is a copy-paste bug.
+    Without a repository root, ``./applications/overlays/<cluster>/...`` is mapped by prefix.
+    """
+    norm, problem = normalize_spec_path(spec_path)
+    if norm is None:
+        return None, problem.replace("the root of its source", "the repository root")
     parts = [] if norm == "." else norm.split("/")
     other = len(parts) > 2 and parts[:2] == ["applications", "overlays"] and parts[2] != cluster
     if other:
@@ -229,26 +299,54 @@ def resolve_flux_path(spec_path: Any, overlay: Path, cluster: str, repo_root: Pa
 
 @dataclass(frozen=True)
 class FluxTarget:
-    """A Flux Kustomization sourced from this repository and where its path lands in the overlay."""
+    """A Flux Kustomization, where its path lands, and why it is not built when it is not."""
 
     obj: KObject
     spec_path: str
     directory: Path | None
-    problem: str
+    problem: str  # a finding (POLICY-FLUX-PATH)
+    note: str = ""  # not judged: the source is not visible to this run
+    source: str = ""  # "own", "mapped" or "" (external)
 
 
 @dataclass
 class Applied:
-    """The objects Flux would apply from this repository, and the Flux paths followed to find them."""
+    """The objects Flux would apply from one root, and the Flux paths followed to find them."""
 
     objects: list[KObject]
     from_build: bool
     targets: list[FluxTarget]
     builds: dict[Path, BuildResult]
+    root: Path | None = None
+    substitution: list[Finding] = field(default_factory=list)
+
+
+def _doc_starts(text: str) -> list[int]:
+    """1-based first content line of every non-empty YAML document in ``text``."""
+    starts: list[int] = []
+    current: int | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if line.startswith("---") and (len(line) == 3 or line[3] in " \t#"):
+            if current is not None:
+                starts.append(current)
+            current = None
+            continue
+        if line.startswith("..."):
+            continue
+        if current is None and stripped and not stripped.startswith("#") and not stripped.startswith("%"):
+            current = number
+    if current is not None:
+        starts.append(current)
+    return starts
 
 
 class OverlayIndex:
-    """Every file of an overlay and every parsed YAML document (parse failures recorded, not raised)."""
+    """Every file of a tree and every parsed YAML document (parse failures recorded, not raised).
+
+    Files outside the tree (a Flux path elsewhere in the repository) are added on demand with
+    :meth:`add_dir`; their keys are tree-relative too (``../infrastructure/x.yaml``).
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -256,56 +354,121 @@ class OverlayIndex:
         self.docs: list[SourceDoc] = []
         self.errors: dict[str, str] = {}
         self.by_file: dict[str, list[SourceDoc]] = {}
-        self._scan()
-
-    def _scan(self) -> None:
+        self.texts: dict[str, list[str]] = {}
+        self._dirs: set[str] = set()
         if not self.root.is_dir():
-            raise InputError("FILE-MISSING", "overlay directory does not exist", file=str(self.root),
-                             hint="pass an applications/overlays/<cluster> directory")
-        for current, dirs, files in os.walk(self.root):
+            raise InputError("FILE-MISSING", "directory does not exist", file=str(self.root),
+                             hint="pass a directory of a Flux repository")
+        self._scan(self.root, strict=True)
+
+    def _scan(self, top: Path, *, strict: bool) -> None:
+        for current, dirs, files in os.walk(top):
             dirs[:] = sorted(d for d in dirs if d != ".git")
             for name in [*dirs, *files]:
                 path = Path(current) / name
                 if path.is_symlink():
-                    raise InputError("FILE-SYMLINK", "overlay trees must not contain symlinks",
-                                     file=str(path), hint="replace the link with a regular file or directory")
+                    if strict:
+                        raise InputError("FILE-SYMLINK", "overlay trees must not contain symlinks",
+                                         file=str(path), hint="replace the link with a regular file or directory")
+                    dirs[:] = [d for d in dirs if d != name]
             for name in sorted(files):
-                rel = (Path(current) / name).relative_to(self.root).as_posix()
+                path = Path(current) / name
+                if path.is_symlink():
+                    continue
+                rel = posixpath.normpath(os.path.relpath(path, self.root))
+                if rel in self.by_file or rel in self.errors or rel in self.files:
+                    continue
                 self.files.append(rel)
                 if name.endswith((".yaml", ".yml")) or name == "Kustomization":
                     self._parse(rel)
 
+    def add_dir(self, directory: Path) -> None:
+        """Index a directory outside the tree (once)."""
+        key = str(directory.resolve())
+        if key in self._dirs or not directory.is_dir():
+            return
+        self._dirs.add(key)
+        tree = self.root.resolve()
+        if directory.resolve() == tree or tree in directory.resolve().parents:
+            return
+        self._scan(directory, strict=False)
+
     def _parse(self, rel: str) -> None:
         try:
+            text = read_text(self.root / rel, display=rel)
             docs = load_file(self.root / rel, display=rel)
         except InputError as exc:
             self.errors[rel] = exc.one_line()
             return
-        parsed = [SourceDoc(rel, i, d) for i, d in enumerate(docs) if isinstance(d, dict)]
+        starts = _doc_starts(text)
+        self.texts[rel] = text.splitlines()
+        parsed = [SourceDoc(rel, i, d, starts[i] if i < len(starts) else 0) for i, d in enumerate(docs)
+                  if isinstance(d, dict)]
         self.by_file[rel] = parsed
         self.docs.extend(parsed)
 
     def kustomization(self, directory: str) -> tuple[str, dict[str, Any]] | None:
-        """(file, data) of the kustomization file in an overlay-relative directory, if any."""
+        """(file, data) of the kustomization file in a tree-relative directory, if any."""
         for name in KUSTOMIZATION_FILES:
             rel = name if directory in ("", ".") else f"{directory}/{name}"
             for doc in self.by_file.get(rel, []):
                 return rel, doc.data
         return None
 
+    def key_line(self, path: str, start: int, key: str) -> int:
+        """Line of ``key:`` in the document starting at ``start`` (``start`` when not found)."""
+        lines = self.texts.get(path)
+        if not lines or start <= 0:
+            return start
+        pattern = re.compile(r"^\s*(?:-\s+)?" + re.escape(key) + r"\s*:")
+        for number in range(start, len(lines) + 1):
+            text = lines[number - 1]
+            if number > start and text.startswith("---"):
+                break
+            if pattern.match(text):
+                return number
+        return start
+
+    def text_line(self, path: str, start: int, needle: str) -> int:
+        """First line at or after ``start`` (within the document) that contains ``needle``."""
+        lines = self.texts.get(path)
+        if not lines:
+            return start
+        for number in range(max(start, 1), len(lines) + 1):
+            text = lines[number - 1]
+            if number > start and text.startswith("---"):
+                break
+            if needle in text:
+                return number
+        return start
+
+
+@dataclass(frozen=True)
+class Root:
+    """A directory Flux starts from, and the bootstrap Kustomization that names it (None: the tree itself)."""
+
+    directory: Path
+    bootstrap: KObject | None
+    stub: bool
+
 
 class PolicyContext:
-    """Shared, lazily computed state of one overlay's policy run."""
+    """Shared, lazily computed state of one tree's policy run."""
 
     def __init__(self, overlay: Path, cluster: str, *, repo_root: Path | None, options: PolicyOptions,
                  builder: KustomizeBuilder) -> None:
-        self.overlay = overlay.resolve()
+        self.layout = RepoLayout.locate(overlay, repo_root or options.repo_root)
+        self.overlay = self.layout.tree
         self.cluster = cluster
-        self.repo_root = repo_root.resolve() if repo_root is not None else derive_repo_root(self.overlay)
+        self.repo_root = self.layout.root
         self.options = options
         self.builder = builder
         self.stack = ExitStack()
         self.notes: dict[str, Any] = {}
+        self.checkouts = Checkouts(dict(options.sources))
+        self.stack.callback(self.checkouts.close)
+        self._source_index: dict[tuple[str, str], list[SourceDoc]] = {}
+        self._indexed_docs = 0
 
     def __enter__(self) -> PolicyContext:
         return self
@@ -313,25 +476,57 @@ class PolicyContext:
     def __exit__(self, *exc: object) -> None:
         self.stack.close()
 
-    def finding(self, code: str, message: str, *, path: str = "", hint: str = "", line: int = 0,
-                severity: Severity = Severity.ERROR, extra: dict[str, Any] | None = None) -> Finding:
-        """A policy Finding for this cluster."""
-        return Finding(code=code, message=message, check="policy", cluster=self.cluster, path=path, line=line,
-                       hint=hint, severity=severity, extra=dict(extra or {}))
-
     def temp_dir(self, prefix: str) -> Path:
         """A private temp directory removed when the context closes."""
         return Path(self.stack.enter_context(tempfile.TemporaryDirectory(prefix=f"overlay-parity-{prefix}-")))
 
+    @property
+    def bundled(self) -> bool:
+        """The tree is a cluster overlay of the bundled layout (overlay contract and openCenter wording)."""
+        return self.layout.bundled
+
+    def finding(self, code: str, message: str, *, path: str = "", hint: str = "", line: int = 0,
+                severity: Severity = Severity.ERROR, extra: dict[str, Any] | None = None) -> Finding:
+        """A policy Finding for this cluster (path relative to the tree; shown repository-relative later)."""
+        return Finding(code=code, message=message, check="policy", cluster=self.cluster, path=path, line=line,
+                       hint=hint, severity=severity, extra=dict(extra or {}))
+
+    def object_finding(self, code: str, obj: KObject, message: str, *, key: str = "", hint: str = "",
+                       severity: Severity = Severity.ERROR, extra: dict[str, Any] | None = None) -> Finding:
+        """A finding anchored at an object's file and line (the line of ``key`` when given)."""
+        line = self.index.key_line(obj.path, obj.line, key) if key else obj.line
+        return self.finding(code, message, path=obj.path, line=line, hint=hint, severity=severity, extra=extra)
+
+    def show_path(self, path: str) -> str:
+        """A tree-relative finding path as shown: repository-relative when the repository root is known."""
+        prefix = self.layout.tree_prefix()
+        if not prefix or not path:
+            return path or (prefix if prefix else path)
+        if path == ".":
+            return prefix
+        return posixpath.normpath(f"{prefix}/{path}")
+
     @cached_property
     def index(self) -> OverlayIndex:
-        """Parsed YAML of the overlay."""
+        """Parsed YAML of the tree."""
         return OverlayIndex(self.overlay)
+
+    @cached_property
+    def ignore(self) -> IgnoreMatcher:
+        """What source-controller leaves out of this repository's artifact."""
+        return IgnoreMatcher(self.repo_root)
+
+    @cached_property
+    def bootstrap_docs(self) -> list[SourceDoc]:
+        """The bootstrap Kustomizations written in the tree (``gotk-sync.yaml``)."""
+        return [d for d in self.index.docs if is_bootstrap_kustomization(d.data)]
 
     @property
     def claim(self) -> str:
-        """``bootstrap-complete`` with a ``flux-system/`` directory, else ``renderer-parity``."""
-        return BOOTSTRAP_COMPLETE if (self.overlay / FLUX_SYSTEM).is_dir() else RENDERER_PARITY
+        """``bootstrap-complete`` with a ``flux-system/`` directory (or bootstrap files), else ``renderer-parity``."""
+        if (self.overlay / FLUX_SYSTEM).is_dir() or self.bootstrap_docs:
+            return BOOTSTRAP_COMPLETE
+        return RENDERER_PARITY
 
     @property
     def sops_on(self) -> bool:
@@ -341,105 +536,133 @@ class PolicyContext:
         return (self.overlay / ".sops.yaml").is_file()
 
     @cached_property
-    def root_dir(self) -> Path:
-        """The directory built for the lifecycle claim: the overlay, or a temp copy with a stub flux-system/."""
-        _ = self.index  # refuses symlinks before anything is copied or built
-        if self.claim == BOOTSTRAP_COMPLETE:
-            return self.overlay
-        copy = self.temp_dir("stub") / self.overlay.name
-        shutil.copytree(self.overlay, copy, symlinks=True)
-        (copy / FLUX_SYSTEM).mkdir()
-        (copy / FLUX_SYSTEM / "kustomization.yaml").write_text(STUB_KUSTOMIZATION, encoding="utf-8")
-        return copy
-
-    def root_build(self) -> BuildResult:
-        """The lifecycle build (cached by the builder)."""
-        return self.builder.build(self.root_dir, display=".", root=self.root_dir)
+    def own_urls(self) -> set[str]:
+        """Normalized URLs of this repository: ``repository_urls`` plus the bootstrap GitRepository's URL."""
+        urls = {normalize_url(u) for u in self.options.repository_urls}
+        for doc in self.index.docs:
+            if is_flux_source(doc.data) and is_bootstrap_source(str(doc.data.get("kind")), meta(doc.data, "namespace"),
+                                                                 meta(doc.data, "name")):
+                url = spec(doc.data).get("url")
+                if isinstance(url, str):
+                    urls.add(normalize_url(url))
+        urls.discard("")
+        return urls
 
     def display(self, directory: Path) -> str:
-        """Overlay-relative POSIX form of a directory inside the overlay ('.' for the root or its stub copy)."""
-        if "root_dir" in self.__dict__ and directory == self.root_dir:
-            return "."
+        """Tree-relative POSIX form of a directory ('.' for the tree itself)."""
         try:
             rel = directory.resolve().relative_to(self.overlay).as_posix()
         except ValueError:
-            return str(directory)
+            rel = os.path.relpath(directory.resolve(), self.overlay)
+            return Path(rel).as_posix()
         return rel or "."
 
+    # --- roots and builds ---------------------------------------------------------------------------
+
+    @cached_property
+    def roots(self) -> list[Root]:
+        """Where Flux starts: each bootstrap Kustomization's path that exists, else the tree itself."""
+        roots: list[Root] = []
+        for doc in self.bootstrap_docs:
+            obj = KObject(doc.data, doc.path, ".", doc.line)
+            target = self._own_path(obj)[0]
+            if target is not None and target.is_dir() and all(r.directory != target for r in roots):
+                roots.append(Root(target, obj, stub=True))
+        if not roots:
+            roots.append(Root(self.overlay, None, stub=True))
+        return roots
+
+    def plan(self, directory: Path, flux_spec: dict[str, Any] | None = None, *, stub: bool = False,
+             source_root: Path | None = None) -> BuildPlan:
+        """How Flux builds ``directory`` (see :mod:`harness.policy.fluxbuild`)."""
+        kustomization = None
+        if stub:
+            rel = self.display(directory)
+            found = self.index.kustomization("" if rel == "." else rel)
+            kustomization = found[1] if found else None
+        root = source_root or self.repo_root
+        ignore = self.ignore if root == self.repo_root else IgnoreMatcher(root)
+        return plan_build(directory, source_root=root, ignore=ignore, flux_spec=flux_spec,
+                          stub_flux_system=stub, kustomization=kustomization)
+
+    @cached_property
+    def root_plans(self) -> dict[Path, BuildPlan]:
+        """The build plan of every root."""
+        return {r.directory: self.plan(r.directory, spec(r.bootstrap.data) if r.bootstrap else None, stub=r.stub)
+                for r in self.roots}
+
+    @property
+    def root_dir(self) -> Path:
+        """The first root (the tree for a single overlay)."""
+        return self.roots[0].directory
+
+    def root_build(self, directory: Path | None = None) -> BuildResult:
+        """The build of a root (the first by default; cached by the builder)."""
+        directory = directory or self.root_dir
+        plan = self.root_plans[directory]
+        return self.builder.build_plans([plan], displays={plan: self.display(directory)},
+                                        root=self.overlay)[plan]
+
     def prefetch(self) -> None:
-        """Start the root build and every Flux path build found in the files, concurrently."""
-        dirs = [self.root_dir]
+        """Start every root build and every own-repository Flux path build found in the files, concurrently."""
+        plans = list(self.root_plans.values())
         for doc in self.index.docs:
-            obj = KObject(doc.data, doc.path, ".")
-            if is_flux_kustomization(doc.data) and points_at_own_repo(obj):
-                target, _ = resolve_flux_path(spec(doc.data).get("path"), self.overlay, self.cluster, self.repo_root)
-                if target is not None and target.is_dir() and target != self.overlay:
-                    dirs.append(target)
-        self.builder.build_many(dirs, displays={d: self.display(d) for d in dirs}, root=self.overlay)
+            if is_flux_kustomization(doc.data) and not is_bootstrap_kustomization(doc.data):
+                obj = KObject(doc.data, doc.path, ".", doc.line)
+                if points_at_own_repo(obj):
+                    target = self._own_path(obj)[0]
+                    if target is not None and target.is_dir():
+                        plans.append(self.plan(target, spec(doc.data)))
+        unique = list(dict.fromkeys(plans))
+        self.builder.build_plans(unique, displays={p: self.display(p.directory) for p in unique}, root=self.overlay)
 
-    @cached_property
-    def applied(self) -> Applied:
-        """Objects from the root build and every followed own-repository Flux path (fixpoint, bounded)."""
-        root = self.root_build()
-        objects = [self._object(d, ".") for d in root.documents()] if root.ok else self._file_objects()
-        builds: dict[Path, BuildResult] = {self.overlay: root}
-        targets: list[FluxTarget] = []
-        seen: set[tuple[str, str, str]] = set()
-        pending = list(objects)
-        for _ in range(MAX_FLUX_DEPTH):
-            new_dirs: list[Path] = []
-            for obj in pending:
-                key = (obj.kind, obj.namespace, obj.name)
-                if not is_flux_kustomization(obj.data) or not points_at_own_repo(obj) or key in seen:
-                    continue
-                seen.add(key)
-                raw = spec(obj.data).get("path")
-                target, problem = resolve_flux_path(raw, self.overlay, self.cluster, self.repo_root)
-                if target is not None and not target.is_dir():
-                    problem = f"spec.path {raw!r} does not exist in the overlay ({self.display(target)})"
-                    target = None
-                targets.append(FluxTarget(obj, raw if isinstance(raw, str) else "./", target, problem))
-                if target is not None and target not in builds and target not in new_dirs:
-                    new_dirs.append(target)
-            if not new_dirs:
-                break
-            results = self.builder.build_many(new_dirs, displays={d: self.display(d) for d in new_dirs},
-                                              root=self.overlay)
-            pending = []
-            for directory in new_dirs:
-                result = builds[directory] = results[directory]
-                if result.ok:
-                    built = [self._object(d, self.display(directory)) for d in result.documents()]
-                    objects.extend(built)
-                    pending.extend(built)
-        return Applied(objects, root.ok, targets, builds)
+    # --- objects ---------------------------------------------------------------------------------------
 
-    @cached_property
-    def _source_index(self) -> dict[tuple[str, str], list[SourceDoc]]:
-        index: dict[tuple[str, str], list[SourceDoc]] = {}
-        for doc in self.index.docs:
+    def _refresh_source_index(self) -> None:
+        for doc in self.index.docs[self._indexed_docs:]:
             kind, name = doc.data.get("kind"), meta(doc.data, "name")
             if isinstance(kind, str) and name:
-                index.setdefault((kind, name), []).append(doc)
-        return index
+                self._source_index.setdefault((kind, name), []).append(doc)
+        self._indexed_docs = len(self.index.docs)
 
     def _object(self, data: dict[str, Any], origin: str) -> KObject:
-        """A built object, attributed to the overlay file that most likely defines it."""
+        """A built object, attributed to the file that most likely defines it."""
+        self._refresh_source_index()
         candidates = self._source_index.get((str(data.get("kind", "")), meta(data, "name")), [])
         prefix = "" if origin == "." else origin + "/"
-        inside = [c for c in candidates if c.path.startswith(prefix)]
-        same_ns = [c for c in inside if meta(c.data, "namespace") == meta(data, "namespace")]
-        best = (same_ns or inside or candidates)[:1]
-        return KObject(data, best[0].path if best else origin, origin)
+        inside = [c for c in candidates if c.path.startswith(prefix)] if prefix else list(candidates)
+        full = [c for c in inside if c.path.rsplit("/", 1)[-1] not in KUSTOMIZATION_FILES]
+        roles = self.roles
+        resources = [c for c in full if roles.get(c.path, RESOURCE) == RESOURCE] or full
+        same_ns = [c for c in resources if meta(c.data, "namespace") == meta(data, "namespace")]
+        best = (same_ns or resources or candidates)[:1]
+        if best:
+            return KObject(data, best[0].path, origin, best[0].line)
+        return KObject(data, origin, origin)
 
-    def _file_objects(self) -> list[KObject]:
-        """Fallback when the root build fails: Kubernetes objects as written in the files."""
+    @cached_property
+    def roles(self) -> dict[str, str]:
+        """Tree file -> role (resource, patch, data, config)."""
+        return file_roles(self.index)
+
+    def file_objects(self, prefix: str = "") -> list[KObject]:
+        """Kubernetes objects as written in resource files of the tree (below ``prefix``), namespaces from
+        the kustomization that sets one. Patches, generator inputs and kustomize configuration are skipped."""
         objects = []
+        roles = self.roles
         for doc in self.index.docs:
             data = doc.data
-            if doc.path.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES or is_kustomize_config(data):
+            if prefix and not doc.path.startswith(prefix):
+                continue
+            if doc.path.startswith("../") or doc.path.rsplit("/", 1)[-1] in KUSTOMIZATION_FILES:
+                continue
+            if is_kustomize_config(data) or roles.get(doc.path, RESOURCE) != RESOURCE:
+                continue
+            if self.ignore_tree_file(doc.path):
                 continue
             if not isinstance(data.get("apiVersion"), str) or not isinstance(data.get("kind"), str):
+                continue
+            if not meta(data, "name"):
                 continue
             if not meta(data, "namespace"):
                 directory = posixpath.dirname(doc.path)
@@ -449,8 +672,261 @@ class PolicyContext:
                     metadata = dict(data.get("metadata") or {})
                     metadata["namespace"] = namespace
                     data = {**data, "metadata": metadata}
-            objects.append(KObject(data, doc.path, posixpath.dirname(doc.path) or "."))
+            objects.append(KObject(data, doc.path, posixpath.dirname(doc.path) or ".", doc.line))
         return objects
+
+    def ignore_tree_file(self, rel: str) -> bool:
+        """A tree file that is not part of the source artifact (``.sourceignore``, defaults)."""
+        try:
+            repo_rel = (self.overlay / rel).resolve().relative_to(self.repo_root).as_posix()
+        except ValueError:
+            return False
+        return self.ignore.ignored(repo_rel)
+
+    # --- following Flux ----------------------------------------------------------------------------------
+
+    def _own_path(self, obj: KObject) -> tuple[Path | None, str]:
+        """Where an own-repository Kustomization's path lands (bundled contract applied to bundled overlays)."""
+        raw = spec(obj.data).get("path")
+        if self.bundled:
+            target, problem = resolve_flux_path(raw, self.overlay, self.cluster,
+                                                self.repo_root if self.layout.root_known or
+                                                derive_repo_root(self.overlay) else None)
+            if target is None and "outside this cluster's overlay" in problem:
+                norm, _ = normalize_spec_path(raw)
+                candidate = (self.repo_root / (norm or ".")).resolve()
+                if norm is not None and candidate.is_dir():
+                    return candidate, ""
+                return None, problem
+            return target, problem
+        norm, problem = normalize_spec_path(raw)
+        if norm is None:
+            return None, problem
+        if not self.layout.root_known:
+            target, legacy = resolve_flux_path(raw, self.overlay, self.cluster, None)
+            if target is not None:
+                return target, ""
+            del legacy
+        return (self.repo_root / norm).resolve(), ""
+
+    def _find_source(self, kind: str, namespace: str, name: str, objects: Iterable[KObject]) -> KObject | None:
+        for obj in objects:
+            if obj.kind == kind and obj.namespace == namespace and obj.name == name and is_flux_source(obj.data):
+                return obj
+        for obj in self.tree_objects:
+            if obj.kind == kind and obj.namespace == namespace and obj.name == name and is_flux_source(obj.data):
+                return obj
+        return None
+
+    def resolve_target(self, obj: KObject, objects: list[KObject]) -> FluxTarget:
+        """Where a Flux Kustomization's path lands, or why it is not followed."""
+        raw = spec(obj.data).get("path")
+        shown = raw if isinstance(raw, str) else "./"
+        kind, namespace, name = source_ref(obj)
+        source = self._find_source(kind, namespace, name, objects) if kind and name else None
+        url = spec(source.data).get("url") if source is not None else None
+        own = points_at_own_repo(obj) or is_bootstrap_source(kind, namespace, name) or (
+            kind == "GitRepository" and isinstance(url, str) and normalize_url(url) in self.own_urls)
+        if own:
+            target, problem = self._own_path(obj)
+            if target is not None and not target.is_dir():
+                where = "the overlay" if self.bundled else "the repository"
+                problem = f"spec.path {raw!r} does not exist in {where} ({self.layout.display(target)})"
+                target = None
+            return FluxTarget(obj, shown, target, problem, source="own")
+        if source is not None and kind == "GitRepository":
+            checkout = self.checkouts.resolve(source.data)
+            if checkout is not None:
+                if checkout.problem:
+                    return FluxTarget(obj, shown, None, f"sourceRef {kind} {namespace}/{name}: {checkout.problem}",
+                                      source="mapped")
+                norm, problem = normalize_spec_path(raw)
+                if norm is None:
+                    return FluxTarget(obj, shown, None, problem, source="mapped")
+                target = (checkout.root / norm).resolve()
+                if not target.is_dir():
+                    return FluxTarget(obj, shown, None, f"spec.path {raw!r} does not exist in the mapped checkout of "
+                                                        f"{kind} {namespace}/{name}", source="mapped")
+                return FluxTarget(obj, shown, target, "", note=checkout.note, source="mapped")
+        what = f"{kind or 'source'} {namespace}/{name}"
+        note = (f"not built: {what} is not this repository"
+                + ("" if kind == "ExternalArtifact" else
+                   "; map its URL under [tool.overlay-parity.sources] to a local checkout to build it"))
+        return FluxTarget(obj, shown, None, "", note=note)
+
+    @cached_property
+    def tree_objects(self) -> list[KObject]:
+        """Every object written in a resource file of the tree (reachable or not)."""
+        return self.file_objects()
+
+    @cached_property
+    def universes(self) -> list[Applied]:
+        """For each root: the objects from its build and every followed Flux path (fixpoint, bounded)."""
+        return [self._follow(root) for root in self.roots]
+
+    @cached_property
+    def applied(self) -> Applied:
+        """Every root's objects, targets and builds together."""
+        merged = Applied([], True, [], {})
+        for universe in self.universes:
+            merged.objects += universe.objects
+            merged.from_build = merged.from_build and universe.from_build
+            merged.targets += universe.targets
+            merged.builds.update(universe.builds)
+            merged.substitution += universe.substitution
+        return merged
+
+    def _follow(self, root: Root) -> Applied:
+        result = self.root_build(root.directory)
+        origin = self.display(root.directory)
+        if result.ok:
+            objects = [self._object(d, origin) for d in result.documents()]
+        else:
+            prefix = "" if origin == "." else origin + "/"
+            objects = self.file_objects(prefix)
+        applied = Applied(objects, result.ok, [], {root.directory: result}, root=root.directory)
+        built: set[BuildPlan] = {self.root_plans[root.directory]}
+        seen: set[tuple[str, str, str]] = set()
+        pending = list(objects)
+        for _ in range(MAX_FLUX_DEPTH):
+            wanted: dict[BuildPlan, FluxTarget] = {}
+            for obj in pending:
+                key = (obj.kind, obj.namespace, obj.name)
+                if not is_flux_kustomization(obj.data) or key in seen:
+                    continue
+                seen.add(key)
+                target = self.resolve_target(obj, applied.objects)
+                applied.targets.append(target)
+                if target.directory is None:
+                    continue
+                source_root = self._checkout_root(target.directory) if target.source == "mapped" else self.repo_root
+                plan = self.plan(target.directory, spec(obj.data), source_root=source_root)
+                if plan.directory == root.directory and plan.wrapper is None:
+                    continue  # the root itself (the bootstrap Kustomization's own path)
+                if plan not in built:
+                    wanted.setdefault(plan, target)
+            if not wanted:
+                break
+            built.update(wanted)
+            for plan in wanted:
+                self.index.add_dir(plan.directory)
+            results = self.builder.build_plans(list(wanted), displays={p: self.display(p.directory) for p in wanted},
+                                               root=self.overlay)
+            pending = []
+            for plan, target in wanted.items():
+                outcome = results[plan]
+                if plan.directory not in applied.builds or not outcome.ok:
+                    applied.builds[plan.directory] = outcome
+                if outcome.ok:
+                    origin = self.display(plan.directory)
+                    new = self._substitute(target.obj, [self._object(d, origin) for d in outcome.documents()], applied)
+                    applied.objects.extend(new)
+                    pending.extend(new)
+        return applied
+
+    def _checkout_root(self, directory: Path) -> Path | None:
+        for candidate in (directory, *directory.parents):
+            if (candidate / ".git").exists():
+                return candidate
+        return None
+
+    # --- post-build substitution ---------------------------------------------------------------------------
+
+    def _substitute(self, owner: KObject, objects: list[KObject], applied: Applied) -> list[KObject]:
+        """Apply ``owner``'s postBuild to the objects its build emitted; unresolved variables become findings."""
+        post = spec(owner.data).get("postBuild")
+        if not isinstance(post, dict):
+            return objects
+        variables: dict[str, str] = {}
+        unknown: list[str] = []
+        entries = post.get("substituteFrom")
+        for entry in entries if isinstance(entries, list) else []:
+            if not isinstance(entry, dict):
+                continue
+            kind, name, optional = entry.get("kind"), entry.get("name"), entry.get("optional") is True
+            found = self._find_vars_object(str(kind), owner.namespace, str(name), applied.objects)
+            if found is None:
+                if not optional:
+                    unknown.append(f"{kind} {owner.namespace}/{name}")
+                continue
+            variables.update(found)
+        inline = post.get("substitute")
+        if isinstance(inline, dict):
+            variables.update({str(k): substitution.clean_value(str(v)) for k, v in inline.items()})
+        defined = bool(variables) or bool(isinstance(entries, list) and entries)
+        if not defined:
+            return objects
+        if unknown:
+            applied.substitution.append(self.object_finding(
+                "POLICY-SUBSTITUTION", owner, f"{owner.ref()}: postBuild.substituteFrom names {unknown[0]}, which "
+                "is not in the repository; variables it may define are not checked", key="substituteFrom",
+                severity=Severity.NOTE, hint="add the object to the repository, or mark the entry optional: true"))
+        result = []
+        for obj in objects:
+            if substitution.disabled(obj.data):
+                result.append(obj)
+                continue
+            if not unknown:
+                for name in substitution.unresolved(obj.data, variables):
+                    line = self.index.text_line(obj.path, obj.line, "${" + name)
+                    applied.substitution.append(self.finding(
+                        "POLICY-SUBSTITUTION",
+                        f"{obj.ref()}: ${{{name}}} has no value in the postBuild of {owner.ref()} and no default; "
+                        "Flux substitutes an empty string (or fails with StrictPostBuildSubstitutions)",
+                        path=obj.path, line=line,
+                        hint=f"define {name} in postBuild.substitute or a substituteFrom object, give it a default "
+                             f"(${{{name}:=value}}), or escape it as $${{{name}}}"))
+            result.append(KObject(substitution.substitute(obj.data, variables), obj.path, obj.origin, obj.line))
+        return result
+
+    def _find_vars_object(self, kind: str, namespace: str, name: str, objects: list[KObject]) -> dict[str, str] | None:
+        """Variables of a ConfigMap or Secret found in the repository (Secret values replaced by markers)."""
+        for obj in [*objects, *self.tree_objects]:
+            if obj.kind != kind or obj.name != name or obj.namespace != namespace or obj.group != "":
+                continue
+            values: dict[str, str] = {}
+            if kind == "ConfigMap":
+                data = obj.data.get("data")
+                if isinstance(data, dict):
+                    values.update({str(k): substitution.clean_value(str(v)) for k, v in data.items()})
+            elif kind == "Secret":
+                for key in ("data", "stringData"):
+                    data = obj.data.get(key)
+                    if isinstance(data, dict):
+                        values.update({str(k): f"[secret:{k}]" for k in data})
+            return values
+        return None
+
+    # --- everything judged by conventions ---------------------------------------------------------------
+
+    @cached_property
+    def built_files(self) -> set[str]:
+        """Tree files read by some successful build."""
+        files: set[str] = set()
+        for directory, result in self.applied.builds.items():
+            if not result.ok:
+                continue
+            rel = self.display(directory)
+            if rel.startswith(".."):
+                continue
+            files |= build_files(self.index, rel)
+        return files
+
+    @cached_property
+    def unreached_objects(self) -> list[KObject]:
+        """Objects written in resource files of the tree that no successful build reads."""
+        built = self.built_files
+        return [o for o in self.tree_objects if o.path not in built]
+
+    @cached_property
+    def convention_objects(self) -> list[KObject]:
+        """Objects the conventions judge: everything built, then the tree's unreached objects."""
+        return [*self.applied.objects, *self.unreached_objects]
+
+    @property
+    def opaque(self) -> list[str]:
+        """Notes on what this run could not see (sources it cannot build): missing names may live there."""
+        return [t.note for t in self.applied.targets if t.note and t.directory is None]
 
     @cached_property
     def sops_rules(self) -> list[re.Pattern[str] | None]:

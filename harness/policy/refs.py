@@ -8,10 +8,15 @@ file is for (:func:`file_roles`), so that, e.g., the schema check never validate
 
 from __future__ import annotations
 
+import copy
 import posixpath
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from harness.policy.model import KUSTOMIZATION_FILES, OverlayIndex
+if TYPE_CHECKING:
+    from harness.policy.model import OverlayIndex
+
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 RESOURCE, PATCH, DATA, CONFIG = "resource", "patch", "data", "config"
 _ROLE_PRIORITY = {RESOURCE: 0, CONFIG: 1, DATA: 2, PATCH: 3}
@@ -134,3 +139,62 @@ def namespaced_files(index: OverlayIndex) -> set[str]:
             result |= build_files(index, posixpath.dirname(rel))
     return result
 
+
+
+def _map_entry(entry: Any, fn: Callable[[str], str]) -> Any:
+    if not isinstance(entry, str) or not entry or _is_remote(entry) or "\n" in entry:
+        return entry
+    return fn(entry)
+
+
+def _map_list(value: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(value, str):
+        return _map_entry(value, fn)
+    if isinstance(value, list):
+        return [_map_entry(v, fn) for v in value]
+    return value
+
+
+def rebase(kustomization: dict[str, Any], fn: Callable[[str], str]) -> dict[str, Any]:
+    """A copy of a kustomization with every local path entry (the fields :func:`references` reads) mapped by
+    ``fn``: used to build a kustomization from another directory without moving the files it names."""
+    data = copy.deepcopy(kustomization)
+    for key in ("resources", "bases", "components", "crds", "patchesStrategicMerge", "configurations",
+                "transformers", "generators", "validators"):
+        if key in data:
+            data[key] = _map_list(data[key], fn)
+    for key in ("patches", "patchesJson6902", "replacements"):
+        for item in data.get(key) or []:
+            if isinstance(item, dict) and "path" in item:
+                item["path"] = _map_entry(item["path"], fn)
+    for key in ("configMapGenerator", "secretGenerator"):
+        for generator in data.get(key) or []:
+            if not isinstance(generator, dict):
+                continue
+            if "files" in generator:
+                generator["files"] = [
+                    (f.split("=", 1)[0] + "=" + fn(f.split("=", 1)[1]) if "=" in f else _keyed(f, fn))
+                    if isinstance(f, str) and f else f for f in _strings(generator["files"])]
+            for env_key in ("envs", "env"):
+                if env_key in generator:
+                    generator[env_key] = _map_list(generator[env_key], fn)
+    for chart in data.get("helmCharts") or []:
+        if isinstance(chart, dict):
+            for key in ("valuesFile", "additionalValuesFiles"):
+                if key in chart:
+                    chart[key] = _map_list(chart[key], fn)
+    globals_ = data.get("helmGlobals")
+    if isinstance(globals_, dict) and "chartHome" in globals_:
+        globals_["chartHome"] = _map_entry(globals_["chartHome"], fn)
+    openapi = data.get("openapi")
+    if isinstance(openapi, dict) and "path" in openapi:
+        openapi["path"] = _map_entry(openapi["path"], fn)
+    return data
+
+
+def _keyed(entry: str, fn: Callable[[str], str]) -> str:
+    """A generator file entry without ``key=``: keep the key kustomize would derive (the file name)."""
+    mapped = fn(entry)
+    if mapped == entry:
+        return entry
+    return f"{posixpath.basename(entry)}={mapped}"

@@ -94,15 +94,13 @@ def test_wrong_source_kind(tmp_path: Path) -> None:
     assert "cannot feed a Kustomization" in finding.message
 
 
-def test_bootstrap_source_counts_only_when_renderer_parity(tmp_path: Path) -> None:
-    # renderer-parity: GitRepository flux-system is implied by bootstrap (clean, tested above).
-    # bootstrap-complete: it must really be in flux-system/.
+def test_bootstrap_source_is_always_defined(tmp_path: Path) -> None:
+    # GitRepository flux-system/flux-system is supplied by `flux bootstrap`: never "not defined" (issue 12 item 3),
+    # also when a bootstrap-complete overlay's gotk-sync.yaml does not carry it.
     overlay = make_overlay(tmp_path)
     sync = overlay / "flux-system/gotk-sync.yaml"
     sync.write_text(sync.read_text().split("---\n", 1)[1])
-    findings = _errors(overlay)
-    assert {f.code for f in findings} == {"POLICY-FLUX-SOURCE"}
-    assert all("GitRepository flux-system/flux-system" in f.message for f in findings)
+    assert _errors(overlay) == []
 
 
 def test_missing_dependency_and_cycle(tmp_path: Path) -> None:
