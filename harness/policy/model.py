@@ -42,7 +42,7 @@ from harness.kustomize import BuildPlan, BuildResult, KustomizeBuilder
 from harness.policy import substitution
 from harness.policy.checkouts import Checkouts
 from harness.policy.fluxbuild import plan_build
-from harness.policy.refs import KUSTOMIZATION_FILES, RESOURCE, build_files, file_roles
+from harness.policy.refs import KUSTOMIZATION_FILES, RESOURCE, build_files, file_roles, references
 from harness.policy.repo import RepoLayout, normalize_url
 from harness.policy.sourceignore import IgnoreMatcher
 from harness.project_config import DEFAULT_SECURITY_KINDS, ProjectConfig
@@ -391,7 +391,14 @@ class OverlayIndex:
         tree = self.root.resolve()
         if directory.resolve() == tree or tree in directory.resolve().parents:
             return
+        before = set(self.by_file)
         self._scan(directory, strict=False)
+        for rel in sorted(set(self.by_file) - before):
+            if posixpath.basename(rel) in KUSTOMIZATION_FILES and self.by_file[rel]:
+                base = (self.root / posixpath.dirname(rel))
+                for entry, _role in references(self.by_file[rel][0].data):
+                    target = (base / entry).resolve()
+                    self.add_dir(target if target.is_dir() else target.parent)
 
     def _parse(self, rel: str) -> None:
         try:
@@ -469,6 +476,7 @@ class PolicyContext:
         self.stack.callback(self.checkouts.close)
         self._source_index: dict[tuple[str, str], list[SourceDoc]] = {}
         self._indexed_docs = 0
+        self._roles: tuple[int, dict[str, str]] | None = None
 
     def __enter__(self) -> PolicyContext:
         return self
@@ -508,8 +516,14 @@ class PolicyContext:
 
     @cached_property
     def index(self) -> OverlayIndex:
-        """Parsed YAML of the tree."""
-        return OverlayIndex(self.overlay)
+        """Parsed YAML of the tree, plus the directories outside it that its kustomizations reference."""
+        index = OverlayIndex(self.overlay)
+        for rel in [r for r in index.by_file if posixpath.basename(r) in KUSTOMIZATION_FILES and index.by_file[r]]:
+            for entry, _role in references(index.by_file[rel][0].data):
+                target = (self.overlay / posixpath.dirname(rel) / entry).resolve()
+                if not (target == self.overlay or self.overlay in target.parents):
+                    index.add_dir(target if target.is_dir() else target.parent)
+        return index
 
     @cached_property
     def ignore(self) -> IgnoreMatcher:
@@ -631,19 +645,25 @@ class PolicyContext:
         candidates = self._source_index.get((str(data.get("kind", "")), meta(data, "name")), [])
         prefix = "" if origin == "." else origin + "/"
         inside = [c for c in candidates if c.path.startswith(prefix)] if prefix else list(candidates)
-        full = [c for c in inside if c.path.rsplit("/", 1)[-1] not in KUSTOMIZATION_FILES]
         roles = self.roles
-        resources = [c for c in full if roles.get(c.path, RESOURCE) == RESOURCE] or full
+
+        def resource_docs(docs: list[SourceDoc]) -> list[SourceDoc]:
+            return [c for c in docs if c.path.rsplit("/", 1)[-1] not in KUSTOMIZATION_FILES
+                    and roles.get(c.path, RESOURCE) == RESOURCE]
+
+        resources = resource_docs(inside) or resource_docs(candidates) or inside
         same_ns = [c for c in resources if meta(c.data, "namespace") == meta(data, "namespace")]
         best = (same_ns or resources or candidates)[:1]
         if best:
             return KObject(data, best[0].path, origin, best[0].line)
         return KObject(data, origin, origin)
 
-    @cached_property
+    @property
     def roles(self) -> dict[str, str]:
-        """Tree file -> role (resource, patch, data, config)."""
-        return file_roles(self.index)
+        """Indexed file -> role (resource, patch, data, config), recomputed when files were added."""
+        if self._roles is None or self._roles[0] != len(self.index.files):
+            self._roles = (len(self.index.files), file_roles(self.index))
+        return self._roles[1]
 
     def file_objects(self, prefix: str = "") -> list[KObject]:
         """Kubernetes objects as written in resource files of the tree (below ``prefix``), namespaces from

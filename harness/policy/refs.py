@@ -75,7 +75,7 @@ def _kustomization_files(index: OverlayIndex) -> list[str]:
 def _resolve(directory: str, entry: str) -> str | None:
     """Overlay-relative normalized path of ``entry`` written in ``directory``; None outside the overlay."""
     joined = posixpath.normpath(posixpath.join(directory, entry))
-    if joined == ".." or joined.startswith("../") or joined.startswith("/"):
+    if joined.startswith("/"):
         return None
     return "" if joined == "." else joined
 

@@ -188,12 +188,16 @@ def _documents(ctx: PolicyContext) -> Iterator[tuple[SourceDoc, bool]]:
     skipped = {"bootstrap": 0, "sops_config": 0, "kustomize_config": 0, "fragments": 0, "not_objects": 0}
     for doc in ctx.index.docs:
         name = doc.path.rsplit("/", 1)[-1]
-        if doc.path.startswith(FLUX_SYSTEM + "/"):
+        if doc.path.startswith("../"):
+            continue  # outside the checked directory
+        if doc.path.startswith(FLUX_SYSTEM + "/") or f"/{FLUX_SYSTEM}/" in doc.path:
             skipped["bootstrap"] += 1
         elif name == ".sops.yaml":
             skipped["sops_config"] += 1
         elif name in KUSTOMIZATION_FILES or is_kustomize_config(doc.data):
             skipped["kustomize_config"] += 1
+        elif ctx.ignore_tree_file(doc.path):
+            skipped["not_objects"] += 1
         elif roles.get(doc.path, RESOURCE) != RESOURCE:
             skipped["fragments"] += 1
         elif not isinstance(doc.data.get("apiVersion"), str) or not isinstance(doc.data.get("kind"), str):
@@ -201,7 +205,7 @@ def _documents(ctx: PolicyContext) -> Iterator[tuple[SourceDoc, bool]]:
             if doc.path in roles:  # listed under resources: kustomize will reject it
                 yield doc, False
         else:
-            yield doc, doc.path in namespaced
+            yield doc, doc.path in namespaced or not ctx.bundled  # Flux may set it (targetNamespace)
     ctx.notes["schema_skipped"] = skipped
 
 
@@ -210,7 +214,7 @@ def check(ctx: PolicyContext) -> list[Finding]:
     store = schema_store(ctx.options.kubernetes_version, strict=ctx.options.strict_schema)
     findings: list[Finding] = []
     for rel, error in sorted(ctx.index.errors.items()):
-        if not rel.startswith(FLUX_SYSTEM + "/"):
+        if not rel.startswith((FLUX_SYSTEM + "/", "../")) and not ctx.ignore_tree_file(rel):
             findings.append(ctx.finding(CODE, f"does not parse: {error}", path=rel, hint="fix the YAML"))
     no_schema: dict[tuple[str, str], list[str]] = {}
     validated = 0
@@ -220,20 +224,22 @@ def check(ctx: PolicyContext) -> list[Finding]:
         label = f"document {doc.index + 1}"
         if not isinstance(api_version, str) or not isinstance(kind, str):
             findings.append(ctx.finding(CODE, f"{label} is listed as a resource but has no apiVersion/kind",
-                                        path=doc.path, hint="add apiVersion and kind, or stop listing it"))
+                                        path=doc.path, line=doc.line,
+                                        hint="add apiVersion and kind, or stop listing it"))
             continue
         group = api_group(data)
         who = f"{kind} {meta(data, 'name') or '(unnamed)'}"
         if (group, kind) in FLUX_REQUIRED:
             validated += 1
             for problem in flux_problems(data, namespaced=namespaced):
-                findings.append(ctx.finding(CODE, f"{who}: {problem}", path=doc.path,
+                findings.append(ctx.finding(CODE, f"{who}: {problem}", path=doc.path, line=doc.line,
                                             hint="see the Flux API reference for this kind"))
         elif group in BUILTIN_GROUPS:
             validator = store.validator(api_version, kind)
             if validator is None:
                 findings.append(ctx.finding(CODE, f"{who}: Kubernetes {store.version} serves no {api_version} {kind}",
-                                            path=doc.path, hint="fix the kind or move to a served apiVersion"))
+                                            path=doc.path, line=doc.line,
+                                            hint="fix the kind or move to a served apiVersion"))
                 continue
             validated += 1
             errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
@@ -242,7 +248,7 @@ def check(ctx: PolicyContext) -> list[Finding]:
                 extra = len(errors) - MAX_ERRORS_PER_DOCUMENT
                 more = f" (+{extra} more)" if extra > 0 else ""
                 findings.append(ctx.finding(CODE, f"{who} fails the Kubernetes {store.version} schema: {shown}{more}",
-                                            path=doc.path, hint="remove unknown fields and fix types"))
+                                            path=doc.path, line=doc.line, hint="remove unknown fields and fix types"))
         else:
             no_schema.setdefault((api_version, kind), []).append(doc.path)
     for (api_version, kind), paths in sorted(no_schema.items()):

@@ -21,6 +21,7 @@ from typing import Any
 from harness.errors import InputError
 from harness.findings import Finding, Severity
 from harness.policy.model import FLUX_SYSTEM, Policy, PolicyContext, api_group, meta
+from harness.policy.refs import KUSTOMIZATION_FILES
 from harness.yamlio import load_file
 
 CODE = "POLICY-SECURITY-DROPPED"
@@ -109,14 +110,37 @@ def security_dropped(fixture_dir: Path, rendered_dir: Path, kinds: Iterable[str]
     return findings
 
 
+def dropped_from_builds(ctx: PolicyContext) -> list[Finding]:
+    """Security documents written in a directory that Flux builds, in a file that build no longer reads."""
+    wanted = parse_kinds(ctx.options.security_kinds)
+    built = ctx.built_files
+    findings = []
+    for obj in ctx.unreached_objects:
+        if (obj.group, obj.kind) not in wanted:
+            continue
+        directory = obj.path.rsplit("/", 1)[0] if "/" in obj.path else ""
+        kfiles = [f"{directory}/{name}" if directory else name for name in KUSTOMIZATION_FILES]
+        if not any(k in built for k in kfiles):
+            continue
+        findings.append(ctx.object_finding(
+            CODE, obj, f"{obj.kind} {obj.namespace}/{obj.name} ({obj.group or 'core'}) is in the repository but the "
+                       "build of its directory no longer includes it, so Flux does not apply it",
+            hint="list the file under resources in its kustomization.yaml again (security documents must never "
+                 "vanish)"))
+    return findings
+
+
 def check(ctx: PolicyContext) -> list[Finding]:
-    """Compare the overlay with its fixture (``options.fixture_dir``); a NOTE when there is none."""
+    """Compare the overlay with its fixture (``options.fixture_dir``); without one, security documents that a
+    built directory no longer includes are findings (and a NOTE says no fixture was compared)."""
     fixture = ctx.options.fixture_dir
     if fixture is None:
-        return [ctx.finding(CODE, "not checked: no fixture overlay to compare with", path=".",
+        return [*dropped_from_builds(ctx),
+                ctx.finding(CODE, "not checked: no fixture overlay to compare with", path=".",
                             severity=Severity.NOTE,
                             hint="run `overlay-parity policy` without DIR to compare rendered clusters with fixtures")]
     return security_dropped(fixture, ctx.overlay, ctx.options.security_kinds, ctx.sops_on, cluster=ctx.cluster)
 
 
-POLICY = Policy("security-files", (CODE,), "security documents and .sops.yaml never vanish", check)
+POLICY = Policy("security-files", (CODE,), "security documents and .sops.yaml never vanish", check,
+                needs_builds=True)
