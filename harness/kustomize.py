@@ -33,6 +33,7 @@ from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import YAMLError
 
 from harness.errors import InputError
+from harness.kustomize_refs import rebase
 from harness.tools import find_tool, tool_env
 from harness.yamlio import yaml_error
 
@@ -89,8 +90,6 @@ class BuildPlan:
 
 def relative_wrapper(plan: BuildPlan, wrapper_dir: Path) -> dict[str, Any]:
     """The wrapper kustomization with every absolute local path made relative to ``wrapper_dir``."""
-    from harness.policy.refs import rebase
-
     def fn(entry: str) -> str:
         return os.path.relpath(entry, wrapper_dir) if os.path.isabs(entry) else entry
 

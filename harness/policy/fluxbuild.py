@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.kustomize import BuildPlan
-from harness.policy.refs import KUSTOMIZATION_FILES, rebase
+from harness.kustomize_refs import KUSTOMIZATION_FILES, rebase
 from harness.policy.sourceignore import IgnoreMatcher
 
 FLUX_SYSTEM = "flux-system"
