@@ -16,16 +16,17 @@ import copy
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft202012Validator, ValidationError, validators
 from ruamel.yaml.comments import TaggedScalar
 
 from harness.errors import InputError, InputErrors
+from harness.user_regex import search
 from harness.yamlio import key_lines, line_of, load_located, read_text
 from renderer.config_model import (
     BaseRepoConfig,
@@ -68,9 +69,30 @@ def _schema() -> dict[str, Any]:
     return schema
 
 
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    """JSON Schema ``pattern``, matched with RE2 (:mod:`harness.user_regex`) instead of Python's ``re``."""
+    if validator.is_type(instance, "string") and not search(pattern, instance):
+        yield ValidationError(f"does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterns: Mapping[str, Any], instance: Any,
+                        schema: Any) -> Iterator[ValidationError]:
+    """JSON Schema ``patternProperties``, keys matched with RE2."""
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            if search(pattern, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+_ConfigValidator: Any = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties})
+
+
 @lru_cache(maxsize=1)
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(_schema())
+def _validator() -> Any:
+    return _ConfigValidator(_schema())
 
 
 def config_schema() -> dict[str, Any]:
@@ -120,7 +142,7 @@ def _children(schema: Any, segment: str, root: Mapping[str, Any]) -> list[Any] |
             applied.append(properties[segment])
             matched = True
         for pattern, sub in schema.get("patternProperties", {}).items():
-            if re.search(pattern, segment):
+            if search(pattern, segment):
                 applied.append(sub)
                 matched = True
         if not matched:
@@ -279,7 +301,7 @@ def _describe(error: ValidationError) -> list[_Problem]:
     if kind == "additionalProperties" and isinstance(instance, Mapping):
         properties = schema.get("properties", {})
         patterns = list(schema.get("patternProperties", {}))
-        extras = [k for k in instance if k not in properties and not any(re.search(p, k) for p in patterns)]
+        extras = [k for k in instance if k not in properties and not any(search(p, k) for p in patterns)]
         known = sorted(properties)
         hint = f"; allowed keys: {', '.join(known)}" if known and len(known) <= 30 else ""
         if patterns and not known:

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import warnings
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
 from harness.bech32 import age_recipient_problem
 from harness.errors import InputError
+from harness.user_regex import regex_problem
 
 if TYPE_CHECKING:
     from renderer.config_model import ClusterConfig, CustomerManagedConfig, SopsConfig
@@ -247,113 +247,6 @@ def _check_customer_managed(out: _Collector, cm: CustomerManagedConfig) -> None:
 
 
 # ----------------------------------------------------------------------------------------- SOPS
-
-_INLINE_FLAGS_BOTH = set("ims")
-_REPEAT = re.compile(r"\{(\d*)(,?)(\d*)\}")
-
-
-def re2_problem(pattern: str) -> str | None:
-    """Why Go's RE2 (as used by sops) would refuse or misread ``pattern``, or None.
-
-    Scans the pattern text: lookarounds, backreferences, atomic groups, conditionals, possessive
-    quantifiers, inline comments, Python-only flags and escapes, ``{,n}`` and repeat counts over 1000.
-    """
-    i = 0
-    n = len(pattern)
-    in_class = False
-    while i < n:
-        c = pattern[i]
-        if c == "\\":
-            esc = pattern[i + 1] if i + 1 < n else ""
-            if esc and not in_class and esc in "123456789":
-                return "uses a backreference"
-            if esc == "g" and not in_class:
-                return "uses a backreference (\\g<...>)"
-            if esc == "Z":
-                return "uses \\Z, which RE2 does not support (it spells end of text \\z; '$' works in both)"
-            if esc in ("u", "U", "N"):
-                return f"uses the \\{esc} escape, which RE2 does not support (use \\x{{...}})"
-            i += 2
-            continue
-        if in_class:
-            if c == "[" and pattern.startswith(":", i + 1):
-                return "uses '[:' inside a character class, which Python and RE2 read differently"
-            if c == "]":
-                in_class = False
-            i += 1
-            continue
-        if c == "[":
-            in_class = True
-            i += 1
-            if pattern.startswith("^", i):
-                i += 1
-            if pattern.startswith("]", i):
-                i += 1
-            continue
-        if c == "(" and pattern.startswith("?", i + 1):
-            problem = _group_problem(pattern[i + 2:])
-            if problem:
-                return problem
-            i += 2
-            continue
-        if c in "*+?":
-            if pattern.startswith("+", i + 1):
-                return "uses a possessive quantifier"
-            i += 1
-            if pattern.startswith("?", i):  # lazy marker
-                i += 1
-            continue
-        if c == "{":
-            match = _REPEAT.match(pattern, i)
-            if match:
-                low, comma, high = match.groups()
-                if not low and comma:
-                    return "uses {,n}, which RE2 reads as literal text (write {0,n})"
-                if any(int(v) > 1000 for v in (low, high) if v):
-                    return "uses a repeat count over 1000, which RE2 refuses"
-                i = match.end()
-                if pattern.startswith("+", i):
-                    return "uses a possessive quantifier"
-                continue
-        i += 1
-    return None
-
-
-def _group_problem(rest: str) -> str | None:
-    if rest.startswith(("=", "!")):
-        return "uses a lookahead"
-    if rest.startswith(("<=", "<!")):
-        return "uses a lookbehind"
-    if rest.startswith(">"):
-        return "uses an atomic group"
-    if rest.startswith("("):
-        return "uses a conditional group"
-    if rest.startswith("P="):
-        return "uses a named backreference"
-    if rest.startswith("#"):
-        return "uses an inline comment"
-    if rest.startswith(("P<", "<", ":")):
-        return None
-    flags = re.match(r"[A-Za-z-]*", rest)
-    letters = set(flags.group(0) if flags else "") - {"-"}
-    if letters - _INLINE_FLAGS_BOTH:
-        return "uses inline flags other than i, m and s, which RE2 does not support"
-    return None
-
-
-def regex_problem(pattern: str) -> str | None:
-    """Why ``pattern`` is not usable as a sops regex (Python compile error or RE2 limitation), or None."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            re.compile(pattern)
-    except re.error as exc:
-        return f"does not compile: {exc.msg}" + (f" at position {exc.pos}" if exc.pos is not None else "")
-    except (RecursionError, OverflowError):
-        return "does not compile: too complex"
-    problem = re2_problem(pattern)
-    return f"{problem}, which Go's RE2 (sops) cannot handle" if problem and "RE2" not in problem else problem
-
 
 def _check_sops(out: _Collector, sops: SopsConfig) -> None:
     if sops.enabled and not sops.rules:

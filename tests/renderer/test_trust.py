@@ -14,9 +14,10 @@ from ruamel.yaml import YAML
 from harness import bech32
 from harness.errors import InputError, InputErrors
 from harness.tools import find_tool
+from harness.user_regex import re2_problem, regex_problem
 from harness.yamlio import load_file
 from renderer.config import load_config
-from renderer.trust import TRUST_POLICY, check_trust, is_secret_value_allowed, re2_problem, regex_problem
+from renderer.trust import TRUST_POLICY, check_trust, is_secret_value_allowed
 
 FIXTURE = Path(__file__).resolve().parents[2] / "testdata" / "relaypoint-logistics-shared"
 DEV_RECIPIENT = "age1mhsertvk3tszzjp96wdakpdwj5z342j6xcw5hp5v4u8n0u48lg0sk6qgu0"
