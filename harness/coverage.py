@@ -18,7 +18,10 @@ matched with :mod:`harness.globs`); a ``files`` entry owns its ``template``. Fin
   error; one that depends on config values (``sources/{{ a }}.yaml`` vs ``sources/kustomization.yaml``)
   is a warning, because only a config can make it happen and the renderer refuses it at plan time.
 
-Finding paths are shown relative to ``relative_to`` (default: the common parent of both roots).
+Finding paths are shown relative to ``relative_to`` (default: the common parent of both roots; the faces pass
+the project root). Each finding is anchored (``file``, ``line``) at the template it is about (undeclared,
+duplicate: the whole file, line 0) or at the descriptor entry at fault; ``related`` names the descriptor
+entries that claim a duplicate and, for a collision, the other descriptor entry and both templates.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
-from harness.findings import Finding, Severity
+from harness.findings import Finding, Location, Severity
 from harness.globs import Glob, GlobError, compile_pattern
 from harness.yamlio import line_of, load_file, load_roundtrip, read_text
 
@@ -130,6 +133,17 @@ def _shown(path: Path, base: Path) -> str:
         return str(path)
     text = rel.as_posix()
     return "" if text == "." else text
+
+
+def _file(shown: str) -> str:
+    """A shown path as a finding's repository-relative ``file``: '' when it is not relative to the base."""
+    return shown if shown and not Path(shown).is_absolute() else ""
+
+
+def _claim_places(claims: Iterable[_Claim]) -> tuple[Location, ...]:
+    """Where each claim sits in its descriptor (one place per descriptor entry)."""
+    places = {(c.descriptor.shown, c.descriptor.line(c.key)) for c in claims if _file(c.descriptor.shown)}
+    return tuple(Location(file, line, "descriptor") for file, line in sorted(places))
 
 
 def _join(prefix: str, rel: str) -> str:
@@ -274,6 +288,7 @@ def _claims_of(descriptor: _Descriptor, files: set[str], dirs: set[str], shown_t
                     message=f"{descriptor.name}: {_key_text(where)} '{glob.pattern}' excludes nothing under "
                             f"{path or '.'}",
                     check=CHECK, path=descriptor.shown, line=descriptor.line(where), owner=descriptor.name,
+                    file=_file(descriptor.shown),
                     hint="remove the exclude, or fix the pattern (gitignore-style, relative to the root path)",
                     extra={"descriptors": [descriptor.shown], "pattern": glob.pattern, "root": path},
                 ))
@@ -319,7 +334,7 @@ def _missing(descriptor: _Descriptor, key: Key, path: str, shown_templates: str,
         code="COVERAGE-MISSING-TEMPLATE",
         message=f"{descriptor.name}: {_key_text(key)} {what} {path or '.'} {problem} under {shown_templates or '.'}",
         check=CHECK, path=descriptor.shown, line=descriptor.line(key), owner=descriptor.name,
-        hint=f"add the {what} to the template root or fix the descriptor",
+        file=_file(descriptor.shown), hint=f"add the {what} to the template root or fix the descriptor",
         extra={"descriptors": [descriptor.shown], "template": _join(shown_templates, path)},
     )
 
@@ -335,7 +350,8 @@ def _ownership(files: set[str], claims: list[_Claim], shown_templates: str) -> l
         if not owned:
             findings.append(Finding(
                 code="COVERAGE-UNDECLARED", message="template file has no descriptor owner", check=CHECK,
-                path=shown, hint="add it to a descriptor's `files`, or under a `roots` path without excluding it",
+                path=shown, file=_file(shown),
+                hint="add it to a descriptor's `files`, or under a `roots` path without excluding it",
             ))
             continue
         names = sorted({c.descriptor.name for c in owned})
@@ -349,6 +365,7 @@ def _ownership(files: set[str], claims: list[_Claim], shown_templates: str) -> l
             continue
         findings.append(Finding(
             code="COVERAGE-DUPLICATE", message=message, check=CHECK, path=shown, owner=", ".join(names),
+            file=_file(shown), related=_claim_places(owned),
             hint="keep one owner: exclude the file from the other roots or drop the extra `files` entry",
             extra={"descriptors": sorted({c.descriptor.shown for c in owned})},
         ))
@@ -477,6 +494,10 @@ def _collisions(claims: list[_Claim], shown_templates: str) -> list[Finding]:
                         f"can render to one path: {first.output} vs {second.output}")),
             check=CHECK, path=second.descriptor.shown, line=second.descriptor.line(second.key),
             owner=", ".join(sorted({first.descriptor.name, second.descriptor.name})),
+            file=_file(second.descriptor.shown),
+            related=_claim_places([first]) + tuple(
+                Location(_join(shown_templates, c.template), 1, "template") for c in (first, second)
+                if _file(_join(shown_templates, c.template))),
             severity=Severity.ERROR if definite else Severity.WARNING,
             hint=("give each template its own output path, or make their conditions exclusive" if definite else
                   "only a config value can make these collide; keep such values distinct (the renderer refuses "

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.anchors import ParityPlaces, anchor_in_root, anchor_parity
 from harness.command_renderer import CommandRenderer
 from harness.config_secrets import lazy_config_secrets
 from harness.errors import InputError, InputErrors
@@ -109,7 +110,16 @@ class ParityRun:
             secrets=lazy_config_secrets(self.project.config_for(cluster), max_bytes=self.project.max_file_bytes))
         self.matched_rules |= outcome.matched_rules
         self.clusters_run.add(cluster)
+        if outcome.findings:
+            outcome.findings = anchor_parity(outcome.findings, self.places(cluster, plan))
         return outcome
+
+    def places(self, cluster: str, plan: Plan | None) -> ParityPlaces:
+        """Where a cluster's findings point: its fixture overlay, config, templates and inventory rules."""
+        outputs = [(a.output, a.template) for a in plan.actions] if plan is not None else []
+        rules = [(r.id, r.file, r.line) for r in self.inventory.all_rules()]
+        return ParityPlaces.of(self.project.root, self.fixture_overlay(cluster), self.project.config_for(cluster),
+                               self.project.template_root, outputs, rules)
 
     def check_cluster(self, cluster: str, *, rendered: tuple[Path, Plan] | None = None) -> CheckResult:
         """``parity[<cluster>]``: render (into memory when the renderer can, else into a scratch dir that is
@@ -159,8 +169,8 @@ class ParityRun:
 
     def render_failed(self, cluster: str, error: InputError, started: float) -> CheckResult:
         """The result of a cluster whose render failed (not counted as run: its rules are not judged)."""
-        return CheckResult(name=f"parity[{cluster}]", check=CHECK, cluster=cluster,
-                           findings=[render_error_finding(cluster, error)],
+        findings = anchor_parity([render_error_finding(cluster, error)], self.places(cluster, None))
+        return CheckResult(name=f"parity[{cluster}]", check=CHECK, cluster=cluster, findings=findings,
                            seconds=time.perf_counter() - started, notes={"render_error": error.code})
 
     def _result(self, cluster: str, outcome: ClusterResult, started: float) -> CheckResult:
@@ -169,8 +179,10 @@ class ParityRun:
 
     def inventory_result(self) -> CheckResult:
         """``inventory``: path_only budget and stale rules over the clusters this run compared."""
-        return inventory_result(self.inventory, self.matched_rules, self.clusters_run, self.project.clusters(),
-                                notes=self.inventory_notes())
+        result = inventory_result(self.inventory, self.matched_rules, self.clusters_run, self.project.clusters(),
+                                  notes=self.inventory_notes())
+        result.findings = anchor_in_root(result.findings, self.project.root)
+        return result
 
     def inventory_notes(self) -> dict[str, Any]:
         """Inventory facts for reports."""

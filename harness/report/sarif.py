@@ -5,8 +5,8 @@ description from :data:`harness.codes.CODES`; help with the way to fix or approv
 :mod:`harness.report.guidance`). Every finding becomes a result anchored at ``Finding.anchor`` -- the
 repository-relative path of the file the finding is about (the fixture file for parity, the template
 or descriptor for coverage, the manifest for policy) -- as a percent-encoded uri against
-``%SRCROOT%``, with ``region.startLine`` when the line is known. ``Finding.related`` (the template,
-the inventory rule) become ``relatedLocations``. ``partialFingerprints`` come from
+``%SRCROOT%``, with ``region.startLine`` (1 for a finding about a whole file). ``Finding.related``
+(the template, the inventory rule) become ``relatedLocations``. ``partialFingerprints`` come from
 :meth:`Finding.stable_fingerprint`, which does not depend on the line, so a finding keeps its
 identity when code moves. Findings are already redacted; messages are escaped to one line.
 """
@@ -83,9 +83,12 @@ def _rule(code: str, rules: Mapping[str, str], hints: list[str]) -> dict[str, An
 
 
 def _physical(path: str, line: int) -> dict[str, Any]:
-    location: dict[str, Any] = {"artifactLocation": {"uri": _uri(path) or ".", "uriBaseId": "%SRCROOT%"}}
-    if line > 0:
-        location["region"] = {"startLine": line}
+    """An artifact location; a finding about a whole file (line 0) is anchored at its first line, since code
+    scanning places a result only by its region."""
+    uri = _uri(path)
+    location: dict[str, Any] = {"artifactLocation": {"uri": uri or ".", "uriBaseId": "%SRCROOT%"}}
+    if uri:
+        location["region"] = {"startLine": max(line, 1)}
     return location
 
 

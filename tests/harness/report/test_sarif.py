@@ -111,7 +111,9 @@ def test_locations_are_relative_uris_with_start_lines() -> None:
                                          "uriBaseId": "%SRCROOT%"}
     assert first["region"] == {"startLine": 7}
     undeclared = results[2]["locations"][0]["physicalLocation"]
-    assert "region" not in undeclared  # line unknown: no region rather than line 0
+    # Line unknown: a whole-file finding anchored at line 1, never line 0 (issue 15 item 2: code scanning
+    # places a result only by its region; this used to be "no region").
+    assert undeclared["region"] == {"startLine": 1}
     for result in results:
         uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert not uri.startswith("/")
