@@ -100,13 +100,21 @@ def add_project_options(parser: argparse.ArgumentParser) -> None:
 
 def add_report_options(parser: argparse.ArgumentParser, *, json: bool = True) -> None:
     """The report files a command can write besides its terminal output (``--json``, ``--junit``,
-    ``--sarif``); read back with :func:`harness.options.from_values` (a new format: a field
-    there with the same dest, and its writer in ``ReportOutputs.write``)."""
+    ``--sarif``, ``--markdown``, ``--github-summary``, ``--html``); read back with
+    :func:`harness.options.from_values` (a new format: a field there with the same dest, and its writer
+    in ``ReportOutputs.write``)."""
     group = parser.add_argument_group("report files")
     if json:
         group.add_argument("--json", dest="json_path", type=Path, metavar="PATH", help="also write a JSON report")
     group.add_argument("--junit", dest="junit_path", type=Path, metavar="PATH", help="also write JUnit XML")
-    group.add_argument("--sarif", dest="sarif_path", type=Path, metavar="PATH", help="also write SARIF 2.1.0")
+    group.add_argument("--sarif", dest="sarif_path", type=Path, metavar="PATH",
+                       help="also write SARIF 2.1.0 for code scanning (results anchored at repository files)")
+    group.add_argument("--markdown", dest="markdown_path", type=Path, metavar="PATH",
+                       help="also write Markdown for a pull-request comment (under GitHub's size limit)")
+    group.add_argument("--github-summary", dest="github_summary", action="store_true",
+                       help="append that Markdown to $GITHUB_STEP_SUMMARY (GitHub Actions job summary)")
+    group.add_argument("--html", dest="html_path", type=Path, metavar="PATH",
+                       help="also write a self-contained HTML fleet report (clusters x checks, side-by-side diffs)")
 
 
 def add_verbose_option(parser: argparse.ArgumentParser, help_text: str = "also show notes and warnings") -> None:
@@ -119,7 +127,9 @@ def _project(args: argparse.Namespace) -> ProjectOptions:
 
 
 def _outputs(args: argparse.Namespace) -> ReportOutputs:
-    return from_values(ReportOutputs, args)
+    outputs = from_values(ReportOutputs, args)
+    outputs.check(os.environ)  # a missing $GITHUB_STEP_SUMMARY is a usage error
+    return outputs
 
 
 def _cluster_option(parser: argparse.ArgumentParser, help_text: str) -> None:
@@ -518,6 +528,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
 
     def call() -> int:
+        _outputs(args)  # refuse an unwritable report request (--github-summary outside Actions) before the run
         with use_config(args.settings_file):
             return func(args)
 

@@ -4,6 +4,7 @@ Pure functions returning text; the faces (``harness/cli.py``, ``harness/commands
 them. Two shapes exist: the check shape (one status line per check result, its findings indented below,
 a PASSED/FAILED summary; ``check`` and ``merge-reports``) and the one-line shape (``file:line: CODE
 message`` per finding and a ``<command>: clean`` summary; ``coverage``, ``scan-secrets`` and the hooks).
+Every line is one terminal line: names are escaped with :func:`harness.report.escape.terminal`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from harness.findings import Finding, Severity, failing
+from harness.report.escape import terminal
 
 if TYPE_CHECKING:
     from harness.report import CheckResult, Report
@@ -40,7 +42,7 @@ def status_line(result: CheckResult) -> str:
     else:
         detail = ""
     timing = f" {result.seconds:.2f}s" if result.seconds else ""
-    return f"{status:<4} {result.name:<28} {detail}{timing}".rstrip()
+    return terminal(f"{status:<4} {result.name:<28} {detail}{timing}".rstrip())
 
 
 def result_lines(result: CheckResult, *, verbose: bool) -> list[str]:
@@ -58,7 +60,7 @@ def result_lines(result: CheckResult, *, verbose: bool) -> list[str]:
     if verbose and result.check == "parity":
         excluded = result.notes.get("excluded_fixture", [])
         if excluded:
-            lines.append(f"     not renderer-owned (excluded from parity): {', '.join(excluded)}")
+            lines.append(terminal(f"     not renderer-owned (excluded from parity): {', '.join(excluded)}"))
     return lines
 
 
@@ -82,7 +84,7 @@ def finding_line(finding: Finding) -> str:
     mark = finding.extra.get("fingerprint")
     if mark:
         text += f" [{mark}]"
-    return " ".join(text.split())
+    return " ".join(terminal(text).split())
 
 
 def findings_summary(command: str, findings: Sequence[Finding], notes: dict[str, Any] | None = None) -> str:

@@ -8,6 +8,7 @@ here (named like the flag's ``dest``), the flag in :func:`harness.cli.add_report
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -47,9 +48,21 @@ class ReportOutputs:
     json_path: Path | None = None
     junit_path: Path | None = None
     sarif_path: Path | None = None
+    markdown_path: Path | None = None
+    github_summary: bool | None = None
+    html_path: Path | None = None
+
+    def check(self, environ: Mapping[str, str]) -> None:
+        """Refuse (USAGE) what cannot be written whatever the run finds: ``--github-summary`` outside a
+        GitHub Actions job (no ``$GITHUB_STEP_SUMMARY``)."""
+        if self.github_summary:
+            from harness.report.markdown import require_summary_file
+
+            require_summary_file(environ)
 
     def write(self, report: Report, *, tool: str) -> None:
-        """Write every report file that was asked for (``tool`` names the producer, e.g. in SARIF)."""
+        """Write every report file that was asked for (``tool`` names the producer, e.g. in SARIF and as the
+        title of Markdown and HTML)."""
         if self.json_path is not None:
             from harness.report.json_report import write_json
 
@@ -62,6 +75,18 @@ class ReportOutputs:
             from harness.report.sarif import write_sarif
 
             write_sarif(report.findings(), self.sarif_path, tool)
+        if self.markdown_path is not None:
+            from harness.report.markdown import write_markdown
+
+            write_markdown(report, self.markdown_path, title=tool)
+        if self.github_summary:
+            from harness.report.markdown import append_github_summary
+
+            append_github_summary(report, title=tool)
+        if self.html_path is not None:
+            from harness.report.html_report import write_html
+
+            write_html(report, self.html_path, title=tool)
 
 
 NO_REPORTS = ReportOutputs()

@@ -181,13 +181,17 @@ SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 def append_github_summary(report: Report, *, title: str = "overlay-parity",
                           environ: Mapping[str, str] | None = None) -> Path:
     """Append the Markdown report to the file named by ``$GITHUB_STEP_SUMMARY``; USAGE error when unset."""
-    env = os.environ if environ is None else environ
-    target = env.get(SUMMARY_VARIABLE, "")
+    path = require_summary_file(os.environ if environ is None else environ)
+    append_report_file(path, markdown_report(report, title=title) + "\n")
+    return path
+
+
+def require_summary_file(environ: Mapping[str, str]) -> Path:
+    """The job summary file named by ``$GITHUB_STEP_SUMMARY``; USAGE (exit 2) when it is not set."""
+    target = environ.get(SUMMARY_VARIABLE, "")
     if not target:
         raise InputError("USAGE", f"--github-summary needs ${SUMMARY_VARIABLE}, which GitHub Actions sets; it is "
                          "not set here", hint="run inside a GitHub Actions job, or write the file with --markdown PATH")
-    path = Path(target)
-    append_report_file(path, markdown_report(report, title=title) + "\n")
-    return path
+    return Path(target)
 
 
