@@ -21,7 +21,7 @@ from renderer.config import load_config
 from renderer.descriptors import DESCRIPTOR_ROOT, TEMPLATE_ROOT, load_descriptors
 from renderer.plan import RenderPlan, plan_render
 from renderer.render import DEFAULT_LOCK_TIMEOUT, execute, render_bytes
-from renderer.templatetree import TemplateTree, snapshot
+from renderer.templatetree import TemplateTree, snapshot, strict_walk, unreadable
 
 COVERAGE_MODULE = "harness.coverage"
 
@@ -30,10 +30,13 @@ def _listing(*roots: Path) -> tuple[tuple[str, int, int, int], ...]:
     """(path, kind, size, mtime) of every entry under ``roots``: the coverage verdict's cache key."""
     entries: list[tuple[str, int, int, int]] = []
     for root in roots:
-        for folder, dirs, files in os.walk(root):
-            for name in sorted(dirs) + sorted(files):
-                info = os.lstat(os.path.join(folder, name))
-                entries.append((os.path.join(folder, name), info.st_mode, info.st_size, info.st_mtime_ns))
+        try:
+            for folder, dirs, files in strict_walk(root):
+                for name in sorted(dirs) + sorted(files):
+                    info = os.lstat(os.path.join(folder, name))
+                    entries.append((os.path.join(folder, name), info.st_mode, info.st_size, info.st_mtime_ns))
+        except OSError as exc:
+            raise unreadable(exc, root) from None
     return tuple(entries)
 
 

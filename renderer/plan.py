@@ -17,7 +17,6 @@ the bounded §4 format cannot express). The item is ``item`` in the output path 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -41,7 +40,7 @@ from renderer.descriptors import (
     excluded,
     output_template,
 )
-from renderer.templatetree import TemplateTree, snapshot, walk_files
+from renderer.templatetree import TemplateTree, snapshot, strict_walk, unreadable, walk_files
 
 RENDERER_NAME = "renderer.api:RENDERER"
 
@@ -341,8 +340,15 @@ class _Planner:
 
 def _walk(base: Path) -> list[str]:
     """Sorted POSIX paths of every regular file under ``base``; symlinks and special files refused."""
+    try:
+        return _walk_files(base)
+    except OSError as exc:
+        raise unreadable(exc, base) from None
+
+
+def _walk_files(base: Path) -> list[str]:
     found: list[str] = []
-    for folder, dirs, files in os.walk(base, followlinks=False):
+    for folder, dirs, files in strict_walk(base):
         here = Path(folder)
         for name in dirs + files:
             if (here / name).is_symlink():

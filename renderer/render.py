@@ -34,6 +34,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import stat
 import sys
 import threading
@@ -55,6 +56,7 @@ from harness.yamlio import DocumentMemo, decode_text, load_documents
 from renderer.bytecode_cache import bytecode_cache
 from renderer.descriptors import check_output_path
 from renderer.plan import PlannedFile, RenderPlan
+from renderer.templatetree import strict_walk
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 _LOCK_POLL = 0.05
@@ -368,8 +370,20 @@ def _is_replaced(relative: str, replaced: tuple[str, ...]) -> bool:
 
 
 def scan_tree(root: Path) -> None:
-    """Refuse symlinks and special files anywhere under an existing overlay."""
-    for folder, dirs, files in os.walk(root, followlinks=False):
+    """Refuse symlinks and special files anywhere under an existing overlay, and any part of it that cannot be
+    read (RENDER-FAILED: a render must be able to keep every file it does not replace)."""
+    try:
+        _scan(root)
+    except OSError as exc:
+        where = exc.filename if isinstance(exc.filename, str) else str(root)
+        raise InputError("RENDER-FAILED", f"cannot read the existing overlay: {exc.strerror or type(exc).__name__}; "
+                         "the previous overlay is untouched", file=where,
+                         hint="make every file and directory of the overlay (flux-system/ too) readable, or "
+                         "render as a user who can read them") from None
+
+
+def _scan(root: Path) -> None:
+    for folder, dirs, files in strict_walk(root):
         for name in dirs + files:
             path = Path(folder, name)
             mode = path.lstat().st_mode
@@ -384,7 +398,7 @@ def scan_tree(root: Path) -> None:
 def _copy_through(old: Path, new: Path, replaced: tuple[str, ...]) -> None:
     """Copy every path of ``old`` the plan does not replace into ``new`` (copy2; directories keep stat)."""
     directories: list[tuple[Path, Path]] = []
-    for folder, dirs, files in os.walk(old, followlinks=False):
+    for folder, dirs, files in strict_walk(old):
         here = Path(folder)
         relative_dir = here.relative_to(old).as_posix()
         prefix = "" if relative_dir == "." else relative_dir + "/"
@@ -462,13 +476,36 @@ def _make_new_dir(out_dir: Path) -> Path:
                      file=str(out_dir.parent), hint="remove stale .render-new-* directories")
 
 
+def remove_tree(path: Path) -> None:
+    """Delete a tree this renderer made or has fully copied; a directory whose mode forbids deleting its
+    entries (kept from the old tree by ``copystat``) is made writable for the owner first. Raises OSError
+    when something still cannot be deleted (the next render's :func:`recover` retries)."""
+
+    def retry(function: Callable[..., Any], failed: str, _: Any) -> None:
+        parent = os.path.dirname(failed)
+        for folder in (parent, failed):
+            with contextlib.suppress(OSError):
+                if os.path.isdir(folder) and not os.path.islink(folder):
+                    os.chmod(folder, 0o700)
+        function(failed)
+
+    shutil.rmtree(path, onerror=retry)
+
+
+def _discard(path: Path) -> None:
+    """:func:`remove_tree` on a failure path: a leftover is removed by the next render's :func:`recover`,
+    and the original error is what the user must see."""
+    with contextlib.suppress(OSError):
+        remove_tree(path)
+
+
 def _swap(new: Path, out_dir: Path) -> None:
     """Put ``new`` in place of ``out_dir``; the previous tree is deleted afterwards."""
     if not out_dir.exists():
         os.rename(new, out_dir)
         return
     if exchange(new, out_dir):
-        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old tree
+        _discard(new)  # ``new`` now holds the old tree, every file of which was read into the new one
         return
     old = _old_dir(out_dir)
     os.rename(out_dir, old)
@@ -477,7 +514,7 @@ def _swap(new: Path, out_dir: Path) -> None:
     except OSError:
         os.rename(old, out_dir)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    _discard(old)
 
 
 def recover(out_dir: Path) -> None:
@@ -490,11 +527,11 @@ def recover(out_dir: Path) -> None:
         if not out_dir.exists():
             os.rename(old, out_dir)  # interrupted between the two renames: restore the previous tree
         else:
-            shutil.rmtree(old)
+            remove_tree(old)
     prefix = _new_prefix(out_dir)
     for entry in out_dir.parent.iterdir():
         if entry.name.startswith(prefix) and entry.is_dir() and not entry.is_symlink():
-            shutil.rmtree(entry)
+            remove_tree(entry)
 
 
 # -------------------------------------------------------------------------------------------- lock
@@ -563,6 +600,34 @@ def _check_output_dir(out_dir: Path) -> None:
                          hint="point --out at an overlay directory")
 
 
+class Terminated(SystemExit):
+    """SIGTERM (or SIGHUP) arrived during a render: unwinds like Ctrl-C (the temp dir and the lock are
+    removed on the way out), then ends the process with status 128 + the signal number."""
+
+
+@contextlib.contextmanager
+def _terminate_raises() -> Iterator[None]:
+    """While a render runs, SIGTERM and SIGHUP raise :class:`Terminated` instead of ending the process on
+    the spot (SIGINT already raises KeyboardInterrupt). Only the main thread can set handlers; elsewhere,
+    and for signals someone else handles already, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    installed: dict[signal.Signals, Any] = {}
+
+    def handler(signum: int, _frame: Any) -> None:
+        raise Terminated(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) is signal.SIG_DFL:
+            installed[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for number, previous in installed.items():
+            signal.signal(number, previous)
+
+
 def execute(plan: RenderPlan, out_dir: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
     """Render ``plan`` into ``out_dir`` atomically (see the module docstring)."""
     out_dir = Path(os.path.abspath(out_dir))
@@ -577,7 +642,7 @@ def execute(plan: RenderPlan, out_dir: Path, *, lock_timeout: float = DEFAULT_LO
         problem = "it exists and is not a directory" if isinstance(exc, FileExistsError) else exc.strerror
         raise InputError("RENDER-FAILED", f"cannot create the output's parent: {problem}",
                          file=str(out_dir.parent), hint="check the path and permissions") from None
-    with render_lock(out_dir, lock_timeout):
+    with _terminate_raises(), render_lock(out_dir, lock_timeout):
         try:
             recover(out_dir)
         except OSError as exc:
@@ -599,13 +664,13 @@ def execute(plan: RenderPlan, out_dir: Path, *, lock_timeout: float = DEFAULT_LO
                 scan_tree(new)  # nothing slipped in between the first scan and the copy
             _swap(new, out_dir)
         except InputError:
-            shutil.rmtree(new, ignore_errors=True)
+            _discard(new)
             raise
         except OSError as exc:
-            shutil.rmtree(new, ignore_errors=True)
+            _discard(new)
             where = exc.filename if isinstance(exc.filename, str) else str(out_dir)
             raise InputError("RENDER-FAILED", f"{exc.strerror or type(exc).__name__}; the previous overlay is "
                              "untouched", file=where, hint="fix the file system problem and render again") from None
         except BaseException:
-            shutil.rmtree(new, ignore_errors=True)
+            _discard(new)
             raise

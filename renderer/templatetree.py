@@ -10,7 +10,7 @@ listed is marked incomplete, and callers then ask the file system directly.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,3 +110,20 @@ def walk_files(tree: TemplateTree, base: str) -> list[str]:
             found.append(f"{prefix}/{entry.name}" if prefix else entry.name)
         pending.extend(f"{folder}/{e.name}" if folder else e.name for e in reversed(dirs))
     return sorted(found)
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def strict_walk(root: Path) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk`` without following symlinks that raises OSError on a directory it cannot list: no walk of
+    the renderer skips what it cannot read."""
+    return os.walk(root, followlinks=False, onerror=_raise)
+
+
+def unreadable(exc: OSError, default: Path) -> InputError:
+    """FILE-UNREADABLE for an OSError met walking or reading a template or descriptor tree."""
+    where = exc.filename if isinstance(exc.filename, str) else str(default)
+    return InputError("FILE-UNREADABLE", f"cannot read: {exc.strerror or type(exc).__name__}", file=where,
+                      hint="make the template and descriptor directories readable")

@@ -487,3 +487,19 @@ def test_the_kafka_client_label_is_schema_checked(tmp_path: Path, label: str) ->
     assert {e.code for e in errors} == {"CONFIG-INVALID"}
     assert errors[0].location is not None
     assert errors[0].location.line == line_of_text(text, "client_namespace_label")
+
+
+@pytest.mark.parametrize("shape", ["flow", "block", "secret"])
+def test_deeply_nested_config_data_is_one_located_error(tmp_path: Path, shape: str) -> None:
+    if shape == "flow":
+        deep = "[" * 3000 + "]" * 3000
+        text = replace_once(DEV_TEXT, "      replicas: 1\n", f"      replicas: 1\n      extra: {deep}\n")
+    elif shape == "block":
+        text = DEV_TEXT + "deep:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(400)) + "  " * 401 + "v\n"
+    else:
+        text = DEV_TEXT.replace("secrets:\n", "secrets:\n  nested: " + "{a: " * 1000 + "x" + "}" * 1000 + "\n", 1)
+    errors = load_errors(write(tmp_path, text))
+    assert len(errors) == 1
+    assert errors[0].code == "YAML-TOO-DEEP"
+    assert errors[0].location is not None
+    assert errors[0].location.line > 1
