@@ -17,12 +17,10 @@ File shape (``canonicalization/<fixture>.yaml``, JSON Schema in
     clusters:
       k8s-dev: [ ...rules... ]
 
-Rule kinds:
-- ``alias``: the rendered file ``path`` is compared with the fixture file ``to`` (both literal paths).
-- ``ignore_rendered`` / ``ignore_fixture``: files matching ``path`` are dropped from that side.
-- ``path_only``: the file must exist on both sides; its content is not compared.
-- ``yaml_remove``: the JSON ``pointers`` are removed from every document (of ``match_kind``, if given)
-  on both sides before comparing.
+Rule kinds are registered in :mod:`harness.rules` (one module each: ``alias``, ``ignore_rendered``,
+``ignore_fixture``, ``path_only``, ``yaml_remove``); this module reads them through the registry. A rule
+that would hide a security-relevant object (:mod:`harness.security`) needs a ``security_waiver``
+(``rationale`` and ``approved_by``); what the path alone shows is judged here, the rest at compare time.
 
 Resolution: a cluster's rule set is the ``defaults`` followed by the rules under its name, in file
 order (that order is also the order of :meth:`RuleSet.yaml_removals`). A cluster without an entry gets
@@ -37,35 +35,37 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError, InputErrors
-from harness.globs import Glob, GlobError, GlobSet, compile_pattern, has_magic
-from harness.pointers import Pointer, PointerError, parse_pointer
+from harness.globs import GlobError, GlobSet, compile_pattern
+from harness.rules import RULE_KINDS, Role, Rule, RuleError, Waiver, kind_of
+from harness.rules.alias import clean_literal
+from harness.rules.schema import assemble_schema, owners
+from harness.rules.yaml_remove import KindFilter
 from harness.schemacheck import Check, compile_schema
+from harness.security import SecurityKinds, sops_hidden_by, unwaived_error
 from harness.yamlio import DEFAULT_MAX_BYTES, line_of, load_located, read_text
 
 if TYPE_CHECKING:
     import jsonschema
 
-RULE_KINDS = ("alias", "ignore_rendered", "ignore_fixture", "path_only", "yaml_remove")
-# Shipped inside the package; canonicalization/schema/inventory.schema.json is the same file for readers
-# of the repository (a test keeps the two identical).
+__all__ = ["RULE_KINDS", "Inventory", "KindFilter", "Rule", "RuleSet", "inventory_schema", "load_inventory",
+           "parse_inventory"]
+
+# canonicalization/schema/inventory.schema.json and its packaged copy harness/schema/ are this schema written
+# out (a test keeps them equal to what the registry assembles).
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "inventory.schema.json"
-_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?\Z")
 _HINT = "see canonicalization/schema/inventory.schema.json and docs for the inventory format"
 
 
 @functools.cache
 def inventory_schema() -> dict[str, Any]:
-    """The inventory JSON Schema (2020-12)."""
-    with SCHEMA_PATH.open(encoding="utf-8") as handle:
-        schema: dict[str, Any] = json.load(handle)
-    return schema
+    """The inventory JSON Schema (2020-12), assembled from the rule-kind registry."""
+    return assemble_schema()
 
 
 @functools.cache
@@ -81,102 +81,21 @@ def _quick_check() -> Check:
     return compile_schema(inventory_schema()) or (lambda data: False)
 
 
-def semver_key(version: str) -> tuple[int, int, int, tuple[tuple[int, int | str], ...]]:
-    """A sort key for a semantic version (pre-releases sort before the release); ValueError if malformed."""
-    match = _SEMVER.match(version)
-    if not match:
-        raise ValueError(f"not a semantic version: {version!r}")
-    pre = match.group(4)
-    pre_key: tuple[tuple[int, int | str], ...] = ((1, 0),)
-    if pre:
-        pre_key = tuple((0, int(p)) if p.isdigit() else (0, p) for p in pre.split("."))
-    return int(match.group(1)), int(match.group(2)), int(match.group(3)), pre_key
-
-
-@dataclass(frozen=True)
-class KindFilter:
-    """``match_kind``: a kind, optionally with its apiVersion."""
-
-    kind: str
-    api_version: str | None = None
-
-    @classmethod
-    def parse(cls, text: str) -> KindFilter:
-        """``Kustomization`` or ``source.toolkit.fluxcd.io/v1/GitRepository`` or ``v1/Secret``."""
-        api, _, kind = text.rpartition("/")
-        return cls(kind=kind, api_version=api or None)
-
-    def matches(self, doc: Any) -> bool:
-        """Whether a parsed document is of this kind."""
-        if not isinstance(doc, dict) or doc.get("kind") != self.kind:
-            return False
-        return self.api_version is None or doc.get("apiVersion") == self.api_version
-
-
-@dataclass(frozen=True)
-class Rule:
-    """One canonicalization rule. ``cluster`` is '' for a default rule; ``line`` is 1-based in ``file``."""
-
-    id: str
-    kind: str
-    path: str
-    rationale: str
-    approved_by: str
-    glob: Glob
-    to: str | None = None
-    pointers: tuple[Pointer, ...] = ()
-    match_kind: KindFilter | None = None
-    cluster: str = ""
-    file: str = ""
-    line: int = 0
-
-    @property
-    def scope(self) -> str:
-        """``defaults`` or ``clusters.<name>``."""
-        return f"clusters.{self.cluster}" if self.cluster else "defaults"
-
-    def matches(self, path: str) -> bool:
-        """Whether this rule's ``path`` matches a POSIX relative path (alias: exact rendered path)."""
-        if self.kind == "alias":
-            return path == self.path
-        return self.glob.match(path)
-
-    def applies_to_doc(self, doc: Any) -> bool:
-        """yaml_remove: whether a document passes the ``match_kind`` filter."""
-        return self.match_kind is None or self.match_kind.matches(doc)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready description (as written in the inventory, plus scope and line)."""
-        data: dict[str, Any] = {"id": self.id, "kind": self.kind, "path": self.path}
-        if self.to is not None:
-            data["to"] = self.to
-        if self.pointers:
-            data["pointers"] = [p.text for p in self.pointers]
-        if self.match_kind is not None:
-            mk = self.match_kind
-            data["match_kind"] = f"{mk.api_version}/{mk.kind}" if mk.api_version else mk.kind
-        data.update({"rationale": self.rationale, "approved_by": self.approved_by, "cluster": self.cluster,
-                     "file": self.file, "line": self.line})
-        return data
-
-
 @dataclass
 class _Index:
     """Compiled lookups for one resolved rule list (shared by every RuleSet of that cluster)."""
 
     rules: tuple[Rule, ...]
-    alias_by_source: dict[str, Rule]
-    alias_by_target: dict[str, Rule]
-    ignore_rendered: GlobSet[Rule]
-    ignore_fixture: GlobSet[Rule]
-    path_only: GlobSet[Rule]
-    yaml_remove: GlobSet[Rule]
+    mapped_from: dict[str, Rule]  # MAP_RENDERED rules by rendered path
+    mapped_to: dict[str, Rule]  # MAP_RENDERED rules by fixture path
+    by_role: dict[Role, GlobSet[Rule]]
     order: dict[str, int] = field(default_factory=dict)
     any_glob: GlobSet[Rule] = field(default_factory=GlobSet)  # every glob rule, for concerned()
 
 
 class RuleSet:
-    """The resolved rules of one cluster (defaults, then the cluster's rules) with fast lookups.
+    """The resolved rules of one cluster (defaults, then the cluster's rules) with fast lookups by role
+    (:class:`harness.rules.Role`); :mod:`harness.pairing` is their one reader.
 
     Lookups are pure. Bookkeeping is explicit: :meth:`mark` records that a rule matched, and
     :attr:`matched` holds the ids recorded so far (``harness.parity`` marks rules as it applies them).
@@ -201,59 +120,35 @@ class RuleSet:
         self.matched.update(rule_ids)
 
     def alias_rule(self, rendered_path: str) -> Rule | None:
-        """The alias rule for a rendered path, if any."""
-        return self._index.alias_by_source.get(rendered_path)
+        """The path-mapping (alias) rule for a rendered path, if any."""
+        return self._index.mapped_from.get(rendered_path)
 
     def alias_target(self, rendered_path: str) -> str | None:
-        """The fixture path a rendered path is compared with, when an alias rule maps it."""
-        rule = self._index.alias_by_source.get(rendered_path)
+        """The fixture path a rendered path is compared with, when a path-mapping rule maps it."""
+        rule = self._index.mapped_from.get(rendered_path)
         return rule.to if rule is not None else None
 
     def alias_source(self, fixture_path: str) -> Rule | None:
-        """The alias rule whose ``to`` is this fixture path, if any (reverse lookup, for explain)."""
-        return self._index.alias_by_target.get(fixture_path)
+        """The path-mapping rule whose ``to`` is this fixture path, if any (reverse lookup)."""
+        return self._index.mapped_to.get(fixture_path)
+
+    def matching(self, role: Role, path: str) -> list[Rule]:
+        """The glob rules of ``role`` matching ``path``, in resolution order."""
+        found = self._index.by_role.get(role)
+        return found.matches(path) if found is not None else []
 
     def concerned(self, paths: Collection[str]) -> set[str]:
         """The ``paths`` some rule of this set could concern on either side: a glob rule matches them or an
         alias names them. Any other path is compared as it is, with no rule lookup at all."""
         index = self._index
         found = set(index.any_glob.matching(paths))
-        if index.alias_by_source or index.alias_by_target:
-            found.update(p for p in paths if p in index.alias_by_source or p in index.alias_by_target)
+        if index.mapped_from or index.mapped_to:
+            found.update(p for p in paths if p in index.mapped_from or p in index.mapped_to)
         return found
 
-    def ignored_rendered_by(self, rendered_path: str) -> list[Rule]:
-        """``ignore_rendered`` rules matching a rendered path."""
-        return self._index.ignore_rendered.matches(rendered_path)
-
-    def is_ignored_rendered(self, rendered_path: str) -> bool:
-        """Whether a rendered path is dropped from the comparison."""
-        return bool(self._index.ignore_rendered.matches(rendered_path))
-
-    def ignored_fixture_by(self, fixture_path: str) -> list[Rule]:
-        """``ignore_fixture`` rules matching a fixture path."""
-        return self._index.ignore_fixture.matches(fixture_path)
-
-    def is_ignored_fixture(self, fixture_path: str) -> bool:
-        """Whether a fixture path is dropped from the comparison."""
-        return bool(self._index.ignore_fixture.matches(fixture_path))
-
-    def path_only_rules(self, path: str) -> list[Rule]:
-        """``path_only`` rules matching a path."""
-        return self._index.path_only.matches(path)
-
-    def is_path_only(self, path: str) -> bool:
-        """Whether only the presence of this path is compared."""
-        return bool(self._index.path_only.matches(path))
-
-    def yaml_removals(self, path: str) -> list[Rule]:
-        """``yaml_remove`` rules whose glob matches a path, in resolution order."""
-        return self._index.yaml_remove.matches(path)
-
     def rules_matching(self, path: str) -> list[Rule]:
-        """Every rule that concerns ``path`` on either side (for ``explain``), in resolution order."""
-        hits = {r.id for r in self.ignored_rendered_by(path) + self.ignored_fixture_by(path)
-                + self.path_only_rules(path) + self.yaml_removals(path)}
+        """Every rule that concerns ``path`` on either side, in resolution order."""
+        hits = {r.id for role in self._index.by_role for r in self.matching(role, path)}
         for rule in (self.alias_rule(path), self.alias_source(path)):
             if rule is not None:
                 hits.add(rule.id)
@@ -293,7 +188,7 @@ class Inventory:
 
     def path_only_count(self) -> int:
         """Number of path_only rules in the whole file (each rule counted once)."""
-        return sum(1 for r in self.all_rules() if r.kind == "path_only")
+        return sum(1 for r in self.all_rules() if kind_of(r.kind).role is Role.PRESENCE_ONLY)
 
     def rules_for(self, cluster: str) -> RuleSet:
         """A fresh RuleSet (empty ``matched``) for ``cluster``: defaults, then the cluster's own rules."""
@@ -303,6 +198,10 @@ class Inventory:
             index = _build_index(self.defaults + self.clusters.get(key, ()))
             self._indexes[key] = index
         return RuleSet(cluster, index)
+
+    def waivers(self) -> list[Rule]:
+        """The rules carrying a ``security_waiver`` (every waiver in force), in file order."""
+        return [r for r in self.all_rules() if r.waiver is not None]
 
     def rules_digest(self) -> str:
         """A stable hash of everything but ``version`` (to detect rule changes without a version bump)."""
@@ -333,13 +232,17 @@ def ruleset_of(cluster: str, rules: Iterable[Rule]) -> RuleSet:
 
 # --------------------------------------------------------------------------------------------- loading
 
-def load_inventory(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: str | None = None) -> Inventory:
-    """Read, validate and resolve an inventory file; bad input raises INVENTORY-INVALID/-CONFLICT (file:line)."""
+def load_inventory(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: str | None = None,
+                   security_kinds: Iterable[str] | None = None) -> Inventory:
+    """Read, validate and resolve an inventory file; bad input raises INVENTORY-* (file:line).
+
+    ``security_kinds`` (``group/Kind``; default: the project default) are the kinds a rule may not hide
+    without a ``security_waiver`` (see :mod:`harness.security`)."""
     name = display or str(path)
-    return parse_inventory(read_text(path, max_bytes=max_bytes, display=name), name)
+    return parse_inventory(read_text(path, max_bytes=max_bytes, display=name), name, security_kinds=security_kinds)
 
 
-def parse_inventory(text: str, name: str) -> Inventory:
+def parse_inventory(text: str, name: str, *, security_kinds: Iterable[str] | None = None) -> Inventory:
     """Validate and resolve inventory text (``name`` is used in error locations)."""
     data = load_located(text, name)
     if not isinstance(data, dict):
@@ -368,9 +271,23 @@ def parse_inventory(text: str, name: str) -> Inventory:
             conflicts.extend(exc.errors)
         except InputError as exc:
             conflicts.append(exc)
+    conflicts.extend(_unwaived(inventory.all_rules(), SecurityKinds.parse(security_kinds)))
     if conflicts:
         raise _raise(_dedupe(conflicts))
     return inventory
+
+
+def _unwaived(rules: Iterable[Rule], kinds: SecurityKinds) -> list[InputError]:
+    """Load-time judgement: rules that name a security-relevant file by path (``.sops.yaml``) or, through a
+    document filter, a security kind (the content-dependent rest is judged at compare time)."""
+    errors = []
+    for rule in rules:
+        if rule.waiver is not None:
+            continue
+        what = sops_hidden_by(rule) or kinds.hidden_by_filter(rule)
+        if what:
+            errors.append(unwaived_error(rule, what))
+    return errors
 
 
 def _raise(errors: list[InputError]) -> InputError:
@@ -415,7 +332,7 @@ def _schema_errors(data: Any, name: str) -> list[InputError]:
         elif validator == "not" and isinstance(err.validator_value, dict) and isinstance(instance, dict):
             key = err.validator_value.get("required", ["?"])[0]
             line = line_of(data, (*path, key)) or line
-            only = {"to": "alias", "pointers": "yaml_remove", "match_kind": "yaml_remove"}.get(key, "another kind")
+            only = " or ".join(owners(str(key))) or "another kind"
             message = f"{where}: key '{key}' is only allowed for kind {only}, not '{instance.get('kind')}'"
         elif validator == "enum":
             message = f"{where}: {str(instance)[:60]!r} is not one of " + ", ".join(err.validator_value)
@@ -435,18 +352,6 @@ def _schema_errors(data: Any, name: str) -> list[InputError]:
             message = f"{where}: {err.message[:160]}"
         errors.append(InputError("INVENTORY-INVALID", message, file=name, line=line, hint=_HINT))
     return errors
-
-
-def _clean_literal(text: str, what: str) -> str:
-    """A literal relative path (alias ``path``/``to``); raises ValueError with a reason."""
-    value = text[1:] if text.startswith("/") else text
-    if has_magic(value):
-        raise ValueError(f"{what} must be a literal file path, not a glob")
-    if value.endswith("/") or not value:
-        raise ValueError(f"{what} must name a file, not a directory")
-    if any(seg in ("", ".", "..") for seg in value.split("/")):
-        raise ValueError(f"{what} must be a clean relative path (no '//', '.', '..')")
-    return value
 
 
 def _invalid(data: Any, name: str, where: tuple[Any, ...], key: str | None, message: str, *,
@@ -476,7 +381,7 @@ def _rule(item: Any, where: tuple[Any, ...], cluster: str, data: Any, name: str,
                                f"duplicate rule id '{rule_id}' (first at line {seen[rule_id]})"))
         return None
     seen[rule_id] = line
-    kind = str(item["kind"])
+    kind = kind_of(str(item["kind"]))
     path = str(item["path"])
     try:
         glob = compile_pattern(path)
@@ -489,31 +394,27 @@ def _rule(item: Any, where: tuple[Any, ...], cluster: str, data: Any, name: str,
         errors.append(_invalid(data, name, where, "path",
                                "flux-system/ is bootstrap-owned and excluded from parity; this rule can never match"))
         return None
-    to: str | None = None
-    if kind == "alias":
-        try:
-            path = _clean_literal(path, "alias path")
-            to = _clean_literal(str(item["to"]), "alias to")
-        except ValueError as exc:
-            errors.append(_invalid(data, name, where, "path", str(exc)))
-            return None
-        if path == to:
-            errors.append(_invalid(data, name, where, "to", "alias maps a path onto itself"))
-            return None
-    pointers: list[Pointer] = []
-    for p_index, text in enumerate(item.get("pointers") or []):
-        try:
-            pointers.append(parse_pointer(str(text)))
-        except PointerError as exc:
-            errors.append(_invalid(data, name, (*where, "pointers", p_index), None,
-                                   f"bad JSON pointer {str(text)[:80]!r}: {exc}",
-                                   hint="RFC 6901: /a/b~1c/0 (~0 is '~', ~1 is '/')"))
-    if len(pointers) != len(item.get("pointers") or []):
+    try:
+        if kind.literal_path:
+            path = clean_literal(path, f"{kind.name} path")
+        params = kind.parse(item)
+    except ValueError as exc:
+        key: tuple[str | int, ...] = exc.key if isinstance(exc, RuleError) else ("path",)
+        hint = (exc.hint if isinstance(exc, RuleError) else "") or _HINT
+        *inner, last = key
+        at, named = ((*where, *inner), last) if isinstance(last, str) else ((*where, *key), None)
+        errors.append(_invalid(data, name, at, named, str(exc), hint=hint))
         return None
-    match_kind = KindFilter.parse(str(item["match_kind"])) if item.get("match_kind") else None
-    return Rule(id=rule_id, kind=kind, path=path, rationale=str(item["rationale"]).strip(),
-                approved_by=str(item["approved_by"]).strip(), glob=glob, to=to, pointers=tuple(pointers),
-                match_kind=match_kind, cluster=cluster, file=name, line=line)
+    waiver = _waiver(item.get("security_waiver"))
+    return Rule(id=rule_id, kind=kind.name, path=path, rationale=str(item["rationale"]).strip(),
+                approved_by=str(item["approved_by"]).strip(), glob=glob, params=params, cluster=cluster, file=name,
+                line=line, exact=kind.literal_path, waiver=waiver)
+
+
+def _waiver(value: Any) -> Waiver | None:
+    if not isinstance(value, Mapping):
+        return None
+    return Waiver(rationale=str(value["rationale"]).strip(), approved_by=str(value["approved_by"]).strip())
 
 
 def _where_text(where: tuple[Any, ...], key: str | None) -> str:
@@ -532,9 +433,10 @@ def _build_index(rules: tuple[Rule, ...]) -> _Index:
     errors: list[InputError] = []
     by_source: dict[str, Rule] = {}
     by_target: dict[str, Rule] = {}
-    sets: dict[str, GlobSet[Rule]] = {k: GlobSet() for k in RULE_KINDS if k != "alias"}
+    by_role: dict[Role, GlobSet[Rule]] = {role: GlobSet() for role in Role if role is not Role.MAP_RENDERED}
     for rule in rules:
-        if rule.kind == "alias":
+        role = kind_of(rule.kind).role
+        if role is Role.MAP_RENDERED:
             assert rule.to is not None
             if rule.path in by_source:
                 errors.append(_conflict(rule, by_source[rule.path], f"two aliases from rendered path {rule.path}"))
@@ -545,20 +447,18 @@ def _build_index(rules: tuple[Rule, ...]) -> _Index:
             by_source[rule.path] = rule
             by_target[rule.to] = rule
         else:
-            sets[rule.kind].add(rule.glob, rule)
+            by_role[role].add(rule.glob, rule)
     for rule in by_source.values():
         assert rule.to is not None
         chained = by_source.get(rule.to)
         if chained is not None:
             errors.append(_conflict(chained, rule, f"alias target {rule.to} is itself aliased (alias chain)"))
-        for other in sets["ignore_rendered"].matches(rule.path):
+        for other in by_role[Role.DROP_RENDERED].matches(rule.path):
             errors.append(_conflict(rule, other, f"rendered path {rule.path} is both aliased and ignored"))
-        for other in sets["ignore_fixture"].matches(rule.to):
+        for other in by_role[Role.DROP_FIXTURE].matches(rule.to):
             errors.append(_conflict(rule, other, f"fixture path {rule.to} is both an alias target and ignored"))
     if errors:
         raise _raise(errors)
-    return _Index(rules=rules, alias_by_source=by_source, alias_by_target=by_target,
-                  ignore_rendered=sets["ignore_rendered"], ignore_fixture=sets["ignore_fixture"],
-                  path_only=sets["path_only"], yaml_remove=sets["yaml_remove"],
+    return _Index(rules=rules, mapped_from=by_source, mapped_to=by_target, by_role=by_role,
                   order={r.id: i for i, r in enumerate(rules)},
-                  any_glob=GlobSet.build((r.glob, r) for r in rules if r.kind != "alias"))
+                  any_glob=GlobSet.build((r.glob, r) for r in rules if not r.exact))

@@ -26,31 +26,32 @@ from typing import Any
 
 from harness.findings import Finding, Severity
 from harness.inventory import Inventory, Rule, RuleSet
-from harness.normalizers import (
-    YamlRemoveNormalizer,
-    ignored_fixture,
-    map_rendered,
-    path_only_rules,
-    yaml_remove_rules,
+from harness.normalizers import DocumentNormalizer
+from harness.pairing import (
+    HINT_CONTENT,
+    HINT_MISSING,
+    HINT_PARSE,
+    HINT_UNEXPECTED,
+    UNEXPECTED,
+    Pair,
+    pair_trees,
+    verdict,
 )
 from harness.redact import redact_text
 from harness.renderer_api import Plan
+from harness.security import SecurityKinds, check_hidden, needs_judging
 from harness.tree import TreeListing, list_files, read_file, walk_tree
 from harness.yamlcompare import FileComparison, compare_bytes
+
+__all__ = ["CHECK", "HINT_CONTENT", "HINT_MISSING", "HINT_PARSE", "HINT_UNEXPECTED", "INVENTORY_CHECK", "ClusterResult",
+           "budget_findings", "compare_cluster", "compare_contents", "compare_pair", "merge_matched",
+           "stale_rule_findings"]
 
 CHECK = "parity"
 INVENTORY_CHECK = "inventory"
 
 _IDENTICAL = FileComparison(equal=True, byte_identical=True)
-_ABSENT: tuple[str, tuple[Rule, ...]] = ("", ())  # a key with no rendered file
 
-HINT_MISSING = ("the renderer no longer produces this file: fix or enable its descriptor, or add an approved "
-                "ignore_fixture rule")
-HINT_UNEXPECTED = ("the fixture has no such file: add it to the fixture (--parity-update), fix the descriptor "
-                   "condition, or add an approved ignore_rendered/alias rule")
-HINT_CONTENT = ("fix the template or descriptor, update the fixture (--parity-update), or add an approved "
-                "yaml_remove rule; diff lines read fixture → rendered")
-HINT_PARSE = "fix the YAML; parity never falls back to comparing bytes of a file that does not parse"
 HINT_STALE = "delete the rule and bump `version`: what it canonicalized no longer differs or no longer exists"
 HINT_BUDGET = ("convert path_only rules to exact or yaml_remove comparison, or raise path_only_budget with a "
                "version bump")
@@ -133,14 +134,13 @@ def _ids(rules: Iterable[Rule]) -> tuple[str, ...]:
 
 def compare_contents(rendered: bytes, rendered_path: str, fixture: bytes, fixture_path: str,
                      rules: Iterable[Rule] = ()) -> tuple[FileComparison, set[str]]:
-    """Compare one rendered file's bytes with one fixture file's bytes under ``yaml_remove`` ``rules``.
-
-    Returns the comparison and the ids of the rules that made a difference.
+    """Compare one rendered file's bytes with one fixture file's bytes under normalizing ``rules``
+    (``yaml_remove``). Returns the comparison and the ids of the rules that made a difference.
     """
     if rendered == fixture:  # the common case: no rule can make equal bytes differ
         return _IDENTICAL, set()
-    removals = [r for r in rules if r.kind == "yaml_remove"]
-    normalizer = YamlRemoveNormalizer(removals) if removals else None
+    rules = tuple(rules)
+    normalizer = DocumentNormalizer(rules) if rules else None
     result = compare_bytes(rendered, fixture, fixture_path, normalize=normalizer,
                            rendered_name=f"rendered:{rendered_path}", fixture_name=f"fixture:{fixture_path}")
     return result, (normalizer.effective if normalizer is not None else set())
@@ -174,16 +174,18 @@ def _rendered_side(cluster: str, rendered: Path | Mapping[str, bytes], *,
 
 def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fixture_root: Path, ruleset: RuleSet,
                     plan: Plan | None = None, *, max_file_bytes: int, max_diff_lines: int = 50,
-                    secrets: Iterable[str] = ()) -> ClusterResult:
+                    secrets: Iterable[str] = (), security_kinds: Iterable[str] | None = None) -> ClusterResult:
     """Compare one rendered overlay tree with its fixture tree; every mismatch becomes a Finding.
 
     ``rendered_root`` is the rendered overlay directory or an in-memory render (overlay-relative POSIX
     path -> bytes, :class:`harness.renderer_api.RenderedFiles`). ``plan`` gives each rendered file's
     owning descriptor; ``secrets`` are extra literal values (e.g. from the secret scanner) removed from
     every diff line, iterated only when the first finding is made (so a lazy iterable costs nothing for a
-    clean cluster). The rule ids that matched are returned in the result and also recorded on ``ruleset``
-    (:meth:`RuleSet.mark`). Raises InputError for a missing tree, a symlink, a special file, an oversize
-    file or (in memory) a path no directory could hold.
+    clean cluster). The pairing and each verdict come from :mod:`harness.pairing`. The rule ids that
+    matched are returned in the result and also recorded on ``ruleset`` (:meth:`RuleSet.mark`). Raises
+    InputError for a missing tree, a symlink, a special file, an oversize file, (in memory) a path no
+    directory could hold, and a rule without ``security_waiver`` that hides a security-relevant object of
+    ``security_kinds`` (``INVENTORY-SECURITY-HIDDEN``, at the rule's line).
     """
     rendered_tree, read_rendered = _rendered_side(cluster, rendered_root, max_file_bytes=max_file_bytes)
     # Every owned fixture file that is used is read (read_file enforces the size limit), so no stat per file.
@@ -193,10 +195,22 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
                            bootstrap_rendered=len(rendered_tree.bootstrap))
     owners = _owners(plan)
     hidden: list[str] | None = None  # ``secrets`` is consumed only when there is a finding to redact
-    matched: set[str] = set()
+    fixture_display = str(fixture_root)
+    kinds: SecurityKinds | None = None
+
+    def read_fixture(path: str) -> bytes:
+        return read_file(fixture_display, path, max_file_bytes=max_file_bytes, display=fixture_display)
+
+    def judge(rules: Iterable[Rule], sides: Iterable[tuple[str, Callable[[str], bytes]]]) -> None:
+        nonlocal kinds
+        if not needs_judging(rules):
+            return
+        kinds = kinds or SecurityKinds.parse(security_kinds)
+        check_hidden(rules, [(path, read(path)) for path, read in sides], kinds)
 
     def finding(code: str, path: str, message: str, hint: str, *, rendered_path: str = "", rules: Iterable[Rule] = (),
-                diff: Iterable[str] = (), line: int = 0, extra: dict[str, Any] | None = None) -> None:
+                diff: Iterable[str] = (), line: int = 0, extra: dict[str, Any] | None = None,
+                severity: Severity = Severity.ERROR) -> None:
         nonlocal hidden
         if hidden is None:
             hidden = [s for s in secrets if s]
@@ -204,97 +218,62 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
             message, diff = redact_text(message, hidden), [redact_text(d, hidden) for d in diff]
         owner = owners.get(rendered_path or path, "")
         result.findings.append(Finding(code=code, message=message, check=CHECK, cluster=cluster, path=path, line=line,
-                                       hint=hint, owner=owner, rules=_ids(rules), diff=tuple(diff),
+                                       hint=hint, owner=owner, rules=_ids(rules), diff=tuple(diff), severity=severity,
                                        extra={"rendered_path": rendered_path, **(extra or {})}))
 
-    # Rendered side: ignore_rendered, then alias. An explicit alias wins a key over a same-named file.
-    # Paths no rule concerns (nearly all of them) skip every rule lookup: one set of regex searches per tree.
-    concerned = ruleset.concerned({*rendered_tree.owned, *fixture_tree.owned})
-    by_key: dict[str, tuple[str, tuple[Rule, ...]]] = {}
-    for path in rendered_tree.owned:
-        if path not in concerned:
-            by_key[path] = (path, ())
-            continue
-        mapped = map_rendered(ruleset, path)
-        matched.update(r.id for r in mapped.rules)
-        if mapped.key is None:
+    pairing = pair_trees(ruleset, rendered_tree.owned, fixture_tree.owned)
+    matched: set[str] = set(pairing.matched)
+    for dropped in pairing.dropped:
+        judge(dropped.rules, [(dropped.path, read_rendered if dropped.side == "rendered" else read_fixture)])
+        if dropped.side == "rendered":
             result.ignored_rendered += 1
-            continue
-        previous = by_key.get(mapped.key)
-        if previous is None:
-            by_key[mapped.key] = (path, mapped.rules)
-            continue
-        # Two aliases onto one path are a load-time conflict, so exactly one of the two is aliased.
-        winner, loser = ((path, mapped.rules), previous) if mapped.rules else (previous, (path, mapped.rules))
-        by_key[mapped.key] = winner
-        finding("PARITY-UNEXPECTED", mapped.key, f"rendered file is also the target of alias rule "
-                f"{_ids(winner[1])[0]} (from {winner[0]}), so it is not compared", HINT_UNEXPECTED,
-                rendered_path=loser[0], rules=winner[1])
-
-    # Fixture side: ignore_fixture.
-    fixture_keys: set[str] = set()
-    for path in fixture_tree.owned:
-        ignored = ignored_fixture(ruleset, path) if path in concerned else ()
-        if ignored:
-            matched.update(r.id for r in ignored)
+        else:
             result.ignored_fixture += 1
-            continue
-        fixture_keys.add(path)
+    for shadow in pairing.shadowed:
+        finding(UNEXPECTED, shadow.key, shadow.message, HINT_UNEXPECTED, rendered_path=shadow.rendered_path,
+                rules=shadow.winner.mapping)
 
     compared = identical = parsed = path_only = 0
-    fixture_display = str(fixture_root)
-    for key in sorted(fixture_keys.union(by_key)):
-        rendered_path, alias_rules = by_key.get(key, _ABSENT)
-        if alias_rules or key in concerned or (rendered_path and rendered_path != key and rendered_path in concerned):
-            only_rules = path_only_rules(ruleset, key, rendered_path or None)
-            removal_rules = yaml_remove_rules(ruleset, key, rendered_path or None)
-        else:
-            only_rules = removal_rules = ()
-        applied = (*alias_rules, *only_rules, *removal_rules)
-        if not rendered_path:
-            matched.update(r.id for r in only_rules)
-            finding("PARITY-MISSING", key, "renderer-owned fixture file is not rendered", HINT_MISSING,
-                    rules=applied)
-            continue
-        if key not in fixture_keys:
-            matched.update(r.id for r in only_rules)
-            via = f" (rendered as {rendered_path}, aliased)" if alias_rules else ""
-            finding("PARITY-UNEXPECTED", key, f"rendered file is not in the fixture{via}", HINT_UNEXPECTED,
-                    rendered_path=rendered_path, rules=applied)
+    for pair in pairing.pairs:
+        judge((*pair.presence_only, *pair.normalize), _sides(pair, read_rendered, read_fixture))
+        if not (pair.rendered_path and pair.in_fixture):
+            outcome = verdict(pair)
+            matched.update(outcome.matched)
+            assert outcome.code is not None
+            finding(outcome.code, pair.key, outcome.message, outcome.hint, rendered_path=pair.rendered_path,
+                    rules=outcome.rules)
             continue
         compared += 1
-        comparison, effective = compare_contents(
-            read_rendered(rendered_path), rendered_path,
-            read_file(fixture_display, key, max_file_bytes=max_file_bytes, display=fixture_display), key,
-            () if only_rules else removal_rules)
+        comparison, effective = compare_contents(read_rendered(pair.rendered_path), pair.rendered_path,
+                                                 read_fixture(pair.key), pair.key, pair.content_rules)
         identical += comparison.byte_identical
         parsed += comparison.parsed
-        if only_rules:
-            path_only += 1
-            if not comparison.equal:
-                matched.update(r.id for r in only_rules)
-            continue
-        matched.update(effective)
-        if comparison.equal:
+        path_only += bool(pair.presence_only)
+        outcome = verdict(pair, comparison, effective)
+        matched.update(outcome.matched)
+        if outcome.code is None:
             continue
         extra = {"matched_by": comparison.matched_by, "reordered": comparison.reordered} if comparison.parsed else {}
-        if comparison.parse_failures:
-            sides = " and ".join(p.side for p in comparison.parse_failures)
-            fixture_line = next((p.line for p in comparison.parse_failures if p.side == "fixture"), 0)
-            finding("PARITY-PARSE", key, f"does not parse as YAML on the {sides} side", HINT_PARSE,
-                    rendered_path=rendered_path, rules=applied, diff=comparison.diff_lines(), line=fixture_line)
-            continue
-        count = len(comparison.changes)
-        what = f"{count} change{'s' if count != 1 else ''}" if comparison.parsed else "bytes differ"
-        finding("PARITY-CONTENT", key, f"rendered file differs from the fixture ({what})", HINT_CONTENT,
-                rendered_path=rendered_path, rules=applied, diff=comparison.diff_lines(max_lines=max_diff_lines),
-                extra=extra)
+        fixture_line = next((p.line for p in comparison.parse_failures if p.side == "fixture"), 0)
+        finding(outcome.code, pair.key, outcome.message, outcome.hint, rendered_path=pair.rendered_path,
+                rules=outcome.rules, diff=comparison.diff_lines(max_lines=max_diff_lines), line=fixture_line,
+                extra=extra if not comparison.parse_failures else None, severity=outcome.severity)
     result.files_compared, result.byte_identical = compared, identical
     result.parsed, result.path_only = parsed, path_only
     result.findings.sort(key=lambda f: (f.path, f.code))
     result.matched_rules = matched
     ruleset.mark(*matched)
     return result
+
+
+def _sides(pair: Pair, read_rendered: Callable[[str], bytes],
+           read_fixture: Callable[[str], bytes]) -> list[tuple[str, Callable[[str], bytes]]]:
+    sides: list[tuple[str, Callable[[str], bytes]]] = []
+    if pair.rendered_path:
+        sides.append((pair.rendered_path, read_rendered))
+    if pair.in_fixture:
+        sides.append((pair.key, read_fixture))
+    return sides
 
 
 def merge_matched(results: Iterable[ClusterResult | Iterable[str]]) -> set[str]:

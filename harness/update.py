@@ -17,10 +17,14 @@ Skipped unless ``force``:
 - paths under an ignore rule: ``ignore_rendered`` (on the rendered path), ``ignore_fixture`` (on the
   fixture path) and ``path_only``; with ``force`` they are synchronised as if the rule did not exist,
   so the rule then needs review (the change's reason says so);
-- security-relevant files, judged on both sides: ``.sops.yaml``, any file with a document of a kind in
-  ``security_kinds`` (``group/Kind``, e.g. ``networking.k8s.io/NetworkPolicy``) and any file with a
-  ``v1 Secret`` (customer-managed repository credentials). A YAML file that does not parse is
+- security-relevant files, judged on both sides (:mod:`harness.security`): ``.sops.yaml``, any file with
+  an object of a kind in ``security_kinds`` (``group/Kind``, e.g. ``networking.k8s.io/NetworkPolicy``) or
+  a ``v1 Secret`` (customer-managed repository credentials) in any document of a multi-document file,
+  inside a ``kind: List`` (at any depth) or in a ``.json`` manifest. A file that does not parse is
   security-relevant when its text names one of those kinds (fail closed).
+
+Which rendered file goes to which fixture path, and which rules guard it, is :mod:`harness.pairing`'s
+pairing (with ``keep_dropped``: an ignored file is paired, and its ignore rule guards it).
 
 Every decision is a :class:`Change` (path, action, applied or skipped, reason). Writes are atomic per
 file (temp file in the same directory, then ``os.replace``), and nothing is written before every
@@ -30,7 +34,6 @@ decision is made, so bad input (a symlink, an oversize file) leaves the fixture 
 from __future__ import annotations
 
 import os
-import re
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -40,16 +43,15 @@ from typing import Any
 
 from harness.errors import InputError
 from harness.inventory import Rule, RuleSet
-from harness.normalizers import path_only_rules, yaml_remove_rules
+from harness.pairing import Pair, pair_trees
 from harness.parity import compare_pair
+from harness.rules import kind_of
+from harness.security import SECRET, SecurityKinds, reasons
 from harness.tree import Ownership, classify, read_file, walk_tree
-from harness.yamlcompare import is_yaml_path
-from harness.yamlio import decode_text, load_documents
 
 REWRITE, ADD, DELETE = "rewrite", "add", "delete"
 _DONE = {REWRITE: "rewrote", ADD: "added", DELETE: "deleted"}
 FORCE_HINT = "rerun with --parity-update-force after review"
-_KIND_LINE = re.compile(r"^\s*kind:\s*[\"']?([A-Za-z0-9]+)", re.M)
 
 
 @dataclass(frozen=True)
@@ -83,40 +85,14 @@ class Change:
                    rules=tuple(data.get("rules", ())))
 
 
-def _group(api_version: Any) -> str:
-    text = str(api_version or "")
-    return text.rpartition("/")[0] if "/" in text else ""
-
-
 def parse_kinds(kinds: Iterable[str]) -> set[tuple[str, str]]:
     """``kyverno.io/ClusterPolicy`` -> (``kyverno.io``, ``ClusterPolicy``); a bare ``Kind`` is the core group."""
-    return {(spec.rpartition("/")[0], spec.rpartition("/")[2]) for spec in kinds}
+    return set(SecurityKinds.parse(kinds).kinds)
 
 
 def security_reasons(path: str, data: bytes | None, kinds: set[tuple[str, str]]) -> list[str]:
     """Why a file (``data`` = its bytes, None when absent) is security-relevant; empty when it is not."""
-    reasons: list[str] = []
-    if path.rpartition("/")[2] == ".sops.yaml":
-        reasons.append(".sops.yaml")
-    if data is None or not is_yaml_path(path):
-        return reasons
-    wanted = kinds | {("", "Secret")}
-    try:
-        docs = load_documents(decode_text(data, path), path)
-    except InputError:
-        names = {kind for _, kind in wanted}
-        mentioned = sorted({m.group(1) for m in _KIND_LINE.finditer(data.decode("utf-8", "replace"))} & names)
-        return reasons + [f"unparseable file naming kind {k}" for k in mentioned]
-    for doc in docs:
-        if not isinstance(doc, dict):
-            continue
-        key = (_group(doc.get("apiVersion")), str(doc.get("kind", "")))
-        if key in wanted:
-            label = f"{key[0]}/{key[1]}" if key[0] else key[1]
-            reason = f"contains a {label}"
-            if reason not in reasons:
-                reasons.append(reason)
-    return reasons
+    return reasons(SecurityKinds(frozenset({*kinds, SECRET})).found_in(path, data))
 
 
 def _rule_text(rules: Iterable[Rule]) -> str:
@@ -128,7 +104,7 @@ class _Planner:
     rendered_root: Path
     fixture_root: Path
     ruleset: RuleSet
-    kinds: set[tuple[str, str]]
+    kinds: SecurityKinds
     force: bool
     max_file_bytes: int
 
@@ -154,8 +130,8 @@ class _Planner:
                fixture: bytes | None = None) -> Change:
         """Apply the skip rules (ignore rules, security) to one candidate change."""
         ids = tuple(r.id for r in guards)
-        security = list(dict.fromkeys(security_reasons(path, fixture, self.kinds)
-                                      + security_reasons(rendered_path or path, rendered, self.kinds)))
+        security = reasons([*self.kinds.found_in(path, fixture),
+                            *self.kinds.found_in(rendered_path or path, rendered)])
         if guards and not self.force:
             return Change(path, action, False, f"under {_rule_text(guards)} ({FORCE_HINT})", rendered_path, ids)
         if security and not self.force:
@@ -169,44 +145,35 @@ class _Planner:
         return Change(path, action, True, "; ".join([reason, *notes]), rendered_path, ids)
 
 
+def _guards(pair: Pair) -> tuple[Rule, ...]:
+    """The rules that keep ``--update`` away from a pair unless forced (ignore rules, path_only)."""
+    return tuple(r for r in (*pair.dropped, *pair.presence_only) if kind_of(r.kind).guards_update)
+
+
 def plan_update(rendered_root: Path, fixture_root: Path, ruleset: RuleSet, *, security_kinds: Iterable[str],
                 force: bool = False, max_file_bytes: int) -> list[Change]:
     """Every update decision for one cluster, without writing anything (sorted by path)."""
-    planner = _Planner(rendered_root, fixture_root, ruleset, parse_kinds(security_kinds), force, max_file_bytes)
+    kinds = SecurityKinds.parse(security_kinds, secrets=True)
+    planner = _Planner(rendered_root, fixture_root, ruleset, kinds, force, max_file_bytes)
     rendered_tree = walk_tree(rendered_root, max_file_bytes=max_file_bytes, display="rendered")
     fixture_tree = walk_tree(fixture_root, max_file_bytes=max_file_bytes, display=str(fixture_root))
-    fixture_files = set(fixture_tree.owned)
-    changes: list[Change] = []
-
-    # Fixture-side key of every rendered file; an alias wins its key over a same-named rendered file.
-    targets: dict[str, str] = {}
-    shadowed: list[tuple[str, str]] = []
-    for path in rendered_tree.owned:
-        alias = None if ruleset.ignored_rendered_by(path) else ruleset.alias_rule(path)
-        key = alias.to if alias is not None and alias.to is not None else path
-        if key in targets:
-            loser = path if alias is None else targets[key]
-            if alias is not None:
-                targets[key] = path
-            shadowed.append((key, loser))
-        else:
-            targets[key] = path
-    for key, loser in shadowed:
-        changes.append(Change(key, REWRITE, False, f"rendered {loser} is shadowed by an alias onto the same "
-                              "fixture path; fix the inventory", loser))
-
-    for key, rendered_path in sorted(targets.items()):
-        alias_ids = tuple(r.id for r in (ruleset.alias_rule(rendered_path),) if r is not None and key != rendered_path)
+    pairing = pair_trees(ruleset, rendered_tree.owned, fixture_tree.owned, keep_dropped=True)
+    changes = [Change(s.key, REWRITE, False, f"rendered {s.rendered_path} is shadowed by an alias onto the same "
+                      "fixture path; fix the inventory", s.rendered_path) for s in pairing.shadowed]
+    for pair in pairing.pairs:
+        key, rendered_path, guards = pair.key, pair.rendered_path, _guards(pair)
+        if not rendered_path:
+            changes.append(planner.decide(key, DELETE, "the renderer no longer produces it", guards=guards,
+                                          fixture=planner.read(fixture_root, key)))
+            continue
+        alias_ids = tuple(r.id for r in pair.mapping)
         if classify(key) is not Ownership.OWNED:
-            changes.append(Change(key, ADD if key not in fixture_files else REWRITE, False,
+            changes.append(Change(key, REWRITE if pair.in_fixture else ADD, False,
                                   "not a renderer-owned path (alias target outside the owned directories); "
                                   "never updated", rendered_path, alias_ids))
             continue
-        guards = (*ruleset.ignored_rendered_by(rendered_path), *ruleset.ignored_fixture_by(key),
-                  *path_only_rules(ruleset, key, rendered_path))
-        if key in fixture_files:
-            removals = () if guards else yaml_remove_rules(ruleset, key, rendered_path)
-            different, how = planner.differs(rendered_path, key, removals)
+        if pair.in_fixture:
+            different, how = planner.differs(rendered_path, key, () if guards else pair.normalize)
             if not different:
                 continue
             change = planner.decide(key, REWRITE, f"differs ({how})", rendered_path=rendered_path, guards=guards,
@@ -219,13 +186,6 @@ def plan_update(rendered_root: Path, fixture_root: Path, ruleset: RuleSet, *, se
             change = Change(change.path, change.action, True, f"{change.reason} (alias {alias_ids[0]})",
                             change.rendered_path, (*alias_ids, *change.rules))
         changes.append(change)
-
-    for path in fixture_tree.owned:
-        if path in targets:
-            continue
-        guards = (*ruleset.ignored_fixture_by(path), *ruleset.path_only_rules(path))
-        changes.append(planner.decide(path, DELETE, "the renderer no longer produces it", guards=guards,
-                                      fixture=planner.read(fixture_root, path)))
     return sorted(changes, key=lambda c: (c.path, c.action))
 
 
