@@ -35,6 +35,8 @@ CODES: dict[str, str] = {
     "INVENTORY-INVALID": "A canonicalization inventory is malformed (schema, glob, pointer, version).",
     "INVENTORY-CONFLICT": "Two canonicalization rules conflict for the same path.",
     "INVENTORY-VERSION": "Inventory rules changed without a `version` bump.",
+    "INVENTORY-SECURITY-HIDDEN": "A canonicalization rule would hide a security-relevant object or `.sops.yaml` from "
+                                 "parity and carries no `security_waiver`.",
     "REPORT-INVALID": "A JSON report given to `merge-reports` is malformed, or the reports are not one whole "
                       "shard matrix (a shard missing or given twice, mixed N).",
     "REPORT-UNWRITABLE": "A report file (`--json`, `--junit`, `--sarif`, `--markdown`, `--html`, "
@@ -49,6 +51,9 @@ CODES: dict[str, str] = {
     "PARITY-PATH-ONLY-BUDGET": "The inventory has more `path_only` rules than its `path_only_budget`.",
     "PARITY-RENDER-ERROR": "The renderer failed for a cluster during a parity check.",
     "PARITY-NOT-RUN": "A cluster of the fixture is covered by none of the reports `merge-reports` merged.",
+    "PARITY-REORDERED": "Documents are matched by identity and equal, but in another order than in the fixture "
+                        "(a note).",
+    "PARITY-SECURITY-WAIVER": "A `security_waiver` is in force: a rule may hide a security-relevant object (a note).",
     # Coverage findings
     "COVERAGE-UNDECLARED": "A template file has no descriptor owner.",
     "COVERAGE-DUPLICATE": "A template file is owned by two or more descriptors.",
@@ -74,6 +79,10 @@ CODES: dict[str, str] = {
     "POLICY-SOPS": "The generated .sops.yaml does not encrypt what its rules promise.",
     "POLICY-SCHEMA": "A manifest fails schema validation (Kubernetes schema or Flux structure).",
 }
+
+
+# Codes that are only ever notes: reported, never failing the gate (exit 0).
+NOTE_CODES = frozenset({"PARITY-REORDERED", "PARITY-SECURITY-WAIVER"})
 
 
 def describe(code: str) -> str:

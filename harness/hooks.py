@@ -13,7 +13,6 @@ Like the CLI, a hook prints one line per problem and exits 0 clean, 1 findings, 
 from __future__ import annotations
 
 import importlib
-import re
 import shutil
 import subprocess
 import sys
@@ -22,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError, InputErrors
+from harness.semver import semver_key
 
 HOOKS = ("fixture-secret-scan", "descriptor-coverage", "canonicalization-inventory")
 EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
-_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?\Z")
 
 
 def _say(line: str, *, error: bool = False) -> None:
@@ -35,20 +34,6 @@ def _say(line: str, *, error: bool = False) -> None:
 
 
 # ------------------------------------------------------------------------------ inventory version rule
-
-SemverKey = tuple[int, int, int, int, tuple[tuple[int, int | str], ...]]
-
-
-def semver_key(version: str) -> SemverKey:
-    """Precedence key of a semantic version (semver.org §11: a pre-release sorts before its release,
-    numeric identifiers before alphanumeric ones, build metadata ignored); ValueError if malformed."""
-    match = _SEMVER.match(version.strip())
-    if not match:
-        raise ValueError("not a semantic version")
-    pre = match.group(4)
-    identifiers = tuple((0, int(p)) if p.isdigit() else (1, p) for p in pre.split(".")) if pre else ()
-    return int(match.group(1)), int(match.group(2)), int(match.group(3)), 0 if pre else 1, identifiers
-
 
 def head_text(path: Path) -> str | None:
     """The file's content at ``HEAD`` (``git show HEAD:<path>``), or None if new, untracked or not in git."""

@@ -53,8 +53,8 @@ from harness.yamlio import DEFAULT_MAX_BYTES, line_of, load_located, read_text
 if TYPE_CHECKING:
     import jsonschema
 
-__all__ = ["RULE_KINDS", "Inventory", "KindFilter", "Rule", "RuleSet", "inventory_schema", "load_inventory",
-           "parse_inventory"]
+__all__ = ["RULE_KINDS", "Inventory", "KindFilter", "Rule", "RuleSet", "build_rule", "inventory_schema",
+           "load_inventory", "parse_inventory", "ruleset_of"]
 
 # canonicalization/schema/inventory.schema.json and its packaged copy harness/schema/ are this schema written
 # out (a test keeps them equal to what the registry assembles).
@@ -223,6 +223,19 @@ class Inventory:
             "defaults": [r.to_dict() for r in self.defaults],
             "clusters": {name: [r.to_dict() for r in rules] for name, rules in self.clusters.items()},
         }
+
+
+def build_rule(item: Mapping[str, Any], *, cluster: str = "") -> Rule:
+    """A Rule from one rule mapping as written in an inventory (for drafts; no schema or security judgement):
+    the kind's own keys are parsed by the kind (:mod:`harness.rules`); ValueError when they are wrong."""
+    kind = kind_of(str(item["kind"]))
+    path = str(item["path"])
+    if kind.literal_path:
+        path = clean_literal(path, f"{kind.name} path")
+    waiver = _waiver(item.get("security_waiver"))
+    return Rule(id=str(item["id"]), kind=kind.name, path=path, rationale=str(item.get("rationale") or ""),
+                approved_by=str(item.get("approved_by") or ""), glob=compile_pattern(path), params=kind.parse(item),
+                cluster=cluster, exact=kind.literal_path, waiver=waiver)
 
 
 def ruleset_of(cluster: str, rules: Iterable[Rule]) -> RuleSet:

@@ -13,7 +13,8 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from harness.inventory import Rule, semver_key
+from harness.inventory import Rule
+from harness.semver import parse_semver
 
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*\Z")
 _WIDTH = 100
@@ -100,8 +101,8 @@ def _entry_lines(entry: Entry, indent: str) -> list[str]:
 
 def bump_minor(version: str) -> str:
     """``1.2.3`` -> ``1.3.0`` (a pre-release or build suffix is dropped)."""
-    major, minor, _patch, _pre = semver_key(version)
-    return f"{major}.{minor + 1}.0"
+    parsed = parse_semver(version)
+    return f"{parsed.major}.{parsed.minor + 1}.0"
 
 
 def inventory_text(*, version: str, fixture: str, path_only_budget: int | None, defaults: Sequence[Entry],

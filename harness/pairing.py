@@ -251,15 +251,14 @@ def verdict(pair: Pair, comparison: FileComparison | None = None, effective: Ite
         what = f"{count} change{'s' if count != 1 else ''}" if comparison.parsed else "bytes differ"
         return Verdict(CONTENT, f"rendered file differs from the fixture ({what})", HINT_CONTENT, rules=applied,
                        matched=matched)
-    after = f" after {', '.join(f'{r.kind} {r.id}' for r in pair.normalize if r.id in matched)}" if matched else ""
+    after = f" after {', '.join(dict.fromkeys(r.kind for r in pair.normalize))} rules" if pair.normalize else ""
     if comparison.reordered:
         return Verdict(REORDERED, f"documents are in another order than in the fixture (equal as data{after})",
-                       HINT_REORDERED, Severity.NOTE, rules=applied, matched=matched)
-    how = "identical bytes" if comparison.byte_identical else "equal as YAML data"
-    return Verdict(None, "", rules=applied, matched=matched, accepted=f"equal ({how}{after})")
+                       HINT_REORDERED, Severity.NOTE, rules=applied, matched=matched, accepted=f"equal{after}")
+    return Verdict(None, "", rules=applied, matched=matched, accepted=f"equal{after}")
 
 
 def dropped_verdict(dropped: Dropped) -> Verdict:
     """The verdict for a file a drop rule removed: not compared."""
     return Verdict(None, "", rules=dropped.rules, matched=frozenset(r.id for r in dropped.rules),
-                   accepted=f"not compared: {dropped.side} file ignored by {', '.join(_ids(dropped.rules))}")
+                   accepted=f"not compared: ignored by {', '.join(_ids(dropped.rules))}")

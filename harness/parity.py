@@ -14,7 +14,7 @@ not compared. For one cluster:
 Every mismatch of the cluster is reported; file contents are read one pair at a time. Diff lines are
 redacted (:mod:`harness.redact`). The result carries the ids of the rules that matched, so a run
 spread over processes (pytest-xdist) can merge them and judge stale rules once
-(:func:`stale_rule_findings`).
+(:func:`harness.inventory_judge.stale_rule_findings`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.findings import Finding, Severity
-from harness.inventory import Inventory, Rule, RuleSet
+from harness.inventory import Rule, RuleSet
 from harness.normalizers import DocumentNormalizer
 from harness.pairing import (
     HINT_CONTENT,
@@ -43,18 +43,13 @@ from harness.security import SecurityKinds, check_hidden, needs_judging
 from harness.tree import TreeListing, list_files, read_file, walk_tree
 from harness.yamlcompare import FileComparison, compare_bytes
 
-__all__ = ["CHECK", "HINT_CONTENT", "HINT_MISSING", "HINT_PARSE", "HINT_UNEXPECTED", "INVENTORY_CHECK", "ClusterResult",
-           "budget_findings", "compare_cluster", "compare_contents", "compare_pair", "merge_matched",
-           "stale_rule_findings"]
+__all__ = ["CHECK", "HINT_CONTENT", "HINT_MISSING", "HINT_PARSE", "HINT_UNEXPECTED", "ClusterResult",
+           "compare_cluster", "compare_contents", "compare_pair", "merge_matched"]
 
 CHECK = "parity"
-INVENTORY_CHECK = "inventory"
 
 _IDENTICAL = FileComparison(equal=True, byte_identical=True)
 
-HINT_STALE = "delete the rule and bump `version`: what it canonicalized no longer differs or no longer exists"
-HINT_BUDGET = ("convert path_only rules to exact or yaml_remove comparison, or raise path_only_budget with a "
-               "version bump")
 
 
 @dataclass
@@ -282,50 +277,3 @@ def merge_matched(results: Iterable[ClusterResult | Iterable[str]]) -> set[str]:
     for item in results:
         merged.update(item.matched_rules if isinstance(item, ClusterResult) else item)
     return merged
-
-
-def stale_rule_findings(inventory: Inventory, matched_ids: Iterable[str], clusters_run: Iterable[str], *,
-                        all_clusters: Iterable[str] | None = None) -> list[Finding]:
-    """``PARITY-STALE-RULE`` for every judged rule that matched nothing.
-
-    A cluster rule is judged only when its cluster ran. A default rule is judged only when every
-    cluster ran -- ``all_clusters`` (pass the fixture's cluster list; default: the clusters named in
-    the inventory) must be a subset of ``clusters_run`` -- and is stale when it matched in none of them.
-    """
-    matched = set(matched_ids)
-    ran = set(clusters_run)
-    universe = set(all_clusters) if all_clusters is not None else set(inventory.clusters)
-    judge_defaults = bool(ran) and universe <= ran
-    findings: list[Finding] = []
-    for rule in inventory.all_rules():
-        if rule.id in matched:
-            continue
-        if rule.cluster and rule.cluster not in ran:
-            continue
-        if not rule.cluster and not judge_defaults:
-            continue
-        where = f"cluster {rule.cluster}" if rule.cluster else f"any of {len(ran)} clusters"
-        findings.append(Finding(
-            code="PARITY-STALE-RULE", check=INVENTORY_CHECK, cluster=rule.cluster, path=inventory.file,
-            line=rule.line, rules=(rule.id,), hint=HINT_STALE,
-            message=f"rule '{rule.id}' ({rule.kind} {rule.path}) matched nothing in {where}",
-            extra={"rule": rule.to_dict()}))
-    return findings
-
-
-def budget_findings(inventory: Inventory) -> list[Finding]:
-    """``PARITY-PATH-ONLY-BUDGET`` (error) when path_only rules outnumber ``path_only_budget`` (absent = 0);
-    a note when the budget could shrink. Both carry ``extra = {"count": n, "budget": b}``."""
-    rules = [r for r in inventory.all_rules() if r.kind == "path_only"]
-    count, budget = len(rules), inventory.path_only_budget or 0
-    extra = {"count": count, "budget": budget}
-    if count > budget:
-        return [Finding(code="PARITY-PATH-ONLY-BUDGET", check=INVENTORY_CHECK, path=inventory.file,
-                        line=rules[-1].line, rules=tuple(r.id for r in rules), hint=HINT_BUDGET, extra=extra,
-                        message=f"{count} path_only rules exceed path_only_budget {budget}")]
-    if count < budget:
-        return [Finding(code="PARITY-PATH-ONLY-BUDGET", check=INVENTORY_CHECK, path=inventory.file,
-                        severity=Severity.NOTE, rules=tuple(r.id for r in rules), extra=extra,
-                        hint="lower path_only_budget so the budget can only shrink",
-                        message=f"{count} path_only rules, budget {budget}: the budget can shrink to {count}")]
-    return []

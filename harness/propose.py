@@ -34,10 +34,9 @@ from typing import Any
 
 from harness.errors import InputError
 from harness.findings import Finding, Severity
-from harness.globs import compile_pattern
-from harness.inventory import Inventory, KindFilter, Rule, RuleSet, ruleset_of
+from harness.inventory import Inventory, KindFilter, Rule, RuleSet, build_rule, ruleset_of
 from harness.parity import compare_cluster, compare_contents
-from harness.pointers import format_pointer, parse_pointer
+from harness.pointers import format_pointer
 from harness.project_config import ProjectConfig
 from harness.renderer_api import Plan, Renderer
 from harness.tree import read_file, walk_tree
@@ -67,10 +66,10 @@ class DraftRule:
 
     def as_rule(self, rule_id: str) -> Rule:
         """A :class:`harness.inventory.Rule` for verification (placeholder rationale, never written)."""
-        return Rule(id=rule_id, kind=self.kind, path=self.path, rationale="draft", approved_by="draft",
-                    glob=compile_pattern(self.path), to=self.to,
-                    pointers=tuple(parse_pointer(p) for p in self.pointers),
-                    match_kind=KindFilter.parse(self.match_kind) if self.match_kind else None, cluster=self.cluster)
+        item: dict[str, Any] = {"id": rule_id, "kind": self.kind, "path": self.path, "rationale": "draft",
+                                "approved_by": "draft", "to": self.to, "pointers": list(self.pointers),
+                                "match_kind": self.match_kind}
+        return build_rule(item, cluster=self.cluster)
 
 
 @dataclass(frozen=True)

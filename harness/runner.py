@@ -68,7 +68,8 @@ class ParityRun:
     def create(cls, project: ProjectConfig) -> ParityRun:
         """Load the inventory and the renderer named by ``project`` (INVENTORY-*, RENDERER-INVALID)."""
         inventory = load_inventory(project.inventory, max_bytes=project.max_file_bytes,
-                                   display=display_path(project.inventory, project.root))
+                                   display=display_path(project.inventory, project.root),
+                                   security_kinds=project.security_kinds)
         renderer = renderer_for(project)
         if isinstance(renderer, CommandRenderer):
             renderer.check_program()
@@ -106,7 +107,7 @@ class ParityRun:
         matched rules."""
         outcome = compare_cluster(
             cluster, rendered, self.fixture_overlay(cluster), self.inventory.rules_for(cluster), plan,
-            max_file_bytes=self.project.max_file_bytes,
+            max_file_bytes=self.project.max_file_bytes, security_kinds=self.project.security_kinds,
             secrets=lazy_config_secrets(self.project.config_for(cluster), max_bytes=self.project.max_file_bytes))
         self.matched_rules |= outcome.matched_rules
         self.clusters_run.add(cluster)

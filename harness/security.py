@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.errors import InputError
+from harness.globs import GlobError, compile_pattern
 from harness.project_config import DEFAULT_SECURITY_KINDS
-from harness.rules import Rule, kind_of
+from harness.rules import Role, Rule, kind_of
 from harness.yamlio import decode_text, load_documents
 
 SOPS_NAMES = frozenset({".sops.yaml", ".sops.yml"})
+SOPS_KEYS = frozenset({"creation_rules", "destination_rules", "stores"})  # the top-level keys of a .sops.yaml
 SECRET = ("", "Secret")
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # Where a .sops.yaml may sit, to test whether a glob can match one.
@@ -80,7 +82,9 @@ class SecurityKinds:
 
     def found_in(self, path: str, data: bytes | None) -> list[Found]:
         """Every security-relevant thing in one file (``data`` None: the file is absent)."""
-        found = [Found(".sops.yaml")] if is_sops_path(path) else []
+        if is_sops_path(path):
+            return [Found(".sops.yaml", _first_document(path, data))]
+        found: list[Found] = []
         if data is None or not path.lower().endswith(MANIFEST_SUFFIXES):
             return found
         if b"\\" not in data and not any(name.encode() in data for name in self.names):
@@ -104,6 +108,17 @@ class SecurityKinds:
         return found
 
 
+def _first_document(path: str, data: bytes | None) -> Any:
+    """The parsed SOPS configuration (None when absent or unreadable: then every rule on it hides it)."""
+    if data is None:
+        return None
+    try:
+        docs = load_documents(decode_text(data, path), path)
+    except (InputError, RecursionError):
+        return None
+    return docs[0] if docs and isinstance(docs[0], dict) else None
+
+
 def _objects(doc: Any) -> Iterator[tuple[dict[str, Any], tuple[str, ...]]]:
     """Every object of a document: itself, and the ``items`` of List kinds at any depth (iteratively)."""
     stack: list[tuple[Any, tuple[str, ...]]] = [(doc, ())]
@@ -123,12 +138,26 @@ def is_sops_path(path: str) -> bool:
 
 
 def sops_hidden_by(rule: Rule) -> str:
-    """What a rule would hide by its path alone: '.sops.yaml' when its kind hides content and its glob can match
-    a ``.sops.yaml`` ('' otherwise)."""
-    if rule.exact or not kind_of(rule.kind).hides(rule, None):
+    """What a rule would hide by its path alone: a ``.sops.yaml`` its glob names (the last segment of the glob
+    matches that file name, e.g. ``.sops.yaml``, ``**/.sops.y*ml``, ``*.yaml``) when its kind hides content;
+    '' otherwise. A directory rule (``services/extra/``) names no file: a ``.sops.yaml`` it reaches is judged
+    at compare time, where it exists."""
+    role = kind_of(rule.kind).role
+    if rule.exact or role is Role.MAP_RENDERED:
         return ""
-    for directory in (*_SOPS_DIRS, _directory_of(rule.path)):
-        for name in sorted(SOPS_NAMES):
+    if role is Role.NORMALIZE and not any(p.tokens[0] in SOPS_KEYS for p in rule.pointers if p.tokens):
+        return ""  # it edits documents, but none of the keys a SOPS configuration has
+    last = rule.path.rpartition("/")[2]
+    if not last or last == "**":
+        return ""
+    try:
+        named = compile_pattern(last)
+    except GlobError:
+        return ""
+    for name in sorted(SOPS_NAMES):
+        if not named.match(name):
+            continue
+        for directory in (*_SOPS_DIRS, _directory_of(rule.path)):
             if rule.matches(directory + name):
                 return f"{directory}{name}"
     return ""

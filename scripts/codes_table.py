@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-from harness.codes import CODES
+from harness.codes import CODES, NOTE_CODES
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BAD_INPUT = ("USAGE", "FILE-", "PATH-", "YAML-", "CONFIG-", "DESCRIPTOR-", "TEMPLATE-", "RENDER-",
@@ -18,7 +18,8 @@ def table() -> str:
     """The markdown table, one row per registered code."""
     rows = ["| code | exit | meaning |", "| --- | --- | --- |"]
     for code, meaning in CODES.items():
-        exit_code = "3" if code == "INTERNAL" else "2" if code.startswith(BAD_INPUT) else "1"
+        exit_code = "3" if code == "INTERNAL" else "2" if code.startswith(BAD_INPUT) else \
+            "0 (note)" if code in NOTE_CODES else "1"
         rows.append(f"| `{code}` | {exit_code} | {meaning} |")
     return "\n".join(rows) + "\n"
 

@@ -16,7 +16,6 @@ import difflib
 from harness.errors import InputError
 from harness.options import ProjectOptions
 from harness.redact import fingerprint, redact_text, safe_line
-from harness.single_path import file_exists, overlay_relative, rendered_cluster, resolve_pair
 from harness.tree import Ownership, classify, read_file
 
 FULL = 1_000_000
@@ -44,10 +43,10 @@ def diff(project_options: ProjectOptions, cluster: str, path_text: str) -> int:
     """Render ``cluster``, compare the one file, print the diff; returns 0 (accepted) or 1 (reported)."""
     from harness.config_secrets import config_secrets
     from harness.parity import compare_pair
-    from harness.selection import select_clusters
+    from harness.single_path import inspect_path, overlay_relative, rendered_cluster, select_one
 
     project = project_options.load()
-    select_clusters(project, [cluster])
+    select_one(project, cluster)
     path = overlay_relative(project, cluster, path_text)
     owner = classify(path)
     if owner is not Ownership.OWNED:
@@ -55,59 +54,55 @@ def diff(project_options: ProjectOptions, cluster: str, path_text: str) -> int:
                 else "not renderer-owned: excluded from parity")
         print(f"{cluster}: {path} is {what}")
         return 0
-    with rendered_cluster(project, cluster) as (parity_run, out, plan):
-        fixture_root = parity_run.fixture_overlay(cluster)
-        pair = resolve_pair(parity_run.inventory.rules_for(cluster), path)
-        has_rendered = file_exists(out, pair.rendered_path)
-        has_fixture = file_exists(fixture_root, pair.fixture_path)
-        owner_name = plan.owner_of(pair.rendered_path)
-        if not has_rendered and not has_fixture:
+    with rendered_cluster(project, cluster) as rendered:
+        found = inspect_path(rendered, path)
+        if not found.has_rendered and not found.has_fixture:
             raise InputError("FILE-MISSING", f"neither the renderer nor the fixture has {path}",
-                             file=str(fixture_root / pair.fixture_path),
+                             file=str(rendered.fixture_root / found.fixture_path),
                              hint="check the path (overlay-relative, e.g. services/fluxcd/harbor.yaml)")
-        print(f"cluster {cluster}: fixture {pair.fixture_path}"
-              + (f" / rendered {pair.rendered_path}" if pair.rendered_path != pair.fixture_path else ""))
+        print(f"cluster {cluster}: fixture {found.fixture_path}"
+              + (f" / rendered {found.rendered_path}" if found.rendered_path != found.fixture_path else ""))
+        owner_name = rendered.plan.owner_of(found.rendered_path)
         if owner_name:
             print(f"owner: {owner_name}")
-        for rule in pair.rules:
+        for rule in found.rules:
             print(f"rule: {rule.id} ({rule.kind}, {rule.scope}): {rule.rationale}")
-        ignored = pair.ignored_rendered + pair.ignored_fixture
-        if not has_rendered or not has_fixture:
-            side = "fixture" if has_fixture else "rendered output"
-            code = "PARITY-MISSING" if has_fixture else "PARITY-UNEXPECTED"
-            verdict = "ignored by " + ", ".join(r.id for r in ignored) if ignored else code
-            print(f"only in the {side}: {verdict}")
-            return 0 if ignored else 1
+        reported = ", ".join(v.code for v in found.reported if v.code)
+        accepted = [v.accepted.replace("not compared: ", "accepted: ") for v in found.verdicts if v.code is None]
+        if not found.has_rendered or not found.has_fixture:
+            side = "fixture" if found.has_fixture else "rendered output"
+            what = reported or (accepted[0].removeprefix("accepted: ") if accepted else "")
+            print(f"only in the {side}: {what}")
+            return 1 if found.failing else 0
         max_bytes = project.max_file_bytes
-        removals = () if pair.path_only else pair.removals
-        comparison, effective = compare_pair(out, pair.rendered_path, fixture_root, pair.fixture_path, removals,
-                                             max_file_bytes=max_bytes)
-        print(f"--- fixture:{pair.fixture_path}\n+++ rendered:{pair.rendered_path}")
+        comparison, effective = found.comparison, found.effective
+        if comparison is None:  # not compared by the check (both sides ignored): show the plain difference
+            comparison, plain = compare_pair(rendered.out, found.rendered_path, rendered.fixture_root,
+                                             found.fixture_path, max_file_bytes=max_bytes)
+            effective = frozenset(plain)
+        print(f"--- fixture:{found.fixture_path}\n+++ rendered:{found.rendered_path}")
         if comparison.equal:
             note = " (identical bytes)" if comparison.byte_identical else " (equal as YAML data)"
             if effective:
                 note += f" after yaml_remove {', '.join(sorted(effective))}"
             print("no difference" + note)
-            return 0
+            for verdict in found.reported:
+                print(verdict.summary)
+            return 1 if found.failing else 0
         if comparison.parsed or comparison.parse_failures:
             lines = list(comparison.diff_lines(max_lines=FULL))
         else:
-            lines = text_diff(read_file(fixture_root, pair.fixture_path, max_file_bytes=max_bytes),
-                              read_file(out, pair.rendered_path, max_file_bytes=max_bytes),
-                              f"fixture:{pair.fixture_path}", f"rendered:{pair.rendered_path}")
+            lines = text_diff(read_file(rendered.fixture_root, found.fixture_path, max_file_bytes=max_bytes),
+                              read_file(rendered.out, found.rendered_path, max_file_bytes=max_bytes),
+                              f"fixture:{found.fixture_path}", f"rendered:{found.rendered_path}")
             if len(lines) >= 2 and lines[0].startswith("---") and lines[1].startswith("+++"):
                 lines = lines[2:]  # the file header was printed already
         hidden = config_secrets(project.config_for(cluster), max_bytes=max_bytes)
         for line in lines:
             print(f"  {redact_text(line, hidden) if hidden else line}")
-        if ignored:
-            print("accepted: ignored by " + ", ".join(r.id for r in ignored))
+        if not found.failing:
+            print("; ".join(accepted) or "accepted")
             return 0
-        if pair.path_only:
-            print("accepted: path_only " + ", ".join(r.id for r in pair.path_only) + " (content not compared)")
-            return 0
-        code = "PARITY-PARSE" if comparison.parse_failures else "PARITY-CONTENT"
         count = len(comparison.changes)
-        print(f"differs: {code}" + (f" ({count} change{'s' if count != 1 else ''})" if count else ""))
+        print(f"differs: {reported}" + (f" ({count} change{'s' if count != 1 else ''})" if count else ""))
         return 1
-

@@ -77,7 +77,8 @@ def merge(out: Path, inputs: Sequence[Path], *, inventory: Path | None = None, e
         raise InputError("REPORT-INVALID", "the reports name no inventory", file=str(inputs[0]),
                          hint="pass --inventory FILE")
     loaded = load_inventory(inventory_path, max_bytes=project.max_file_bytes,
-                            display=display_path(inventory_path, project.root))
+                            display=display_path(inventory_path, project.root),
+                            security_kinds=project.security_kinds)
     expected = merged.inventory.get("version")
     if expected and expected != loaded.version:
         raise InputError("REPORT-INVALID", f"the reports were made with inventory version {expected}, the inventory "

@@ -40,8 +40,9 @@ class Alias(RuleKind):
     role = Role.MAP_RENDERED
     summary = "the rendered file `path` is compared with the fixture file `to` (both literal paths)"
     literal_path = True
-    properties: ClassVar[Mapping[str, Any]] = {"to": {"description": "alias only: the literal fixture path the rendered path is compared with.",
-                         "type": "string", "minLength": 1}}
+    properties: ClassVar[Mapping[str, Any]] = {
+        "to": {"description": "alias only: the literal fixture path the rendered path is compared with.",
+               "type": "string", "minLength": 1}}
     required: ClassVar[tuple[str, ...]] = ("to",)
     guards_update = False  # an alias says where to write, it hides nothing
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from harness.errors import InputError
 from harness.inventory import Inventory, parse_inventory
+from harness.rules import Role
 from harness.yamlio import load_documents
 from renderer.config import load_config, schema_has_field
 from renderer.config_model import ClusterConfig
@@ -183,13 +184,13 @@ def _parse_inventory(text: str) -> Inventory | InputError:
 
 def _check_inventory(result: Inventory | InputError) -> None:
     if isinstance(result, InputError):
-        assert_well_formed(result, codes=("INVENTORY-INVALID", "INVENTORY-CONFLICT"))
+        assert_well_formed(result, codes=("INVENTORY-INVALID", "INVENTORY-CONFLICT", "INVENTORY-SECURITY-HIDDEN"))
         return
     for cluster in ("k8s-dev", "k8s-uat", "k8s-other", ""):
         rules = result.rules_for(cluster)
         for path in ("services/fluxcd/harbor.yaml", "README.md", "kustomization.yaml", "a/b"):
             rules.rules_matching(path)
-            rules.yaml_removals(path)
+            rules.matching(Role.NORMALIZE, path)
     sources = [r.path for r in result.all_rules() if r.kind == "alias"]
     for rule in result.all_rules():
         if rule.kind == "alias":

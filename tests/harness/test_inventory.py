@@ -16,8 +16,8 @@ from harness.inventory import (
     inventory_schema,
     load_inventory,
     parse_inventory,
-    semver_key,
 )
+from harness.rules import Role
 from tests.harness.conftest import inventory_text, rule
 
 GOOD = inventory_text(
@@ -89,14 +89,14 @@ def test_resolution_order_and_lookups() -> None:
     assert dev.alias_target("services/harbor/values.yaml") == "services/harbor/override-values.yaml"
     assert dev.alias_target("services/harbor/override-values.yaml") is None
     assert dev.alias_source("services/harbor/override-values.yaml") is not None
-    assert dev.is_ignored_rendered("services/extra/a/b.yaml")
-    assert not dev.is_ignored_rendered("services/extras.yaml")
-    assert dev.is_ignored_fixture("README.md")
-    assert dev.is_ignored_fixture("services/README.md")
-    assert dev.is_path_only("managed-services/alert-proxy/override-values.yaml")
-    assert not dev.is_path_only("services/harbor/override-values.yaml")
-    assert [r.id for r in dev.yaml_removals("services/fluxcd/harbor.yaml")] == ["reconcile-annotation"]
-    assert dev.yaml_removals("services/fluxcd/sub/harbor.yaml") == []
+    assert dev.matching(Role.DROP_RENDERED, "services/extra/a/b.yaml")
+    assert not dev.matching(Role.DROP_RENDERED, "services/extras.yaml")
+    assert dev.matching(Role.DROP_FIXTURE, "README.md")
+    assert dev.matching(Role.DROP_FIXTURE, "services/README.md")
+    assert dev.matching(Role.PRESENCE_ONLY, "managed-services/alert-proxy/override-values.yaml")
+    assert not dev.matching(Role.PRESENCE_ONLY, "services/harbor/override-values.yaml")
+    assert [r.id for r in dev.matching(Role.NORMALIZE, "services/fluxcd/harbor.yaml")] == ["reconcile-annotation"]
+    assert dev.matching(Role.NORMALIZE, "services/fluxcd/sub/harbor.yaml") == []
     assert [r.id for r in dev.rules_matching("services/harbor/values.yaml")] == ["harbor-rename"]
     # other clusters (listed or not) get the defaults only
     for cluster in ("k8s-prod", "k8s-unknown"):
@@ -116,22 +116,15 @@ def test_ruleset_bookkeeping_is_per_call() -> None:
 def test_inventory_and_ruleset_pickle() -> None:
     inv = parse_inventory(GOOD, "canon.yaml")
     clone = pickle.loads(pickle.dumps(inv))  # noqa: S301 (our own objects)
-    assert clone.rules_for("k8s-dev").is_ignored_rendered("services/extra/x")
+    assert clone.rules_for("k8s-dev").matching(Role.DROP_RENDERED, "services/extra/x")
     rs = pickle.loads(pickle.dumps(inv.rules_for("k8s-dev")))  # noqa: S301 (our own objects)
-    assert rs.is_path_only("managed-services/a/override-values.yaml")
+    assert rs.matching(Role.PRESENCE_ONLY, "managed-services/a/override-values.yaml")
 
 
 def test_rules_digest_tracks_rules_not_version() -> None:
     base = parse_inventory(GOOD, "a.yaml").rules_digest()
     assert parse_inventory(GOOD.replace("version: 1.0.0", "version: 1.0.1"), "b.yaml").rules_digest() == base
     assert parse_inventory(GOOD.replace("README.md", "NOTES.md"), "a.yaml").rules_digest() != base
-
-
-def test_semver_key() -> None:
-    assert semver_key("1.10.0") > semver_key("1.9.3")
-    assert semver_key("1.0.0") > semver_key("1.0.0-rc.1") > semver_key("1.0.0-alpha")
-    with pytest.raises(ValueError, match="semantic"):
-        semver_key("1.0")
 
 
 def test_kind_filter() -> None:

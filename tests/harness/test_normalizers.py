@@ -1,20 +1,18 @@
-"""Path and document normalizations: ignore, alias, path_only, yaml_remove (with match_kind)."""
+"""Path pairing (ignore, alias, path_only) and document normalization (yaml_remove with match_kind).
+
+The path tests read :mod:`harness.pairing`, the document tests :mod:`harness.rules.yaml_remove` and
+:mod:`harness.normalizers` (they were one module before the rule-kind registry)."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from harness.inventory import parse_inventory
-from harness.normalizers import (
-    YamlRemoveNormalizer,
-    effective_removals,
-    ignored_fixture,
-    map_rendered,
-    path_only_rules,
-    remove_pointers,
-    yaml_remove_rules,
-)
+from harness.inventory import RuleSet, parse_inventory
+from harness.normalizers import DocumentNormalizer
+from harness.pairing import pair_trees
+from harness.rules import Role, Rule
+from harness.rules.yaml_remove import effective_removals, remove_pointers
 from tests.harness.conftest import inventory_text, rule
 
 INV = parse_inventory(inventory_text(defaults="\n".join([
@@ -31,6 +29,10 @@ INV = parse_inventory(inventory_text(defaults="\n".join([
 ]), budget=1), "canon.yaml")
 RS = INV.rules_for("k8s-dev")
 
+
+def yaml_remove_rules(ruleset: RuleSet, path: str) -> list[Rule]:
+    return ruleset.matching(Role.NORMALIZE, path)
+
 KUSTOMIZATION: dict[str, Any] = {
     "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
     "kind": "Kustomization",
@@ -45,30 +47,36 @@ GITREPO: dict[str, Any] = {
 }
 
 
-def test_map_rendered() -> None:
-    ignored = map_rendered(RS, "services/extra/a.yaml")
-    assert ignored.key is None
-    assert [r.id for r in ignored.rules] == ["ignore-extra"]
-    aliased = map_rendered(RS, "services/new/renamed.yaml")
-    assert aliased.key == "services/old/original.yaml"
-    assert [r.id for r in aliased.rules] == ["rename"]
-    plain = map_rendered(RS, "services/a.yaml")
-    assert plain.key == "services/a.yaml"
-    assert plain.rules == ()
+def test_rendered_paths_are_dropped_or_mapped() -> None:
+    pairing = pair_trees(RS, ["services/extra/a.yaml", "services/new/renamed.yaml", "services/a.yaml"], [])
+    [dropped] = pairing.dropped
+    assert (dropped.path, dropped.side, [r.id for r in dropped.rules]) == ("services/extra/a.yaml", "rendered",
+                                                                          ["ignore-extra"])
+    keys = {p.key: p for p in pairing.pairs}
+    assert keys["services/old/original.yaml"].rendered_path == "services/new/renamed.yaml"
+    assert [r.id for r in keys["services/old/original.yaml"].mapping] == ["rename"]
+    assert keys["services/a.yaml"].rendered_path == "services/a.yaml"
+    assert keys["services/a.yaml"].mapping == ()
+    assert pairing.matched == {"ignore-extra", "rename"}
 
 
-def test_ignored_fixture() -> None:
-    assert [r.id for r in ignored_fixture(RS, "services/NOTES.md")] == ["ignore-readme"]
-    assert ignored_fixture(RS, "services/a.yaml") == ()
+def test_fixture_paths_are_dropped() -> None:
+    pairing = pair_trees(RS, [], ["services/NOTES.md", "services/a.yaml"])
+    assert [(d.path, [r.id for r in d.rules]) for d in pairing.dropped] == [("services/NOTES.md", ["ignore-readme"])]
+    assert [p.key for p in pairing.pairs] == ["services/a.yaml"]
 
 
 def test_pair_rules_match_either_side() -> None:
-    assert [r.id for r in path_only_rules(RS, "services/old/original.yaml", "services/new/renamed.yaml")] == [
-        "values-only"]
-    assert [r.id for r in yaml_remove_rules(RS, "services/old/original.yaml", "services/new/renamed.yaml")] == [
-        "drop-interval"]
-    assert [r.id for r in yaml_remove_rules(RS, "services/fluxcd/harbor.yaml")] == ["drop-reconcile",
-                                                                                    "drop-first-dep"]
+    pairing = pair_trees(RS, ["services/new/renamed.yaml", "services/fluxcd/harbor.yaml"],
+                         ["services/old/original.yaml", "services/fluxcd/harbor.yaml"])
+    renamed = pairing.pair_for("services/old/original.yaml")
+    assert renamed is not None
+    assert [r.id for r in renamed.presence_only] == ["values-only"]
+    assert [r.id for r in renamed.normalize] == ["drop-interval"]
+    assert renamed.content_rules == ()  # only presence is compared
+    harbor = pairing.pair_for("services/fluxcd/harbor.yaml")
+    assert harbor is not None
+    assert [r.id for r in harbor.normalize] == ["drop-reconcile", "drop-first-dep"]
 
 
 def test_remove_pointers_honours_match_kind() -> None:
@@ -105,7 +113,7 @@ def test_effective_removals_only_when_sides_differ() -> None:
 
 
 def test_normalizer_callable() -> None:
-    normalizer = YamlRemoveNormalizer(yaml_remove_rules(RS, "services/fluxcd/harbor.yaml"))
+    normalizer = DocumentNormalizer(yaml_remove_rules(RS, "services/fluxcd/harbor.yaml"))
     rendered, fixture = [copy.deepcopy(KUSTOMIZATION)], [copy.deepcopy(KUSTOMIZATION)]
     rendered[0]["spec"]["dependsOn"][0]["name"] = "z"
     normalizer(rendered, fixture)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.hooks import check_inventories, check_version_bump, head_text, main, rule_changes, semver_key
+from harness.hooks import check_inventories, check_version_bump, head_text, main, rule_changes
 
 ROOT = Path(__file__).resolve().parents[2]
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
@@ -48,18 +48,6 @@ def test_usage_and_empty_file_lists(capsys: pytest.CaptureFixture[str]) -> None:
     assert "USAGE" in capsys.readouterr().err
     assert main(["fixture-secret-scan"]) == 0  # no changed files: nothing to scan
     assert main(["canonicalization-inventory"]) == 0
-
-
-@pytest.mark.parametrize(("lower", "higher"), [
-    ("1.0.0", "1.0.1"), ("1.0.9", "1.1.0"), ("1.9.9", "2.0.0"), ("1.0.0-rc.1", "1.0.0"),
-    ("1.0.0-alpha", "1.0.0-alpha.1"), ("1.0.0-alpha.1", "1.0.0-alpha.beta"), ("1.0.0-2", "1.0.0-10"),
-    ("1.0.0-beta.11", "1.0.0-rc.1"), ("1.0.0+build.9", "1.0.1+build.1"),
-])
-def test_semver_precedence(lower: str, higher: str) -> None:
-    assert semver_key(lower) < semver_key(higher)
-    assert semver_key("1.2.3+a") == semver_key("1.2.3+b")
-    with pytest.raises(ValueError, match="semantic"):
-        semver_key("v1.2")
 
 
 def test_rule_changes_name_what_changed() -> None:
