@@ -138,18 +138,18 @@ def is_sops_path(path: str) -> bool:
 
 
 def sops_hidden_by(rule: Rule) -> str:
-    """What a rule would hide by its path alone: a ``.sops.yaml`` its glob names (the last segment of the glob
-    matches that file name, e.g. ``.sops.yaml``, ``**/.sops.y*ml``, ``*.yaml``) when its kind hides content;
-    '' otherwise. A directory rule (``services/extra/``) names no file: a ``.sops.yaml`` it reaches is judged
-    at compare time, where it exists."""
+    """What a rule would hide by its path alone: a ``.sops.yaml`` its glob names (the last segment spells
+    ``sops`` and matches that file name, e.g. ``.sops.yaml``, ``**/.sops.y*ml``) when its kind hides content;
+    '' otherwise. A wildcard (``*.yaml``) or directory rule (``services/extra/``) names no file: a
+    ``.sops.yaml`` it reaches is judged at compare time, where the file exists."""
     role = kind_of(rule.kind).role
     if rule.exact or role is Role.MAP_RENDERED:
         return ""
     if role is Role.NORMALIZE and not any(p.tokens[0] in SOPS_KEYS for p in rule.pointers if p.tokens):
         return ""  # it edits documents, but none of the keys a SOPS configuration has
     last = rule.path.rpartition("/")[2]
-    if not last or last == "**":
-        return ""
+    if "sops" not in last.lower():
+        return ""  # a wildcard (``*.yaml``) or a directory rule does not name the file
     try:
         named = compile_pattern(last)
     except GlobError:

@@ -305,3 +305,21 @@ def test_packaged_schema_is_the_documented_schema() -> None:
     packaged = (root / "harness" / "schema" / "inventory.schema.json").read_bytes()
     assert packaged == (root / "canonicalization" / "schema" / "inventory.schema.json").read_bytes(), (
         "edit canonicalization/schema/inventory.schema.json and copy it to harness/schema/")
+
+
+def test_checked_in_schema_is_what_the_rule_kind_registry_assembles() -> None:
+    from harness.rules import REGISTRY
+    from harness.rules.schema import schema_text
+
+    root = Path(__file__).resolve().parents[2]
+    assert (root / "canonicalization" / "schema" / "inventory.schema.json").read_text() == schema_text(), (
+        "run `python -m harness.rules.schema` after changing a rule kind")
+    schema = inventory_schema()
+    assert schema["$defs"]["rule"]["properties"]["kind"]["enum"] == list(REGISTRY)
+    for name, kind in REGISTRY.items():  # every kind-specific key is refused on every other kind
+        for key in kind.properties:
+            others = [k for k in REGISTRY if k != name and key not in REGISTRY[k].properties]
+            for other in others:
+                item = {"id": "r", "kind": other, "path": "a.yaml", "rationale": "r", "approved_by": "o", key: "x"}
+                errors = jsonschema.Draft202012Validator(schema).iter_errors({"version": "1.0.0", "defaults": [item]})
+                assert list(errors), (name, key, other)
