@@ -1,7 +1,7 @@
 """Issue 16 item 1: for every path of every bundled cluster, ``explain``'s verdict equals ``check``'s finding.
 
 ``check`` compares an in-memory render (:meth:`ParityRun.check_cluster`); ``explain`` renders into a
-directory, lists both trees and inspects one path at a time (:mod:`harness.inspection`). Both ask
+directory, lists both trees and inspects one path at a time (:mod:`harness.single_path`). Both ask
 :mod:`harness.pairing`, and this test holds them equal: the codes explain reports for a path are exactly
 the codes of the check findings at that path (as fixture-side key or as rendered path). It runs on the
 pristine bundled fixture and on a copy with one drift of every kind in each cluster.
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from harness.findings import Finding
-from harness.inspection import inspect_path, rendered_cluster
 from harness.project_config import load_project_config
 from harness.runner import ParityRun
+from harness.single_path import inspect_path, rendered_cluster
 from tests.integration.test_bundled_fixture import CLUSTERS, copy_bundled, overlay
 
 
