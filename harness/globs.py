@@ -96,16 +96,21 @@ def _class(pattern: str, start: int) -> tuple[str, int]:
 
 
 def _segment(segment: str) -> str:
-    """Translate one path segment (no ``/``) that is not exactly ``**``."""
-    out: list[str] = []
+    """Translate one path segment (no ``/``) that is not exactly ``**``.
+
+    The text between two ``*`` matches at its leftmost place, in an atomic group: a later place could only
+    shorten what the next ``*`` takes, so the match is the same, and the regex engine never backtracks
+    into it (``*a*a*a*a*b`` against a long name of ``a`` takes linear time, not polynomial)."""
+    chunks: list[list[str]] = [[]]
     i = 0
     while i < len(segment):
         ch = segment[i]
         if ch == "*":
             while i < len(segment) and segment[i] == "*":
                 i += 1
-            out.append("[^/]*")
+            chunks.append([])
             continue
+        out = chunks[-1]
         if ch == "?":
             out.append("[^/]")
         elif ch == "[":
@@ -120,7 +125,10 @@ def _segment(segment: str) -> str:
         else:
             out.append(re.escape(ch))
         i += 1
-    return "".join(out)
+    texts = ["".join(chunk) for chunk in chunks]
+    if len(texts) == 1:
+        return texts[0]
+    return texts[0] + "".join(f"(?>[^/]*?{text})" for text in texts[1:-1]) + "[^/]*" + texts[-1]
 
 
 def _split(pattern: str) -> list[str]:
@@ -155,25 +163,35 @@ def translate(pattern: str) -> tuple[str, bool, bool]:
             raise GlobError(f"'{seg}' segments are not allowed")
     if len(segments) > 1:
         anchored = True
-    parts: list[str] = []
-    last = len(segments) - 1
-    for index, seg in enumerate(segments):
+    # "**/**" is "**" (and "a/**/**" would otherwise need an empty segment).
+    segments = [seg for index, seg in enumerate(segments) if not (seg == "**" and index and segments[index - 1] == "**")]
+    if segments == ["**"]:
+        return "(?s:[^/]+(?:/[^/]+)*)\\Z", anchored, directory
+    # Runs of ordinary segments between "**" segments; a run after a "**" (or, unanchored, at the start) may
+    # begin below any number of directories. A run followed by another "**" matches at its leftmost place,
+    # atomically (as text between two "*" in a segment does), so several "**" never backtrack polynomially.
+    runs: list[list[str]] = [[]]
+    for seg in segments:
         if seg == "**":
-            if index == last:
-                # "a/**": everything below a (at least one more segment).
-                parts.append("[^/]+(?:/[^/]+)*" if index == 0 else "/.+")
-            elif index == 0:
-                parts.append("(?:[^/]+/)*")
-            else:
-                parts.append("/(?:[^/]+/)*")
+            runs.append([])
+        else:
+            runs[-1].append(_segment(seg))
+    parts: list[str] = []
+    last = len(runs) - 1
+    for index, run in enumerate(runs):
+        if not run:  # a leading or trailing "**"
             continue
-        text = _segment(seg)
-        if index > 0 and segments[index - 1] != "**":
+        floating = index > 0 or not anchored
+        text = "/".join(run)
+        if index > 0 and runs[index - 1]:
             parts.append("/")
-        parts.append(text)
+        if floating and index < last:
+            parts.append(f"(?>(?:[^/]+/)*?{text}(?=/|\\Z))")
+        else:
+            parts.append(("(?:[^/]+/)*" if floating else "") + text)
+    if segments[-1] == "**":
+        parts.append("/.+")
     regex = "".join(parts)
-    if not anchored:
-        regex = "(?:[^/]+/)*" + regex
     if segments[-1] == "**":
         tail = ""
     elif directory:
