@@ -164,7 +164,8 @@ def translate(pattern: str) -> tuple[str, bool, bool]:
     if len(segments) > 1:
         anchored = True
     # "**/**" is "**" (and "a/**/**" would otherwise need an empty segment).
-    segments = [seg for index, seg in enumerate(segments) if not (seg == "**" and index and segments[index - 1] == "**")]
+    segments = [seg for index, seg in enumerate(segments)
+                if not (seg == "**" and index and segments[index - 1] == "**")]
     if segments == ["**"]:
         return "(?s:[^/]+(?:/[^/]+)*)\\Z", anchored, directory
     # Runs of ordinary segments between "**" segments; a run after a "**" (or, unanchored, at the start) may
