@@ -37,6 +37,7 @@ from typing import Any
 from harness.errors import InputError
 from harness.findings import Finding, Location, Severity
 from harness.globs import Glob, GlobError, compile_pattern
+from harness.safe_read import resolve_path
 from harness.yamlio import line_of, load_file, load_roundtrip, read_text
 
 CHECK = "coverage"
@@ -128,7 +129,7 @@ def _common_parent(a: Path, b: Path) -> Path:
 
 def _shown(path: Path, base: Path) -> str:
     try:
-        rel = path.resolve().relative_to(base.resolve())
+        rel = resolve_path(path).relative_to(resolve_path(base))
     except ValueError:
         return str(path)
     text = rel.as_posix()

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
+from harness.safe_read import read_regular_text, require_regular, resolve_path
 
 DEFAULT_SECURITY_KINDS = ("kyverno.io/ClusterPolicy", "kyverno.io/Policy", "networking.k8s.io/NetworkPolicy")
 CONFIG_FILES = ("overlay-parity.toml", ".overlay-parity.toml")
@@ -95,7 +96,7 @@ class ProjectConfig:
             if value is None:
                 continue
             if key_kind(key) == "path":
-                value = Path(value).resolve()
+                value = resolve_path(Path(value))
             changes[key] = value
         return replace(self, **changes)
 
@@ -149,7 +150,7 @@ _CHOSEN: contextvars.ContextVar[Path | None] = contextvars.ContextVar("overlay_p
 @contextlib.contextmanager
 def use_config(path: Path | None) -> Iterator[None]:
     """Within the block, :func:`load_project_config` reads ``path`` instead of discovering (``--config``)."""
-    token = _CHOSEN.set(path.resolve() if path is not None else None)
+    token = _CHOSEN.set(resolve_path(path) if path is not None else None)
     try:
         yield
     finally:
@@ -157,17 +158,9 @@ def use_config(path: Path | None) -> Iterator[None]:
 
 
 def _read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("FILE-MISSING", "settings file does not exist", file=str(path),
-                         hint="check the --config path") from None
-    except IsADirectoryError:
-        raise InputError(CODE, "settings file is a directory", file=str(path),
-                         hint="name an overlay-parity.toml file") from None
-    except UnicodeDecodeError:
-        raise InputError("FILE-NOT-UTF8", "settings file is not UTF-8", file=str(path),
-                         hint="save it as UTF-8") from None
+    # A FIFO, device, directory or unreadable file is one located line; a missing one names --config.
+    require_regular(path, missing="settings file does not exist", hint="check the --config path")
+    text = read_regular_text(path)
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
@@ -191,7 +184,7 @@ def _pyproject_table(path: Path) -> ConfigSource | None:
 
 def read_config(path: Path) -> ConfigSource:
     """Read one named settings file (``--config``): a flat overlay-parity.toml, or a pyproject.toml table."""
-    path = path.resolve()
+    path = resolve_path(path)
     if path.name == "pyproject.toml":
         data, text = _read_toml(path)
         table = data.get("tool", {}).get("overlay-parity") if isinstance(data.get("tool"), dict) else None
@@ -269,7 +262,7 @@ def _convert(name: str, key: str, value: Any, kind: str, base: Path, source: Con
                          line=_line_of(source.text, key, after=TABLE if source.in_pyproject else None),
                          hint=f"e.g. {name} = {_EXAMPLES[kind]}")
     if kind == "path":
-        return (base / value).resolve()
+        return resolve_path(base / value)
     if kind == "strings":
         return tuple(value)
     if kind == "float":
@@ -295,10 +288,10 @@ def load_project_config(start: Path | None = None, *, config: Path | None = None
         assert source is not None
         values[name] = _convert(name, key, value, kind, root, source)
     fixture = values.setdefault("fixture", root)
-    values.setdefault("inventory", (root / "canonicalization" / f"{fixture.name}.yaml").resolve())
+    values.setdefault("inventory", resolve_path(root / "canonicalization" / f"{fixture.name}.yaml"))
     for name in ("template_root", "descriptor_root"):
         if name not in values:
-            values[name] = (root / getattr(ProjectConfig, name)).resolve()
+            values[name] = resolve_path(root / getattr(ProjectConfig, name))
     return ProjectConfig(**values, extra=extra, source=source.path if source is not None else None)
 
 

@@ -119,7 +119,8 @@ def test_deep_secret_value_is_scanned_or_a_finding(project: Project, where: str)
     secret = project.overlay() / "services" / "harbor" / "deep-secret.yaml"
     secret.write_text("apiVersion: v1\nkind: Secret\nmetadata:\n  name: deep\n  namespace: harbor\n" + body,
                       encoding="utf-8")
-    for args in (["scan-secrets", project.overlay()], ["check"]):
+    commands: list[list[str | Path]] = [["scan-secrets", project.overlay()], ["check"]]
+    for args in commands:
         outcome = run(args, cwd=project.root)
         assert_sane(outcome)
         assert outcome.returncode == 1, outcome.output[-1500:]

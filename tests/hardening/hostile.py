@@ -47,7 +47,8 @@ def run(args: Sequence[str | os.PathLike[str]], *, cwd: Path, timeout: float = T
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            pytest.fail(f"{name} is not UTF-8 (raw bytes of a name reached the terminal): {data[exc.start - 40:exc.end + 20]!r}")
+            around = data[max(exc.start - 40, 0):exc.end + 20]
+            pytest.fail(f"{name} is not UTF-8 (raw bytes of a name reached the terminal): {around!r}")
     return Outcome(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
 
 
@@ -104,3 +105,9 @@ def assert_intact(project: Project, before: dict[str, object]) -> None:
     """Nothing lost: the overlay tree is what it was."""
     assert snapshot(project.overlay()) == before
 
+
+
+def owned_elsewhere(owner: str, what: str) -> pytest.MarkDecorator:
+    """A catalogue case that fails today in a module another helper owns and is fixing (see the board):
+    strict, so the owner's fix turns it into an XPASS failure -- delete the marker in the fixing commit."""
+    return pytest.mark.xfail(strict=True, reason=f"issue 18, owned by {owner}: {what} (remove this marker when fixed)")
