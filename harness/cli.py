@@ -506,12 +506,25 @@ def guarded(call: Callable[[], int], *, debug: bool = False, prog: str = PROG) -
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except OSError as exc:  # a user-supplied path the library did not check first: still one located line
+        if debug:
+            raise
+        if exc.filename is None:
+            return _internal(exc, prog)
+        from harness.errors import os_error
+
+        print(os_error(exc, str(exc.filename)).one_line(), file=sys.stderr)
+        return EXIT_BAD_INPUT
     except Exception as exc:
         if debug:
             raise
-        print(f"{prog}: INTERNAL: unexpected {type(exc).__name__} (fix: rerun with --debug and report it)",
-              file=sys.stderr)
-        return EXIT_INTERNAL
+        return _internal(exc, prog)
+
+
+def _internal(exc: BaseException, prog: str) -> int:
+    print(f"{prog}: INTERNAL: unexpected {type(exc).__name__} (fix: rerun with --debug and report it)",
+          file=sys.stderr)
+    return EXIT_INTERNAL
 
 
 def main(argv: Sequence[str] | None = None) -> int:

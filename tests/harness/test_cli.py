@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.cli import COMMANDS, GC_THRESHOLDS, build_parser, main
+from harness.cli import COMMANDS, GC_THRESHOLDS, build_parser, guarded, main
 
 
 def test_no_command_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,3 +132,23 @@ def test_check_piped_into_head_exits_quietly() -> None:
     assert proc.stdout.startswith("ok   parity[k8s-dev]"), proc.stdout
     assert proc.stdout.count("\n") == 1
     assert proc.stderr == ""
+
+
+def test_an_unchecked_os_error_on_a_path_is_one_located_line(capsys: pytest.CaptureFixture[str]) -> None:
+    def fails() -> int:
+        raise IsADirectoryError(21, "Is a directory", "out/report.json")
+
+    assert guarded(fails) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("out/report.json: FILE-SPECIAL: is a directory")
+
+
+def test_an_internal_error_names_the_type_only(capsys: pytest.CaptureFixture[str]) -> None:
+    def fails() -> int:
+        raise ValueError("secret-looking input text")
+
+    assert guarded(fails) == 3
+    err = capsys.readouterr().err
+    assert "ValueError" in err
+    assert "secret-looking" not in err
