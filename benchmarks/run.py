@@ -14,7 +14,7 @@ asserted (``benchmarks/README.md`` explains every figure). Legs:
 - scaling: the parity check at M and 10*M clusters (M = ``--scaling-base``, default N/10);
 - secrets: ``overlay-parity scan-secrets`` vs ``detect-secrets scan --all-files`` on the same paths, and
   the recall of both on a key corpus generated now (ssh-keygen, openssl, age-keygen, gpg);
-- hook: ``python -m harness.hooks fixture-secret-scan FILE`` (the pre-commit entry), wall time;
+- hook: ``overlay-parity-fixture-secret-scan FILE`` (the pre-commit entry's console script), wall time;
 - xdist: ``pytest --parity -n 2`` vs ``-n 0`` (policy items deselected by default: ``--xdist-select``;
   hypothesis' pytest plugin, a dev-only dependency costing ~1 s per process, is disabled on both sides);
 - shards: ``check --shard 1/2`` and ``2/2`` in parallel, ``merge-reports``, compared with the unsharded run;
@@ -436,7 +436,7 @@ def leg_hook(bench: Bench, fleet: Fleet) -> None:
     candidates = sorted(fleet.overlays.glob("*/customer-managed/sources/*.yaml")) or \
         sorted(fleet.overlays.glob("*/services/fluxcd/*.yaml"))
     target = candidates[0].relative_to(fleet.root).as_posix()
-    argv = [sys.executable, "-m", "harness.hooks", "fixture-secret-scan", target]
+    argv = [str(Path(sys.executable).parent / "overlay-parity-fixture-secret-scan"), target]
     bench.child("hook-warmup", argv, cwd=fleet.root)
     times = []
     for round_ in range(5):

@@ -1,16 +1,21 @@
-"""harness.hooks in-process and as a process: dispatch, the inventory version rule, start-up cost."""
+"""The hook entry points of hooks/ in-process and as processes: empty file lists, the inventory hook in a git
+repository, start-up cost, this repository's own pre-commit configuration."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
-from harness.hooks import check_inventories, check_version_bump, head_text, main, rule_changes
+from harness.inventory_version import head_text
+from hooks import canonicalization_inventory, descriptor_coverage, fixture_secret_scan
 
 ROOT = Path(__file__).resolve().parents[2]
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
@@ -42,43 +47,19 @@ def git(repo: Path, *args: str) -> str:
                           text=True).stdout
 
 
-def test_usage_and_empty_file_lists(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == 2
-    assert main(["no-such-hook"]) == 2
-    assert "USAGE" in capsys.readouterr().err
-    assert main(["fixture-secret-scan"]) == 0  # no changed files: nothing to scan
-    assert main(["canonicalization-inventory"]) == 0
+def test_empty_file_lists_are_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    assert fixture_secret_scan.main([]) == 0  # no changed files: nothing to scan
+    assert canonicalization_inventory.main([]) == 0
+    assert capsys.readouterr().out == ""
 
 
-def test_rule_changes_name_what_changed() -> None:
-    old = {"version": "1.0.0", "defaults": [{"id": "a", "path": "x"}, {"id": "b", "path": "y"}],
-           "clusters": {"k8s-dev": [{"id": "c", "path": "z"}]}, "path_only_budget": 1}
-    assert rule_changes(old, {**old, "version": "9.9.9"}) == []
-    new = {**old, "defaults": [{"id": "a", "path": "x2"}, {"id": "d", "path": "w"}], "path_only_budget": 2,
-           "clusters": {"k8s-dev": [{"id": "c", "path": "z"}], "k8s-qa": []}}
-    changes = rule_changes(old, new)
-    assert changes[0] == "defaults: added d; removed b; changed a"
-    assert any(c.startswith("clusters.k8s-qa") for c in changes)
-    assert "path_only_budget" in changes
-
-
-def test_version_bump_rule(tmp_path: Path) -> None:
-    path = tmp_path / "inv.yaml"
-    changed = INVENTORY.replace("README.md", "NOTES.md")
-    path.write_text(changed)
-    problems = check_version_bump(path, previous=INVENTORY)
-    assert [p.code for p in problems] == ["INVENTORY-VERSION"]
-    assert problems[0].location is not None
-    assert problems[0].location.line == 1
-    assert "changed dev-readme" in problems[0].message
-    path.write_text(changed.replace("version: 1.0.0", "version: 1.0.1"))
-    assert check_version_bump(path, previous=INVENTORY) == []
-    path.write_text(changed.replace("version: 1.0.0", "version: 1.0.0-rc.1"))  # a pre-release is lower
-    assert [p.code for p in check_version_bump(path, previous=INVENTORY)] == ["INVENTORY-VERSION"]
-    path.write_text(INVENTORY.replace("version: 1.0.0", "version: 0.9.0"))  # no rule change, but downwards
-    assert "went down" in check_version_bump(path, previous=INVENTORY)[0].message
-    path.write_text(INVENTORY + "# a comment is not a rule change\n")
-    assert check_version_bump(path, previous=INVENTORY) == []
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        descriptor_coverage.main(["--no-such-flag"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "USAGE" in err
 
 
 def test_head_text_and_the_hook_in_a_git_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -93,24 +74,16 @@ def test_head_text_and_the_hook_in_a_git_repository(tmp_path: Path, monkeypatch:
     assert head_text(inventory) == INVENTORY
     monkeypatch.chdir(tmp_path)
     relative = "canonicalization/demo.yaml"
-    assert main(["canonicalization-inventory", relative]) == 0
+    assert canonicalization_inventory.main([relative]) == 0
     inventory.write_text(INVENTORY.replace("README.md", "NOTES.md"))
-    assert main(["canonicalization-inventory", relative]) == 2
+    assert canonicalization_inventory.main([relative]) == 2
     out = capsys.readouterr().out
     assert out.startswith(f"{relative}:1: INVENTORY-VERSION: rules changed since HEAD (clusters.k8s-dev: changed ")
     inventory.write_text(INVENTORY.replace("README.md", "NOTES.md").replace("1.0.0", "1.1.0"))
-    assert main(["canonicalization-inventory", relative]) == 0
+    assert canonicalization_inventory.main([relative]) == 0
     inventory.write_text(INVENTORY.replace("kind: ignore_fixture", "kind: ignore_everything"))
-    assert main(["canonicalization-inventory", relative]) == 2
+    assert canonicalization_inventory.main([relative]) == 2
     assert "INVENTORY-INVALID" in capsys.readouterr().out  # the full loader (schema) runs here
-
-
-def test_inventory_loader_is_used_when_installed(tmp_path: Path) -> None:
-    path = tmp_path / "inv.yaml"
-    path.write_text(INVENTORY + "unknown_key: 1\n")
-    problems, notes = check_inventories([path])
-    assert [p.code for p in problems] == ["INVENTORY-INVALID"]
-    assert notes == []
 
 
 def test_one_file_hook_imports_nothing_heavy(tmp_path: Path) -> None:
@@ -118,7 +91,7 @@ def test_one_file_hook_imports_nothing_heavy(tmp_path: Path) -> None:
     target.parent.mkdir()
     target.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: b\n")
     (tmp_path / "pyproject.toml").write_text("[tool.overlay-parity]\n")
-    probe = ("import sys; from harness.hooks import main; rc = main(['fixture-secret-scan', sys.argv[1]]); "
+    probe = ("import sys; from hooks.fixture_secret_scan import main; rc = main([sys.argv[1]]); "
              "import json; print(json.dumps([rc, sorted(m for m in sys.modules if m.split('.')[0] in "
              "('jsonschema', 'jinja2', 'ruamel', 'cryptography', 'renderer', 'detect_secrets') "
              "or m in ('harness.policy', 'harness.inventory', 'harness.parity'))]))")
@@ -152,3 +125,23 @@ def test_this_repositorys_local_hooks_run(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "fixture secret scan" in proc.stdout
     assert "Passed" in proc.stdout
+
+
+def test_every_hook_entry_is_an_installed_script_over_a_hooks_module() -> None:
+    """.pre-commit-hooks.yaml runs `overlay-parity-<id>`, a console script of this distribution pointing at
+    hooks/<id>.py; the script is on the environment's PATH once the package is installed."""
+    manifest = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert [hook["id"] for hook in manifest] == ["fixture-secret-scan", "descriptor-coverage",
+                                                 "canonicalization-inventory"]
+    for hook in manifest:
+        assert hook["language"] == "python"
+        assert hook["entry"] == f"overlay-parity-{hook['id']}"
+        assert scripts[hook["entry"]] == f"hooks.{hook['id'].replace('-', '_')}:main"
+        module = importlib.import_module(f"hooks.{hook['id'].replace('-', '_')}")
+        assert callable(module.main)
+        installed = Path(sys.executable).parent / hook["entry"]
+        assert installed.exists(), "run scripts/setup.sh (the package's console scripts)"
+    done = subprocess.run([str(Path(sys.executable).parent / "overlay-parity-fixture-secret-scan")],
+                          capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

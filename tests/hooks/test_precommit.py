@@ -1,8 +1,8 @@
 """The hooks of .pre-commit-hooks.yaml through the real ``pre-commit try-repo``, as another repository uses them.
 
 The hook repository is a throwaway git repository holding a copy of this checkout's hook files (the
-package, pyproject.toml, README.md, .pre-commit-hooks.yaml): try-repo only sees committed or tracked
-files, and the lead commits later. pre-commit builds each hook's ``language: python`` environment
+packages harness/ and hooks/, pyproject.toml, README.md, .pre-commit-hooks.yaml): try-repo only sees
+committed or tracked files, and the lead commits later. pre-commit builds each hook's ``language: python`` environment
 (``pip install`` of the copy) in its own temporary store, which makes every run take a few seconds.
 """
 
@@ -24,6 +24,7 @@ from tests.support.trees import write_tree
 ROOT = Path(__file__).resolve().parents[2]
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 HOOK_FILES = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml")
+HOOK_PACKAGES = ("harness", "hooks")
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +67,8 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     repo = tmp_path_factory.mktemp("hook-repo")
     for name in HOOK_FILES:
         shutil.copy2(ROOT / name, repo / name)
-    shutil.copytree(ROOT / "harness", repo / "harness", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for package in HOOK_PACKAGES:
+        shutil.copytree(ROOT / package, repo / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     git(repo, "init", "-q")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "hooks")

@@ -1,13 +1,9 @@
-"""pre-commit hooks: ``python -m harness.hooks <hook-id> [FILE ...]`` (see ``.pre-commit-hooks.yaml``).
+"""The inventory version rule: rules that change since ``HEAD`` need a strictly greater semantic version.
 
-- ``fixture-secret-scan FILE...``: ``scan-secrets --only-fixtures`` on the changed files.
-- ``descriptor-coverage``: ``coverage`` on the whole configured template/descriptor roots.
-- ``canonicalization-inventory FILE...``: each inventory must load (``harness.inventory.load_inventory``:
-  schema, globs, conflicts) and, when its content other than ``version`` differs from ``HEAD``
-  (``git show HEAD:<path>``), its ``version`` must be a strictly greater semantic version.
-
-Hooks start fast: only the modules a hook needs are imported (no command registry, no renderer).
-Like the CLI, a hook prints one line per problem and exits 0 clean, 1 findings, 2 bad input.
+An inventory's content other than ``version`` is compared with its ``HEAD`` content (``git show
+HEAD:<path>``); when the rules differ, ``version`` must be greater than ``HEAD``'s, and it may never go
+down. A new, untracked or unreadable previous inventory has nothing to be compared with. Used by the
+``canonicalization-inventory`` pre-commit hook (``hooks/canonicalization_inventory.py``).
 """
 
 from __future__ import annotations
@@ -15,25 +11,12 @@ from __future__ import annotations
 import importlib
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError, InputErrors
 from harness.semver import semver_key
-
-HOOKS = ("fixture-secret-scan", "descriptor-coverage", "canonicalization-inventory")
-EXIT_OK, EXIT_FINDINGS, EXIT_BAD_INPUT = 0, 1, 2
-
-
-def _say(line: str, *, error: bool = False) -> None:
-    """Hooks are a face (like the CLI): they write their own lines."""
-    stream = sys.stderr if error else sys.stdout
-    stream.write(line + "\n")
-
-
-# ------------------------------------------------------------------------------ inventory version rule
 
 def head_text(path: Path) -> str | None:
     """The file's content at ``HEAD`` (``git show HEAD:<path>``), or None if new, untracked or not in git."""
@@ -155,7 +138,7 @@ def _minimal_check(path: Path, name: str) -> None:
 
 
 def check_inventories(paths: Sequence[Path]) -> tuple[list[InputError], list[str]]:
-    """Validate each inventory and its version bump; returns (problems, notes)."""
+    """Validate each inventory (schema, globs, conflicts) and its version bump; returns (problems, notes)."""
     problems: list[InputError] = []
     notes: list[str] = []
     if not paths:
@@ -177,48 +160,3 @@ def check_inventories(paths: Sequence[Path]) -> tuple[list[InputError], list[str
         except InputError as error:
             problems.append(error)
     return problems, notes
-
-
-# ------------------------------------------------------------------------------------------- running
-
-def _run_command(argv: list[str]) -> int:
-    """Run one ``overlay-parity`` command line."""
-    from harness.cli import main as cli_main
-
-    return cli_main(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Dispatch ``<hook-id> [FILE ...]``; InputErrors become one line each (exit 2), never a traceback."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] not in HOOKS:
-        _say(f"harness.hooks: USAGE: expected one of {', '.join(HOOKS)} (fix: see .pre-commit-hooks.yaml)",
-             error=True)
-        return EXIT_BAD_INPUT
-    hook, rest = args[0], args[1:]
-    try:
-        if hook == "fixture-secret-scan":
-            return _run_command(["scan-secrets", "--only-fixtures", *rest]) if rest else EXIT_OK
-        if hook == "descriptor-coverage":
-            return _run_command(["coverage", *rest])
-        problems, notes = check_inventories([Path(p) for p in rest])
-        for note in notes:
-            _say(note, error=True)
-        for problem in problems:
-            _say(problem.one_line())
-        return EXIT_BAD_INPUT if problems else EXIT_OK
-    except InputErrors as errors:
-        for line in errors.lines():
-            _say(line, error=True)
-        return EXIT_BAD_INPUT
-    except InputError as error:
-        _say(error.one_line(), error=True)
-        return EXIT_BAD_INPUT
-    except Exception as exc:  # the text may quote input: name the type only
-        _say(f"harness.hooks: INTERNAL: unexpected {type(exc).__name__} in {hook} "
-             "(fix: rerun `overlay-parity --debug` with the same files)", error=True)
-        return 3
-
-
-if __name__ == "__main__":
-    sys.exit(main())
