@@ -18,6 +18,7 @@ from typing import Any
 from harness.errors import InputError, InputErrors
 from harness.semver import semver_key
 
+
 def head_text(path: Path) -> str | None:
     """The file's content at ``HEAD`` (``git show HEAD:<path>``), or None if new, untracked or not in git."""
     git = shutil.which("git")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from harness.inventory_version import check_inventories, check_version_bump, rule_changes
 
 INVENTORY = """\
