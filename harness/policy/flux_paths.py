@@ -157,13 +157,13 @@ def _chart_sources(ctx: PolicyContext, universe: Applied, defined: set[tuple[str
         if ref is None:
             continue
         kind, name = str(ref.get("kind", "")), str(ref.get("name", ""))
-        namespace = ref.get("namespace") if isinstance(ref.get("namespace"), str) and ref.get("namespace") \
-            else obj.namespace
+        given = ref.get("namespace")
+        namespace = given if isinstance(given, str) and given else obj.namespace
         if kind not in allowed:
             findings.append(ctx.object_finding(SOURCE_CODE, obj, f"{obj.ref()}: chart source kind {kind!r} cannot "
                                                "serve a HelmRelease chart here", key=key,
                                                hint=f"use one of {', '.join(allowed)}"))
-        elif (kind, namespace, name) not in defined:
+        elif (kind, namespace, name) not in defined and not is_bootstrap_source(kind, namespace, name):
             findings.append(ctx.object_finding(
                 SOURCE_CODE, obj, f"{obj.ref()}: chart source {kind} {namespace}/{name} is not defined in the "
                                   f"repository{maybe}", key=key, severity=severity,

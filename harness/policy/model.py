@@ -477,6 +477,7 @@ class PolicyContext:
         self._source_index: dict[tuple[str, str], list[SourceDoc]] = {}
         self._indexed_docs = 0
         self._roles: tuple[int, dict[str, str]] | None = None
+        self._root_substitution: list[Finding] = []
 
     def __enter__(self) -> PolicyContext:
         return self
@@ -582,9 +583,24 @@ class PolicyContext:
             target = self._own_path(obj)[0]
             if target is not None and target.is_dir() and all(r.directory != target for r in roots):
                 roots.append(Root(target, obj, stub=True))
+        if not roots and not self.bundled and self.index.kustomization("") is None:
+            roots = [Root(self.overlay / d, None, stub=False) for d in self._top_kustomizations()]
         if not roots:
             roots.append(Root(self.overlay, None, stub=True))
         return roots
+
+    def _top_kustomizations(self) -> list[str]:
+        """Tree directories with a kustomization file that no other kustomization of the tree references
+        (what a Flux Kustomization would point at when the tree has no bootstrap files of its own)."""
+        dirs = sorted({posixpath.dirname(r) for r in self.index.by_file
+                       if posixpath.basename(r) in KUSTOMIZATION_FILES and not r.startswith("../")})
+        referenced: set[str] = set()
+        for directory in dirs:
+            found = self.index.kustomization(directory)
+            for entry, _role in references(found[1]) if found else []:
+                referenced.add(posixpath.normpath(posixpath.join(directory, entry)))
+        return [d for d in dirs if d and d not in referenced and FLUX_SYSTEM not in d.split("/")
+                and not self.ignore_tree_file(d + "/")]
 
     def plan(self, directory: Path, flux_spec: dict[str, Any] | None = None, *, stub: bool = False,
              source_root: Path | None = None) -> BuildPlan:
@@ -769,9 +785,11 @@ class PolicyContext:
                                                         f"{kind} {namespace}/{name}", source="mapped")
                 return FluxTarget(obj, shown, target, "", note=checkout.note, source="mapped")
         what = f"{kind or 'source'} {namespace}/{name}"
-        note = (f"not built: {what} is not this repository"
-                + ("" if kind == "ExternalArtifact" else
-                   "; map its URL under [tool.overlay-parity.sources] to a local checkout to build it"))
+        if kind == "GitRepository":
+            note = (f"not built: {what} is not this repository; map its URL under [tool.overlay-parity.sources] "
+                    "to a local checkout to build it")
+        else:
+            note = f"not built: {what} is an artifact produced outside this repository"
         return FluxTarget(obj, shown, None, "", note=note)
 
     @cached_property
@@ -801,10 +819,17 @@ class PolicyContext:
         origin = self.display(root.directory)
         if result.ok:
             objects = [self._object(d, origin) for d in result.documents()]
+            owner = next((o for o in objects if is_bootstrap_kustomization(o.data)), root.bootstrap)
+            if root.bootstrap is not None and owner is not None:
+                scratch = Applied([], True, [], {})
+                objects = self._substitute(owner, objects, scratch)
+                self._root_substitution.extend(scratch.substitution)
         else:
             prefix = "" if origin == "." else origin + "/"
             objects = self.file_objects(prefix)
-        applied = Applied(objects, result.ok, [], {root.directory: result}, root=root.directory)
+        applied = Applied(objects, result.ok, [], {root.directory: result}, root=root.directory,
+                          substitution=list(self._root_substitution))
+        self._root_substitution.clear()
         built: set[BuildPlan] = {self.root_plans[root.directory]}
         seen: set[tuple[str, str, str]] = set()
         pending = list(objects)
@@ -934,9 +959,21 @@ class PolicyContext:
 
     @cached_property
     def unreached_objects(self) -> list[KObject]:
-        """Objects written in resource files of the tree that no successful build reads."""
+        """Objects in resource files of the tree that no successful build reads: files a kustomization lists as
+        resources, and files below a Flux path (stray files elsewhere, e.g. docs examples, are not objects)."""
         built = self.built_files
-        return [o for o in self.tree_objects if o.path not in built]
+        return [o for o in self.tree_objects if o.path not in built and self.in_scope(o.path)]
+
+    @cached_property
+    def _flux_prefixes(self) -> tuple[str, ...]:
+        dirs = [t.directory for t in self.applied.targets if t.directory is not None]
+        shown = [self.display(d) for d in [*dirs, *(r.directory for r in self.roots)]]
+        return tuple("" if p == "." else p + "/" for p in shown if not p.startswith(".."))
+
+    def in_scope(self, path: str) -> bool:
+        """A tree file Flux may apply: listed by a kustomization, or below a Flux path or root (stray files
+        such as documentation examples are not objects)."""
+        return path in self.roles or any(path.startswith(p) for p in self._flux_prefixes)
 
     @cached_property
     def convention_objects(self) -> list[KObject]:

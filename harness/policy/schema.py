@@ -152,6 +152,11 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"{where}: fails schema rule {validator!r}"
 
 
+def _substituted_later(value: Any) -> bool:
+    """A ``${var}`` string: Flux's post-build substitution gives it its real value (and type) later."""
+    return isinstance(value, str) and "${" in value
+
+
 def _lookup(data: dict[str, Any], dotted: str) -> tuple[bool, Any]:
     node: Any = data
     for part in dotted.split("."):
@@ -196,7 +201,7 @@ def _documents(ctx: PolicyContext) -> Iterator[tuple[SourceDoc, bool]]:
             skipped["sops_config"] += 1
         elif name in KUSTOMIZATION_FILES or is_kustomize_config(doc.data):
             skipped["kustomize_config"] += 1
-        elif ctx.ignore_tree_file(doc.path):
+        elif ctx.ignore_tree_file(doc.path) or (not ctx.bundled and not ctx.in_scope(doc.path)):
             skipped["not_objects"] += 1
         elif roles.get(doc.path, RESOURCE) != RESOURCE:
             skipped["fragments"] += 1
@@ -214,7 +219,8 @@ def check(ctx: PolicyContext) -> list[Finding]:
     store = schema_store(ctx.options.kubernetes_version, strict=ctx.options.strict_schema)
     findings: list[Finding] = []
     for rel, error in sorted(ctx.index.errors.items()):
-        if not rel.startswith((FLUX_SYSTEM + "/", "../")) and not ctx.ignore_tree_file(rel):
+        if not rel.startswith((FLUX_SYSTEM + "/", "../")) and not ctx.ignore_tree_file(rel) and (
+                ctx.bundled or ctx.in_scope(rel)):
             findings.append(ctx.finding(CODE, f"does not parse: {error}", path=rel, hint="fix the YAML"))
     no_schema: dict[tuple[str, str], list[str]] = {}
     validated = 0
@@ -242,7 +248,10 @@ def check(ctx: PolicyContext) -> list[Finding]:
                                             hint="fix the kind or move to a served apiVersion"))
                 continue
             validated += 1
-            errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+            if isinstance(data.get("sops"), dict):  # kustomize-controller decrypts and drops SOPS metadata
+                data = {k: v for k, v in data.items() if k != "sops"}
+            errors = sorted((e for e in validator.iter_errors(data) if not _substituted_later(e.instance)),
+                            key=lambda e: list(map(str, e.absolute_path)))
             if errors:
                 shown = "; ".join(_describe(e) for e in errors[:MAX_ERRORS_PER_DOCUMENT])
                 extra = len(errors) - MAX_ERRORS_PER_DOCUMENT

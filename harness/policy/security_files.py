@@ -115,8 +115,8 @@ def dropped_from_builds(ctx: PolicyContext) -> list[Finding]:
     wanted = parse_kinds(ctx.options.security_kinds)
     built = ctx.built_files
     findings = []
-    for obj in ctx.unreached_objects:
-        if (obj.group, obj.kind) not in wanted:
+    for obj in ctx.tree_objects:
+        if (obj.group, obj.kind) not in wanted or obj.path in built:
             continue
         directory = obj.path.rsplit("/", 1)[0] if "/" in obj.path else ""
         kfiles = [f"{directory}/{name}" if directory else name for name in KUSTOMIZATION_FILES]

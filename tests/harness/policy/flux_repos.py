@@ -367,3 +367,437 @@ def monorepo(base: Path) -> Path:
         """),
     })
     return init_repo(root)
+
+
+def multi_tenancy(base: Path) -> Path:
+    """Platform repo: Kyverno policies, tenants/base/<team> (GitRepository on a branch) + per-environment patches."""
+    root = base / "platform"
+    write(root, {
+        "README.md": "# platform\n\nTenants are onboarded under tenants/.\n",
+        **bootstrap("clusters/staging"),
+        "clusters/staging/infrastructure.yaml": d("""
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: infrastructure
+              namespace: flux-system
+            spec:
+              interval: 10m
+              sourceRef:
+                kind: GitRepository
+                name: flux-system
+              path: ./infrastructure
+              prune: true
+        """),
+        "clusters/staging/tenants.yaml": d("""
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: tenants
+              namespace: flux-system
+            spec:
+              dependsOn:
+                - name: infrastructure
+              interval: 5m
+              sourceRef:
+                kind: GitRepository
+                name: flux-system
+              path: ./tenants/staging
+              prune: true
+        """),
+        "infrastructure/kustomization.yaml": d("""
+            apiVersion: kustomize.config.k8s.io/v1beta1
+            kind: Kustomization
+            resources:
+              - policies
+        """),
+        "infrastructure/policies/kustomization.yaml": d("""
+            apiVersion: kustomize.config.k8s.io/v1beta1
+            kind: Kustomization
+            resources:
+              - verify-flux-images.yaml
+        """),
+        "infrastructure/policies/verify-flux-images.yaml": d("""
+            apiVersion: kyverno.io/v1
+            kind: ClusterPolicy
+            metadata:
+              name: verify-flux-images
+            spec:
+              validationFailureAction: Enforce
+              background: false
+              rules:
+                - name: verify-cosign-signature
+                  match:
+                    any:
+                      - resources:
+                          kinds: [Pod]
+                          namespaces: [flux-system]
+                  verifyImages:
+                    - imageReferences: ["ghcr.io/fluxcd/*"]
+                      attestors:
+                        - entries:
+                            - keyless:
+                                subject: "https://github.com/fluxcd/*"
+                                issuer: "https://token.actions.githubusercontent.com"
+        """),
+        "tenants/base/dev-team/kustomization.yaml": d("""
+            apiVersion: kustomize.config.k8s.io/v1beta1
+            kind: Kustomization
+            namespace: apps
+            resources:
+              - rbac.yaml
+              - sync.yaml
+        """),
+        "tenants/base/dev-team/rbac.yaml": d("""
+            ---
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: apps
+              labels:
+                toolkit.fluxcd.io/tenant: dev-team
+            ---
+            apiVersion: v1
+            kind: ServiceAccount
+            metadata:
+              name: dev-team
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleBinding
+            metadata:
+              name: dev-team-reconciler
+            roleRef:
+              apiGroup: rbac.authorization.k8s.io
+              kind: ClusterRole
+              name: cluster-admin
+            subjects:
+              - kind: ServiceAccount
+                name: dev-team
+                namespace: apps
+        """),
+        "tenants/base/dev-team/sync.yaml": d("""
+            ---
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata:
+              name: dev-team
+            spec:
+              interval: 1m
+              url: https://git.example.org/dev-team/apps
+              ref:
+                branch: main
+            ---
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: dev-team
+            spec:
+              serviceAccountName: dev-team
+              interval: 5m
+              sourceRef:
+                kind: GitRepository
+                name: dev-team
+              prune: true
+        """),
+        "tenants/staging/kustomization.yaml": d("""
+            apiVersion: kustomize.config.k8s.io/v1beta1
+            kind: Kustomization
+            resources:
+              - ../base/dev-team
+            patches:
+              - path: dev-team-patch.yaml
+        """),
+        "tenants/staging/dev-team-patch.yaml": d("""
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: dev-team
+              namespace: apps
+            spec:
+              path: ./staging
+        """),
+    })
+    return init_repo(root)
+
+
+def oci_and_external(base: Path) -> Path:
+    """An app delivered as an OCI artifact and one from an ExternalArtifact; neither is this repository."""
+    root = base / "delivery"
+    write(root, {
+        **bootstrap("clusters/edge"),
+        "clusters/edge/podinfo.yaml": d("""
+            ---
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: OCIRepository
+            metadata:
+              name: podinfo
+              namespace: flux-system
+            spec:
+              interval: 10m
+              url: oci://ghcr.io/example/manifests/podinfo
+              ref:
+                tag: 6.7.1
+            ---
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: podinfo
+              namespace: flux-system
+            spec:
+              interval: 10m
+              targetNamespace: default
+              prune: true
+              sourceRef:
+                kind: OCIRepository
+                name: podinfo
+              path: ./
+              images:
+                - name: ghcr.io/stefanprodan/podinfo
+                  newTag: 6.7.1
+        """),
+        "clusters/edge/generated.yaml": d("""
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: generated-config
+              namespace: flux-system
+            spec:
+              interval: 15m
+              prune: true
+              sourceRef:
+                kind: ExternalArtifact
+                name: platform-config
+              path: ./
+        """),
+    })
+    return init_repo(root)
+
+
+def generated_dirs(base: Path) -> Path:
+    """Flux paths without kustomization.yaml: plain manifests, a nested kustomization, docs, a .sourceignore."""
+    root = base / "plain"
+    write(root, {
+        **bootstrap("clusters/lab"),
+        "clusters/lab/monitoring.yaml": d("""
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: monitoring
+              namespace: flux-system
+            spec:
+              interval: 1h
+              prune: true
+              sourceRef:
+                kind: GitRepository
+                name: flux-system
+              path: ./monitoring
+              targetNamespace: monitoring
+        """),
+        ".sourceignore": "# values and docs are not manifests\nmonitoring/values/\n*.md\n",
+        "monitoring/README.md": "# monitoring\n",
+        "monitoring/namespace.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: monitoring\n",
+        "monitoring/placeholder.yaml": "# intentionally empty for now\n",
+        "monitoring/values/grafana.yaml": "adminUser: admin\npersistence:\n  enabled: true\n",
+        "monitoring/dashboards/configmap.yml": d("""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: dashboards
+              labels:
+                grafana_dashboard: "1"
+            data:
+              flux.json: '{"title": "Flux"}'
+        """),
+        "monitoring/rules/kustomization.yaml": d("""
+            apiVersion: kustomize.config.k8s.io/v1beta1
+            kind: Kustomization
+            configMapGenerator:
+              - name: alert-rules
+                files:
+                  - rules.yaml
+            generatorOptions:
+              disableNameSuffixHash: true
+        """),
+        "monitoring/rules/rules.yaml": "groups:\n  - name: flux\n    rules: []\n",
+    })
+    return init_repo(root)
+
+
+def substitution_vars(base: Path) -> Path:
+    """postBuild.substituteFrom a ConfigMap (and an optional Secret that is absent), defaults and escapes."""
+    root = base / "vars"
+    write(root, {
+        **bootstrap("clusters/eu"),
+        "clusters/eu/cluster-vars.yaml": d("""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: cluster-vars
+              namespace: flux-system
+            data:
+              cluster_domain: eu.example.org
+              cluster_env: production
+        """),
+        "clusters/eu/apps.yaml": d("""
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: apps
+              namespace: flux-system
+            spec:
+              interval: 10m
+              prune: true
+              sourceRef:
+                kind: GitRepository
+                name: flux-system
+              path: ./apps/production
+              postBuild:
+                substitute:
+                  app_replicas: "3"
+                substituteFrom:
+                  - kind: ConfigMap
+                    name: cluster-vars
+                  - kind: Secret
+                    name: cluster-secret-vars
+                    optional: true
+        """),
+        "apps/production/kustomization.yaml": d("""
+            apiVersion: kustomize.config.k8s.io/v1beta1
+            kind: Kustomization
+            resources:
+              - web.yaml
+              - script.yaml
+        """),
+        "apps/production/web.yaml": d("""
+            ---
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata:
+              name: web
+              namespace: web
+              labels:
+                env: ${cluster_env}
+            spec:
+              replicas: ${app_replicas}
+              selector:
+                matchLabels: {app: web}
+              template:
+                metadata:
+                  labels: {app: web}
+                spec:
+                  containers:
+                    - name: web
+                      image: ghcr.io/example/web:1.2.3
+                      env:
+                        - name: PUBLIC_URL
+                          value: https://web.${cluster_domain}
+                        - name: LOG_LEVEL
+                          value: ${log_level:=info}
+                        - name: TEMPLATE
+                          value: $${literal}
+            ---
+            apiVersion: v1
+            kind: Namespace
+            metadata:
+              name: web
+        """),
+        "apps/production/script.yaml": d("""
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: backup-script
+              namespace: web
+              annotations:
+                kustomize.toolkit.fluxcd.io/substitute: disabled
+            data:
+              run.sh: |
+                echo "${BACKUP_TARGET}" "$HOME"
+        """),
+    })
+    return init_repo(root)
+
+
+BASE_URL = "ssh://git@github.com/example/gitops-base.git"
+
+
+def shared_base(base: Path) -> tuple[Path, Path]:
+    """An overlay repository whose Kustomization builds a path of a shared base repository pinned by tag.
+
+    Returns (overlay repository, base checkout). The base checkout has tags v1.0.0 and v1.1.0; its working
+    tree afterwards carries an uncommitted broken edit, so a build that used it instead of the tag fails.
+    """
+    base_repo = base / "gitops-base"
+    write(base_repo, {
+        "applications/base/services/demo/kustomization.yaml": d("""
+            apiVersion: kustomize.config.k8s.io/v1beta1
+            kind: Kustomization
+            resources:
+              - release.yaml
+        """),
+        "applications/base/services/demo/release.yaml": d("""
+            apiVersion: helm.toolkit.fluxcd.io/v2
+            kind: HelmRelease
+            metadata:
+              name: demo
+              namespace: demo
+            spec:
+              interval: 5m
+              chart:
+                spec:
+                  chart: demo
+                  version: 1.0.0
+                  sourceRef:
+                    kind: HelmRepository
+                    name: demo
+              driftDetection:
+                mode: enabled
+        """),
+    })
+    init_repo(base_repo)
+    git(base_repo, "tag", "v1.0.0")
+    (base_repo / "applications/base/services/demo/release.yaml").write_text(
+        (base_repo / "applications/base/services/demo/release.yaml").read_text().replace("1.0.0", "1.1.0"))
+    git(base_repo, "commit", "-qam", "1.1.0")
+    git(base_repo, "tag", "v1.1.0")
+    kustomization = base_repo / "applications/base/services/demo/kustomization.yaml"
+    kustomization.write_text(kustomization.read_text() + "  - not-committed.yaml\n")
+    root = base / "overlays"
+    write(root, {
+        **bootstrap("clusters/eu"),
+        "clusters/eu/demo.yaml": d(f"""
+            ---
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: GitRepository
+            metadata:
+              name: gitops-base
+              namespace: flux-system
+            spec:
+              interval: 15m
+              url: {BASE_URL}
+              ref:
+                tag: v1.0.0
+            ---
+            apiVersion: kustomize.toolkit.fluxcd.io/v1
+            kind: Kustomization
+            metadata:
+              name: demo-base
+              namespace: flux-system
+            spec:
+              interval: 5m
+              path: ./applications/base/services/demo
+              prune: true
+              sourceRef:
+                kind: GitRepository
+                name: gitops-base
+            ---
+            apiVersion: source.toolkit.fluxcd.io/v1
+            kind: HelmRepository
+            metadata:
+              name: demo
+              namespace: demo
+            spec:
+              interval: 1h
+              url: https://charts.example.org
+        """),
+    })
+    return init_repo(root), base_repo
