@@ -283,7 +283,7 @@ def _policy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-convention", action="append", default=[], metavar="NAME",
                         help=f"turn one convention off (repeatable): {', '.join(CONVENTIONS)}")
     parser.add_argument("--repo-root", type=Path, default=None,
-                        help="repository root for Flux spec.path (default: DIR/../../..)")
+                        help="repository root Flux spec.path resolves against (default: nearest ancestor with .git)")
     parser.add_argument("--fixture", type=Path, default=None, metavar="DIR",
                         help="fixture directory (default: [tool.overlay-parity] fixture)")
     add_verbose_option(parser, "show warnings and notes too")

@@ -80,9 +80,13 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def _shown(ctx: PolicyContext, finding: Finding) -> Finding:
-    """A finding with its path as reports show it (repository-relative when the repository root is known)."""
+    """A finding with its path as reports show it (repository-relative when the repository root is known, and
+    then anchored at that file for SARIF and the other report writers)."""
     shown = ctx.show_path(finding.path)
-    return finding if shown == finding.path else replace(finding, path=shown)
+    anchored = ctx.layout.root_known and not finding.file and shown and (ctx.repo_root / shown).is_file()
+    if shown == finding.path and not anchored:
+        return finding
+    return replace(finding, path=shown, file=shown if anchored else finding.file)
 
 
 def check_overlay(overlay_dir: Path, *, cluster: str | None = None, repo_root: Path | None = None,

@@ -75,13 +75,13 @@ def check_pinned(ctx: PolicyContext) -> list[Finding]:
     pattern = ctx.options.base_repo_pattern
     severity = _severity(ctx)
     findings = []
-    seen: set[tuple[str, str, str]] = set()
+    seen: set[tuple[str, str, str, str, int, str]] = set()
     for obj in ctx.convention_objects:
         if not is_flux_source(obj.data) or obj.kind not in ("GitRepository", "OCIRepository"):
             continue
-        if (obj.kind, obj.namespace, obj.name) in seen or is_bootstrap_source(obj.kind, obj.namespace, obj.name):
+        if obj.identity() in seen or is_bootstrap_source(obj.kind, obj.namespace, obj.name):
             continue
-        seen.add((obj.kind, obj.namespace, obj.name))
+        seen.add(obj.identity())
         url = spec(obj.data).get("url")
         url = url if isinstance(url, str) else ""
         base = pattern in url
@@ -136,11 +136,11 @@ def check_decryption(ctx: PolicyContext) -> list[Finding]:
 def check_drift(ctx: PolicyContext) -> list[Finding]:
     """HelmReleases keep drift detection on."""
     findings = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str, str, str, int, str]] = set()
     for obj in ctx.convention_objects:
-        if obj.group != FLUX_HELM_GROUP or obj.kind != "HelmRelease" or (obj.namespace, obj.name) in seen:
+        if obj.group != FLUX_HELM_GROUP or obj.kind != "HelmRelease" or obj.identity() in seen:
             continue
-        seen.add((obj.namespace, obj.name))
+        seen.add(obj.identity())
         drift = spec(obj.data).get("driftDetection")
         if isinstance(drift, dict) and drift.get("mode") == "disabled":
             findings.append(ctx.object_finding(DRIFT_CODE, obj, f"{obj.ref()} sets driftDetection.mode: disabled",

@@ -87,12 +87,12 @@ def defined_sources(ctx: PolicyContext, universe: Applied | None = None) -> set[
 
 
 def flux_kustomizations(ctx: PolicyContext, objects: list[KObject] | None = None) -> list[KObject]:
-    """Every Flux Kustomization applied (first occurrence of each namespace/name)."""
-    seen: set[tuple[str, str]] = set()
+    """Every Flux Kustomization among ``objects`` (default: everything applied), each variant once."""
+    seen: set[tuple[str, str, str, str, int, str]] = set()
     result = []
     for obj in ctx.applied.objects if objects is None else objects:
-        if is_flux_kustomization(obj.data) and (obj.namespace, obj.name) not in seen:
-            seen.add((obj.namespace, obj.name))
+        if is_flux_kustomization(obj.data) and obj.identity() not in seen:
+            seen.add(obj.identity())
             result.append(obj)
     return result
 

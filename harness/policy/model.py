@@ -25,6 +25,7 @@ root ``kustomization.yaml``.
 
 from __future__ import annotations
 
+import json
 import os
 import posixpath
 import re
@@ -187,6 +188,12 @@ class KObject:
     def ref(self) -> str:
         """``Kind namespace/name`` for messages."""
         return f"{self.kind} {self.namespace}/{self.name}"
+
+    def identity(self) -> tuple[str, str, str, str, int, str]:
+        """Kind, namespace, name, file, line and content: one object built by several roots counts once,
+        the same object patched differently per cluster counts once per variant."""
+        content = json.dumps(self.data, sort_keys=True, default=str)
+        return (self.kind, self.namespace, self.name, self.path, self.line, content)
 
 
 def api_group(data: dict[str, Any]) -> str:

@@ -133,3 +133,27 @@ def test_rendered_clusters_with_a_command_renderer(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "POLICY-SECURITY-DROPPED" in proc.stdout
     assert "NetworkPolicy default-deny" in proc.stdout
+
+
+def test_policy_reports_on_a_flux_repository(tmp_path: Path) -> None:
+    from tests.harness.policy.flux_repos import monorepo
+    from tests.support.trees import replace_once
+
+    repo = monorepo(tmp_path)
+    replace_once(repo / "clusters/staging/apps.yaml", "prune: true", "prune: false")
+    out = tmp_path / "out"
+    proc = _cli(str(repo), "--sarif", str(out / "p.sarif"), "--junit", str(out / "p.xml"), "--json",
+                str(out / "p.json"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "POLICY-PRUNE" in proc.stdout
+    sarif = json.loads((out / "p.sarif").read_text())
+    [result] = [r for r in sarif["runs"][0]["results"] if r["level"] == "error"]
+    location = result["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "clusters/staging/apps.yaml"
+    line = next(n for n, t in enumerate((repo / "clusters/staging/apps.yaml").read_text().splitlines(), 1)
+                if "prune: false" in t)
+    assert location["region"]["startLine"] == line
+    assert "POLICY-PRUNE" in (out / "p.xml").read_text()
+    [finding] = [f for r in json.loads((out / "p.json").read_text())["results"] for f in r["findings"]
+                 if f["code"] == "POLICY-PRUNE"]
+    assert (finding["file"], finding["line"]) == ("clusters/staging/apps.yaml", line)

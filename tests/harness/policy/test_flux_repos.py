@@ -103,8 +103,9 @@ def test_unpinned_source(repo: Path) -> None:
 def test_prune_off(repo: Path) -> None:
     apps = repo / "clusters/staging/apps.yaml"
     edit(apps, "prune: true", "prune: false")
-    finding = _one(repo, "POLICY-PRUNE", "clusters/staging")
-    assert (finding.path, finding.line) == ("clusters/staging/apps.yaml", _line(apps, "prune: false"))
+    for where in ("clusters/staging", ""):  # from the repository root too: production's own `apps` is fine
+        finding = _one(repo, "POLICY-PRUNE", where)
+        assert (finding.path, finding.line) == ("clusters/staging/apps.yaml", _line(apps, "prune: false"))
 
 
 def test_unresolved_variable(repo: Path) -> None:
