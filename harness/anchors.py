@@ -15,9 +15,6 @@ from pathlib import Path
 
 from harness.findings import Finding, Location
 
-# Parity codes whose path names a file of the fixture overlay.
-_FIXTURE_SIDE = frozenset({"PARITY-CONTENT", "PARITY-PARSE", "PARITY-MISSING"})
-
 
 def repo_relative(path: Path, root: Path) -> str:
     """``path`` as a POSIX path relative to ``root`` when it is a regular file inside it, else ''."""
@@ -62,25 +59,45 @@ def _related(finding: Finding, places: ParityPlaces, rendered_path: str) -> tupl
     return tuple(found)
 
 
+def _place(kind: str, finding: Finding, places: ParityPlaces, rendered_path: str) -> tuple[str, int]:
+    """``(file, line)`` of one kind of anchor, ``("", 0)`` when it does not exist."""
+    whole = finding.path in ("", ".")
+    if kind == "overlay" and not whole:
+        return repo_relative(places.overlay / finding.path, places.root), finding.line
+    if kind == "template" and rendered_path in places.templates:
+        return repo_relative(places.templates[rendered_path], places.root), 0
+    if kind == "kustomization" and whole:
+        return repo_relative(places.overlay / "kustomization.yaml", places.root), 0
+    if kind == "config":
+        return repo_relative(places.config, places.root), 0
+    return "", 0
+
+
+def _anchor(finding: Finding, places: ParityPlaces, order: tuple[str, ...]) -> Finding:
+    rendered_path = str(finding.extra.get("rendered_path") or finding.path)
+    related = _related(finding, places, rendered_path)
+    if finding.file:
+        return dataclasses.replace(finding, related=related)
+    for kind in order:
+        file, line = _place(kind, finding, places, rendered_path)
+        if file:
+            return dataclasses.replace(finding, file=file, line=line, related=related)
+    return dataclasses.replace(finding, related=related)
+
+
 def anchor_parity(findings: Iterable[Finding], places: ParityPlaces) -> list[Finding]:
-    """Each parity finding with ``file`` (the fixture file; for a rendered-only file its template, else
-    the cluster config; ``line`` is kept for the fixture file and 0 = the whole file otherwise) and
-    ``related`` (template, inventory rules)."""
-    anchored: list[Finding] = []
-    config = repo_relative(places.config, places.root)
-    for finding in findings:
-        rendered_path = str(finding.extra.get("rendered_path") or finding.path)
-        file = finding.file
-        line = finding.line
-        if not file and finding.code in _FIXTURE_SIDE and finding.path:
-            file = repo_relative(places.overlay / finding.path, places.root)
-        if not file and rendered_path in places.templates:
-            file, line = repo_relative(places.templates[rendered_path], places.root), 0
-        if not file:
-            file, line = config, 0
-        anchored.append(dataclasses.replace(finding, file=file, line=line if file else finding.line,
-                                            related=_related(finding, places, rendered_path)))
-    return anchored
+    """Findings about a cluster's oracle overlay (parity, or policy run on the overlay directory) with
+    ``file``: the overlay's file at ``path`` when it exists (its line kept), else the template that renders
+    it, else the overlay's ``kustomization.yaml`` for a finding about the whole overlay, else the cluster
+    config (line 0 = the whole file); and ``related``: the template and the inventory rules."""
+    return [_anchor(f, places, ("overlay", "template", "kustomization", "config")) for f in findings]
+
+
+def anchor_rendered(findings: Iterable[Finding], places: ParityPlaces) -> list[Finding]:
+    """Findings about a rendered tree (policy on a render, which lives in a temporary directory): anchored
+    at the template that renders the file (line 0: the rendered line is not the template's), else at the
+    cluster config; ``related`` as :func:`anchor_parity`."""
+    return [_anchor(f, places, ("template", "config")) for f in findings]
 
 
 def anchor_in_root(findings: Iterable[Finding], root: Path) -> list[Finding]:

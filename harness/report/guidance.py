@@ -1,4 +1,4 @@
-"""How to act on a finding: the check family of a code and the way to fix or approve it.
+"""How to act on a finding: the check family of a code, the way to fix or approve it, the facts to show.
 
 Shared by the writers that speak to a reviewer (SARIF rule help, Markdown, HTML), so the advice is
 written once. A finding's own ``hint`` stays the first, specific advice; this is the general one.
@@ -9,6 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from harness.codes import CODES
+from harness.findings import Finding
+
+# Facts from ``Finding.extra`` worth showing a reviewer, with their labels. ``fingerprint`` is the hash of
+# a secret value (never the value): what a secret allowlist entry names.
+FACTS = (("key_path", "key"), ("document", "document"), ("fingerprint", "fingerprint"), ("layer", "layer"),
+         ("key_type", "key type"))
 
 # Codes that judge the inventory although their prefix is PARITY.
 _INVENTORY_CODES = frozenset({"PARITY-STALE-RULE", "PARITY-PATH-ONLY-BUDGET"})
@@ -48,3 +54,8 @@ def describe(code: str, rules: Mapping[str, str] = CODES) -> str:
 def advice(code: str) -> str:
     """The general way to fix or approve findings of ``code``."""
     return GUIDANCE[family(code)]
+
+
+def facts(finding: Finding) -> list[tuple[str, str]]:
+    """``(label, text)`` of the :data:`FACTS` a finding carries."""
+    return [(label, str(finding.extra[key])) for key, label in FACTS if finding.extra.get(key) not in (None, "")]

@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.findings import Finding, Severity
 from harness.report.escape import html_text
 from harness.report.grid import Grid, Status, build_grid
-from harness.report.guidance import GUIDANCE, describe, family
+from harness.report.guidance import GUIDANCE, describe, facts, family
 from harness.report.model import Report
 from harness.report.output import write_report_file
 
@@ -102,6 +102,7 @@ def _finding_html(finding: Finding, number: int) -> str:
         meta.append(f"owner: {_e(finding.owner)}")
     if finding.rules:
         meta.append("inventory rules: " + ", ".join(_e(r) for r in finding.rules))
+    meta += [f"{label}: {_e(value)}" for label, value in facts(finding)]
     for place in finding.related:
         meta.append(f"{_e(place.role or 'related')}: {_e(place.file)}" + (f":{place.line}" if place.line > 0 else ""))
     parts += [f'<div class="meta">{item}</div>' for item in meta]

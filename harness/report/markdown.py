@@ -18,7 +18,7 @@ from harness.errors import InputError
 from harness.findings import Finding, Severity
 from harness.report.escape import code_fence, html_text, markdown_code, markdown_inline
 from harness.report.grid import Grid, Status, build_grid
-from harness.report.guidance import GUIDANCE, describe, family
+from harness.report.guidance import GUIDANCE, describe, facts, family
 from harness.report.model import Report
 from harness.report.output import append_report_file, write_report_file
 
@@ -106,6 +106,7 @@ def finding_block(finding: Finding) -> str:
         context.append(f"owner: {_md(finding.owner)}")
     if finding.rules:
         context.append("inventory rules: " + ", ".join(_md(r) for r in finding.rules))
+    context += [f"{label}: {_md(value)}" for label, value in facts(finding)]
     for place in finding.related:
         where = place.file + (f":{place.line}" if place.line > 0 else "")
         context.append(f"{_md(place.role or 'related')}: {_md(where)}")

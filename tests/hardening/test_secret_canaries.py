@@ -170,6 +170,31 @@ def test_check_text_json_junit_sarif(project: Path) -> None:
     assert reports(project) == 6
 
 
+def test_markdown_html_and_job_summary(project: Path) -> None:
+    """The reviewer faces (issue 15): Markdown, the GitHub job summary and HTML of check, merge-reports,
+    scan-secrets and policy show masked values and fingerprints, never a canary."""
+    faces = ("--markdown", "out/{0}.md", "--html", "out/{0}.html", "--github-summary")
+    summary = {"GITHUB_STEP_SUMMARY": str(project / "out" / "summary.md")}
+
+    def run(name: str, *args: str) -> subprocess.CompletedProcess[str]:
+        proc = run_cli([*args, *(part.format(name) for part in faces)], cwd=project, extra_env=summary)
+        assert_clean(proc, name)
+        return proc
+
+    assert run("check", "check", "--json", "out/check.json").returncode == 1
+    markdown = (project / "out" / "check.md").read_text(encoding="utf-8")
+    html = (project / "out" / "check.html").read_text(encoding="utf-8")
+    assert UAT_SECRET in markdown
+    assert masked(CANARIES["fixture-identity"]) in markdown  # the diff is there, masked
+    assert masked(CANARIES["fixture-password"]).replace("<", "&lt;").replace(">", "&gt;") in html
+    assert run("merged", "merge-reports", "out/merged.json", "out/check.json").returncode == 1
+    assert run("secrets", "scan-secrets").returncode == 1
+    assert fingerprint(CANARIES["fixture-identity"]) in (project / "out" / "secrets.md").read_text(encoding="utf-8")
+    assert run("policy", "policy", "--cluster", "k8s-uat").returncode in (0, 1)
+    assert (project / "out" / "summary.md").read_text(encoding="utf-8").count("## overlay-parity ") == 4
+    assert reports(project) == 11  # 4 Markdown, 4 HTML, the summary, check.json and merged.json
+
+
 def test_diff_and_explain(project: Path) -> None:
     for path in (UAT_SECRET, UAT_VALUES):
         diff = cli(project, "diff", "--cluster", "k8s-uat", path)

@@ -375,3 +375,43 @@ def test_the_reference_renderer_tree_has_no_coverage_errors() -> None:
     assert [f"{f.path}:{f.line}: {f.code} {f.message}" for f in failing(findings)] == []
     # what remains can only be config-dependent output collisions (templated names), reported as warnings
     assert {f.code for f in findings} <= {"COVERAGE-OUTPUT-COLLISION"}
+
+
+# ---------------------------------------------------------------------------------------- anchoring
+
+def test_findings_anchor_at_templates_and_descriptor_entries(tmp_path: Path) -> None:
+    """Every finding's ``file`` and related places exist relative to the base (issue 15 item 2)."""
+    other = """
+        name: keycloak-extra
+        layer: services
+        files:
+          - template: services/keycloak/kustomization.yaml
+            output: services/keycloak-extra/kustomization.yaml
+          - template: services/gateway/a.yaml
+            output: services/gateway/kustomization.yaml
+          - template: services/gateway/b.yaml
+            output: services/gateway/kustomization.yaml
+          - template: services/gone.yaml
+            output: services/gone.yaml
+    """
+    files = [*KEYCLOAK_FILES, "services/gateway/a.yaml", "services/gateway/b.yaml", "stray.yaml"]
+    findings = check_coverage(*make(tmp_path, files, {"keycloak": KEYCLOAK, "keycloak-extra": other}))
+    by_code = {f.code: f for f in findings}
+    assert set(by_code) == {"COVERAGE-DUPLICATE", "COVERAGE-OUTPUT-COLLISION", "COVERAGE-MISSING-TEMPLATE",
+                            "COVERAGE-UNDECLARED"}
+    for finding in findings:
+        assert finding.file == finding.path
+        assert (tmp_path / finding.file).is_file()
+        for place in finding.related:
+            assert (tmp_path / place.file).is_file()
+    assert (by_code["COVERAGE-UNDECLARED"].file, by_code["COVERAGE-UNDECLARED"].line) == ("templates/stray.yaml", 0)
+    duplicate = by_code["COVERAGE-DUPLICATE"]
+    assert [(r.file, r.line, r.role) for r in duplicate.related] == [
+        ("descriptors/keycloak-extra.yaml", 4, "descriptor"), ("descriptors/keycloak.yaml", 5, "descriptor")]
+    collision = by_code["COVERAGE-OUTPUT-COLLISION"]
+    assert (collision.file, collision.line) == ("descriptors/keycloak-extra.yaml", 8)
+    assert [(r.file, r.role) for r in collision.related] == [
+        ("descriptors/keycloak-extra.yaml", "descriptor"), ("templates/services/gateway/a.yaml", "template"),
+        ("templates/services/gateway/b.yaml", "template")]
+    assert (by_code["COVERAGE-MISSING-TEMPLATE"].file, by_code["COVERAGE-MISSING-TEMPLATE"].line) == \
+        ("descriptors/keycloak-extra.yaml", 10)
