@@ -7,9 +7,10 @@ planted difference, and on the commands that share the report options.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, unquote_to_bytes
 
 import pytest
 from lxml import etree
@@ -102,3 +103,31 @@ def test_the_other_commands_take_the_same_report_flags(project: FakeProject, tmp
     assert main(["scan-secrets", "--markdown", str(tmp_path / "secrets.md"), "--html",
                  str(tmp_path / "secrets.html")]) == 0
     assert "overlay-parity scan-secrets: PASSED" in (tmp_path / "secrets.md").read_text(encoding="utf-8")
+
+
+def test_a_hostile_file_name_is_escaped_in_every_face(project: FakeProject, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 18 item 5: a fixture file named with a newline, an escape sequence and a byte that is not UTF-8."""
+    directory = os.fsencode(project.overlay("k8s-a") / "services" / "app")
+    with open(directory + b"/evil\n\x1b[31mred\xff.yaml", "wb") as handle:
+        handle.write(b"a: 1\n")
+    out = tmp_path / "out"
+    assert main(["check", "--cluster", "k8s-a", "--json", str(out / "r.json"), "--junit", str(out / "r.xml"),
+                 "--sarif", str(out / "r.sarif"), "--markdown", str(out / "r.md"), "--html",
+                 str(out / "r.html")]) == 1
+    stdout = capsys.readouterr().out
+    shown = "services/app/evil\\n\\x1b[31mred\\xff.yaml"
+    assert f"PARITY-MISSING {shown}: renderer-owned fixture file is not rendered" in stdout
+    assert "\x1b" not in stdout
+    for name in ("r.json", "r.sarif", "r.md", "r.html", "r.xml"):
+        text = (out / name).read_bytes().decode("utf-8")  # strict: valid UTF-8
+        assert "\x1b" not in text
+    data = json.loads((out / "r.json").read_text(encoding="utf-8"))
+    assert data["results"][0]["findings"][0]["path"] == "services/app/evil\n\x1b[31mred\\xff.yaml"
+    etree.parse(str(out / "r.xml"), etree.XMLParser(recover=False))
+    uri = json.loads((out / "r.sarif").read_text(encoding="utf-8"))["runs"][0]["results"][0]["locations"][0][
+        "physicalLocation"]["artifactLocation"]["uri"]
+    assert uri.endswith("services/app/evil%0A%1B%5B31mred%FF.yaml")
+    assert os.path.exists(os.fsencode(project.root) + b"/" + unquote_to_bytes(uri))
+    assert "evil\\\\n\\\\x1b\\[31mred\\\\xff.yaml" in (out / "r.md").read_text(encoding="utf-8")
+    assert "evil\\n\\x1b[31mred\\xff.yaml" in (out / "r.html").read_text(encoding="utf-8")
