@@ -65,6 +65,10 @@ CODES: dict[str, str] = {
     "SECRET-REAL-KEY": "Material that parses as a real private key, even if labelled a placeholder.",
     "SECRET-NOT-PLACEHOLDER": "A fixture Secret value is neither `PLACEHOLDER-...` nor SOPS-encrypted.",
     "SECRET-UNSCANNABLE": "A fixture file that may hold secrets cannot be checked (unparseable Secret, oversize).",
+    "SECRET-NO-FIXTURES": "Warning: no file matched the fixture globs, so the Secret-value policy checked nothing.",
+    "SECRET-ALLOWED": "Warning: a real private key accepted by an allowlist entry (still reported, never silent).",
+    "SECRET-STALE-ALLOW": "A secret allowlist entry matches no finding: delete it.",
+    "SECRET-ALLOWLIST-INVALID": "The secret allowlist file is malformed (schema, glob, missing rationale or approver).",
     # Policy findings
     "POLICY-LIFECYCLE": "The overlay does not build for its lifecycle claim (bootstrap-complete or renderer-parity).",
     "POLICY-FLUX-PATH": "A Flux Kustomization points at a path that is missing or does not build.",

@@ -10,7 +10,7 @@ from harness.codes import CODES, NOTE_CODES
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BAD_INPUT = ("USAGE", "FILE-", "PATH-", "YAML-", "CONFIG-", "DESCRIPTOR-", "TEMPLATE-", "RENDER-",
-             "RENDERER-", "INVENTORY-", "REPORT-", "TOOL-")
+             "RENDERER-", "INVENTORY-", "REPORT-", "TOOL-", "SECRET-ALLOWLIST-")
 SECTION = re.compile(r"(<!-- codes-table:[^\n]*-->\n)(.*?)(<!-- /codes-table -->)", re.S)
 
 

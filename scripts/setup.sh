@@ -23,6 +23,8 @@ command -v ssh-keygen >/dev/null || missing+=(openssh-client)
 command -v openssl >/dev/null || missing+=(openssl)
 # The HTML report's test opens it in a real headless browser.
 command -v chromium >/dev/null || missing+=(chromium)
+# Real gpg keys for the secret scanner's test corpus.
+command -v gpg >/dev/null || missing+=(gnupg)
 "$PY" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"

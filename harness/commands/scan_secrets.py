@@ -1,8 +1,11 @@
-"""``overlay-parity scan-secrets``: private-key material and non-placeholder Secret values in fixtures.
+"""``overlay-parity scan-secrets``: private-key material in any file, non-placeholder Secret values in fixtures.
 
-Without paths, every file matching ``[tool.overlay-parity] fixture_globs`` (default ``testdata/**``) is
-scanned; directories given are walked. ``only_fixtures`` keeps only the given files that match the
-fixture globs (what the pre-commit hook uses). The matched value itself never reaches a finding's text.
+Without paths, the whole repository is scanned (``git ls-files`` plus untracked files that are not
+ignored; outside git, the tree minus ``.git``); directories given are walked. Key material is looked for
+in every file; the Secret-value policy applies to the files matching ``fixture_globs`` (default: the
+fixture directory). ``only_fixtures`` is kept for old hook configurations and changes nothing. Accepted
+findings come from the ``secret_allowlist`` file; ``baseline_out`` writes a draft of the current findings
+with empty rationales. The matched value itself never reaches a finding's text.
 """
 
 from __future__ import annotations
@@ -16,22 +19,17 @@ from harness.project_config import load_project_config
 from harness.report import CheckResult
 
 
-def scan_secrets(paths: Sequence[Path] = (), *, only_fixtures: bool = False,
-                 max_file_bytes: int | None = None) -> CheckResult:
+def scan_secrets(paths: Sequence[Path] = (), *, only_fixtures: bool = False, max_file_bytes: int | None = None,
+                 baseline_out: Path | None = None) -> CheckResult:
     """Scan and return the findings as a one-check report."""
-    from harness.secrets import fixture_files, is_fixture, scan_paths
+    from harness.secrets import scan_project
 
     config = load_project_config()
-    selected = list(paths)
-    if only_fixtures:
-        selected = [p for p in selected if is_fixture(p, config.root, config.fixture_globs)]
-    elif not selected:
-        selected = fixture_files(config.root, config.fixture_globs)
-        if not selected:
-            print(f"scan-secrets: no file matches fixture_globs {list(config.fixture_globs)} under {config.root}",
-                  file=sys.stderr)
     started = time.perf_counter()
-    findings = scan_paths(selected, root=config.root, max_file_bytes=max_file_bytes or config.max_file_bytes)
-    return CheckResult(name="scan-secrets", check="scan-secrets", findings=list(findings),
+    scan = scan_project(config, paths, max_file_bytes=max_file_bytes, baseline_out=baseline_out)
+    if scan.no_fixtures:
+        print(f"scan-secrets: WARNING: no file matches the fixture globs {list(scan.fixture_globs)}: the "
+              "Secret-value policy checked nothing", file=sys.stderr)
+    return CheckResult(name="scan-secrets", check="scan-secrets", findings=list(scan.findings),
                        seconds=time.perf_counter() - started,
-                       notes={"paths": len(selected), "summary": f"{len(selected)} path(s) scanned"})
+                       notes={"paths": scan.scanned, "summary": f"{scan.scanned} path(s) scanned"})

@@ -34,10 +34,39 @@ from harness.secrets.material import KeyMatch, find_key_material, parses_as_key
 from harness.secrets.model import CHECK, PLACEHOLDER_PREFIX
 from harness.secrets.prefilter import MAX_LAYERS, base64_signatures, encoded_re, prefilter
 from harness.secrets.scan import YAML_SUFFIXES, scan_bytes, scan_text
-from harness.secrets.walk import DEFAULT_MAX_FILE_BYTES, SKIP_DIRS, fixture_files, is_fixture, scan_file, scan_paths
+from harness.secrets.walk import (
+    DEFAULT_MAX_FILE_BYTES,
+    SKIP_DIRS,
+    default_fixture_globs,
+    fixture_files,
+    is_fixture,
+    repository_files,
+    scan_file,
+    scan_paths,
+    scan_repository,
+)
 
 __all__ = [
-    "CHECK", "DEFAULT_MAX_FILE_BYTES", "MAX_LAYERS", "PLACEHOLDER_PREFIX", "SKIP_DIRS", "YAML_SUFFIXES", "KeyMatch",
-    "base64_signatures", "encoded_re", "find_key_material", "fixture_files", "is_age_secret_key", "is_fixture",
-    "parses_as_key", "prefilter", "scan_bytes", "scan_file", "scan_paths", "scan_text",
+    "CHECK",
+    "DEFAULT_MAX_FILE_BYTES",
+    "MAX_LAYERS",
+    "PLACEHOLDER_PREFIX",
+    "SKIP_DIRS",
+    "YAML_SUFFIXES",
+    "KeyMatch",
+    "base64_signatures",
+    "default_fixture_globs",
+    "encoded_re",
+    "find_key_material",
+    "fixture_files",
+    "is_age_secret_key",
+    "is_fixture",
+    "parses_as_key",
+    "prefilter",
+    "repository_files",
+    "scan_bytes",
+    "scan_file",
+    "scan_paths",
+    "scan_repository",
+    "scan_text",
 ]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from harness.redact import fingerprint
-from harness.secrets import base64runs
+from harness.secrets import base64runs, decoders
 from harness.secrets.keys import family_of, marker_re
 from harness.secrets.prefilter import MAX_LAYERS
 
@@ -33,8 +33,17 @@ def parses_as_key(label: str, material: str) -> bool:
 def find_key_material(text: str) -> list[KeyMatch]:
     """Every private key in ``text``, literal or encoded (up to :data:`MAX_LAYERS` deep), each once."""
     found: dict[str, KeyMatch] = {}
-    for match, _ in _descend(text, 0):
+    for match in find_key_occurrences(text):
         found.setdefault(match.fingerprint, match)
+    return list(found.values())
+
+
+def find_key_occurrences(text: str) -> list[KeyMatch]:
+    """Every place a private key occurs in ``text`` (the same key at several places: once per place;
+    through several layers at one place: once), in the order found."""
+    found: dict[tuple[str, int], KeyMatch] = {}
+    for match, _ in _descend(text, 0):
+        found.setdefault((match.fingerprint, match.start), match)
     return list(found.values())
 
 
@@ -55,9 +64,22 @@ def _descend(text: str, depth: int) -> Iterator[tuple[KeyMatch, int]]:
         return
     for run in base64runs.runs(text, decoded=depth > 0):
         for decoded, starts in run.decodings():
+            unzipped = decoders.gunzip(decoded)
+            if unzipped is not None:  # gzip | base64: the key spans the whole compressed stream
+                start, end, alphabet = run.origin(starts, unzipped[0], len(decoded), whole_lines=depth == 0)
+                for inner, _ in _descend(unzipped[1].decode("latin-1"), depth + 1):
+                    yield _outer(inner, f"{alphabet}>gzip", start, end), end
             if not base64runs.worth_descending(decoded, depth):
                 continue
             for inner, inner_end in _descend(decoded.decode("latin-1"), depth + 1):
                 start, end, alphabet = run.origin(starts, inner.start, inner_end, whole_lines=depth == 0)
-                layer = alphabet if inner.layer == "literal" else f"{alphabet}>{inner.layer}"
-                yield replace(inner, layer=layer, start=start, end=end), end
+                yield _outer(inner, alphabet, start, end), end
+    for start, end, decoded in decoders.hex_runs(text):
+        if base64runs.worth_descending(decoded, depth):
+            for inner, _ in _descend(decoded.decode("latin-1"), depth + 1):
+                yield _outer(inner, "hex", start, end), end
+
+
+def _outer(inner: KeyMatch, layer: str, start: int, end: int) -> KeyMatch:
+    """``inner`` (found in a decoded layer) as seen from the text the layer was decoded from."""
+    return replace(inner, layer=layer if inner.layer == "literal" else f"{layer}>{inner.layer}", start=start, end=end)

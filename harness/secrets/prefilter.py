@@ -22,9 +22,17 @@ from harness.secrets.keys import encoded_markers, literal_needles
 MAX_LAYERS = 4
 """Base64 layers decoded below the literal text (the contract asks for two; three are tested)."""
 WRAPPED_LEVELS = 3  # nesting levels signed with a wrapped innermost layer (MAX_LAYERS: twice the words)
+HEX_BASE64_LEVELS = 2  # base64 layers signed above a hex-encoded key
+GZIP_SIGNATURES = (b"H4sI", b"SDRzS")
+"""``gzip | base64`` starts ``H4sI`` (the gzip magic at the start of a value); base64'd again, ``SDRzS``."""
 _WHITESPACE = b" \t\r\n\f\v"
 _STD_TO_URL = bytes.maketrans(b"+/", b"-_")
+_ESCAPED_BREAKS = re.compile(rb"\\+[nr]")
 SECRET_KIND = re.compile(rb"""\bkind["']?[ \t]*:[ \t]*["']?Secret\b""")
+"""A document that plainly looks like a Secret (a parse failure of one is reported as unscannable)."""
+_LETTER_ESCAPE = re.compile(rb"\\(?:[xuU]|\r?\n)")
+"""A double-quoted YAML (or JSON) escape that can spell a letter (``\x53``, ``\u0053``), or an escaped
+line break that joins two pieces of a scalar without a space."""
 
 
 def _cores(text: bytes) -> set[bytes]:
@@ -94,6 +102,9 @@ def encoded_re() -> re.Pattern[bytes]:
     for marker in encoded_markers():
         words |= {_window(s) for s in _signatures(marker, MAX_LAYERS)}  # every layer the decoder descends
         words |= {_window(s) for s in _wrapped_signatures(marker, WRAPPED_LEVELS)}
+        for hexed in (marker.hex().encode("ascii"), marker.hex().upper().encode("ascii")):  # hex, then base64
+            words |= {_window(hexed)} | {_window(s) for s in _signatures(hexed, HEX_BASE64_LEVELS)}
+    words |= set(GZIP_SIGNATURES)
     return re.compile(trie_regex(sorted(words)))
 
 
@@ -102,18 +113,30 @@ def base64_signatures(levels: int = 3) -> set[bytes]:
     return set().union(*(_signatures(marker, levels) for marker in encoded_markers()))
 
 
+def may_hold_secret(data: bytes) -> bool:
+    """Whether some YAML spelling of a Secret (or of a ``secretGenerator``) can be in ``data`` (UTF-8).
+
+    A superset by construction: plain, single-quoted and block scalars, keys and tags (``!!str``) keep the
+    characters of ``Secret`` together on one line (folding only ever adds a space), flow style and the
+    next-line form change only what surrounds it, and an alias repeats an anchor written out elsewhere in
+    the file. Only a double-quoted escape (``\x53``, ``\u0053``) or an escaped line break can spell it
+    otherwise, and any such escape counts."""
+    return b"Secret" in data or b"secretGenerator" in data or _LETTER_ESCAPE.search(data) is not None
+
+
 def prefilter(data: bytes) -> set[str]:
     """Why ``data`` needs a closer look: any of ``literal`` (a key marker), ``encoded`` (a base64 form
-    of one, at any alignment/nesting, across line wraps), ``secret`` (a ``kind: Secret`` document).
+    of one, at any alignment/nesting, across line wraps), ``secret`` (some YAML spelling of a Secret or a
+    secretGenerator may be in it: :func:`may_hold_secret`).
     Empty for the vast majority of files, which are then done with."""
     reasons: set[str] = set()
     if any(needle in data for needle in literal_needles()):
         reasons.add("literal")
-    if b"Secret" in data and SECRET_KIND.search(data):
+    if may_hold_secret(data):
         reasons.add("secret")
     flat = data.translate(None, _WHITESPACE)
-    if b"\\" in flat:  # base64 wrapped inside a JSON string: "...\n..."
-        flat = flat.replace(b"\\n", b"").replace(b"\\r", b"")
+    if b"\\" in flat:  # base64 wrapped inside a JSON string: "...\n...", escaped to any depth
+        flat = _ESCAPED_BREAKS.sub(b"", flat)
     if encoded_re().search(flat):
         reasons.add("encoded")
     return reasons

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from harness.errors import InputError
 from harness.findings import Finding
+from harness.secrets.generators import KUSTOMIZATION_NAMES, generator_inputs, input_findings
 from harness.secrets.model import CHECK, HINTS
 from harness.secrets.prefilter import prefilter
 from harness.secrets.scan import scan_bytes
@@ -96,6 +97,108 @@ def _fixture_globs(globs: tuple[str, ...]) -> GlobSet[str]:
     return compile_all(globs)
 
 
+def generated_secret_findings(kustomization: Path, shown: str, root_abs: str, checked: set[tuple[str, str]],
+                              max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> list[Finding]:
+    """Policy findings for the files a kustomization's secretGenerators turn into Secret data (``files:``,
+    ``envs:``), reported at each input file; each input once per run (``checked``)."""
+    from harness.yamlio import load_documents
+
+    try:
+        data = kustomization.read_bytes()
+        if b"secretGenerator" not in data and b"\\" not in data:
+            return []
+        docs = load_documents(data.decode("utf-8"), shown)
+    except (OSError, UnicodeDecodeError, InputError):
+        return []  # unreadable or not YAML: the scan of the file itself said what it could
+    findings: list[Finding] = []
+    for item in (item for doc in docs for item in generator_inputs(doc)):
+        target = kustomization.parent / item.path
+        target_shown = _display(target, root_abs)
+        if (target_shown, item.mode) in checked or target_shown.startswith(("/", "..")) or ".." in item.path:
+            continue
+        checked.add((target_shown, item.mode))
+        try:
+            info = os.lstat(target)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > max_file_bytes:
+                continue
+            text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        for line, key_path, problem, fingerprint in input_findings(text, item, target_shown):
+            what = f"{key_path} " if key_path else ""
+            findings.append(Finding(
+                code="SECRET-NOT-PLACEHOLDER", check=CHECK, path=target_shown, line=line,
+                message=f"becomes Secret data through secretGenerator {item.generator} ({item.mode}) in {shown}: "
+                        f"{what}{problem}", hint=HINTS["SECRET-NOT-PLACEHOLDER"],
+                extra={"key_path": key_path, "layer": "literal", "fingerprint": fingerprint,
+                       "generator": item.generator, "kustomization": shown}))
+    return findings
+
+
+def repository_files(root: Path) -> list[Path]:
+    """Every file of the repository at ``root``: what ``git ls-files`` lists plus untracked files that are
+    not ignored; outside a git work tree, every file under ``root`` (minus :data:`SKIP_DIRS`). Sorted."""
+    listed = _git_files(root)
+    if listed is None:
+        return [Path(path) for path in sorted(walk(str(root)), key=lambda path: path.split(os.sep))]
+    return [root / name for name in sorted(listed, key=lambda name: name.split("/"))
+            if os.path.lexists(root / name)]  # a tracked file deleted in the work tree is not there to scan
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """Repository-relative names from git, or None when ``root`` is not the top of a git work tree (or git
+    is missing)."""
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    if git is None or not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run([git, "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                             capture_output=True, check=True, timeout=120).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sorted({name for name in out.decode("utf-8", "surrogateescape").split("\0") if name})
+
+
+def no_fixture_warning(root: Path, globs: Sequence[str]) -> Finding:
+    """The loud warning of a run in which no file matched the fixture globs (no Secret was policy-checked)."""
+    from harness.findings import Severity
+
+    return Finding(code="SECRET-NO-FIXTURES", check=CHECK, path=".", severity=Severity.WARNING,
+                   message=f"no file matches the fixture globs {list(globs)} under {root}: the Secret-value policy "
+                           "checked nothing (key material was still looked for)",
+                   hint="set `fixture` or `fixture_globs` in the overlay-parity settings to where the fixtures are")
+
+
+def scan_repository(root: Path, *, fixture_globs: Sequence[str],
+                    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[list[Finding], int]:
+    """Scan every file of the repository at ``root`` (:func:`repository_files`) for key material, and its
+    fixture files for the Secret-value policy. Returns the findings and how many files were read; a
+    ``SECRET-NO-FIXTURES`` warning when no file matched ``fixture_globs``."""
+    files = repository_files(root)
+    findings = scan_paths(files, root=root, max_file_bytes=max_file_bytes, fixture_globs=fixture_globs)
+    if not any(is_fixture_name(_display(file, os.path.abspath(root)), fixture_globs) for file in files):
+        findings.append(no_fixture_warning(root, fixture_globs))
+    return findings, len(files)
+
+
+def is_fixture_name(name: str, globs: Sequence[str]) -> bool:
+    """Whether a root-relative POSIX ``name`` matches one of the fixture ``globs``."""
+    return _fixture_globs(tuple(globs)).any_match(name)
+
+
+def default_fixture_globs(root: Path, fixture: Path) -> tuple[str, ...]:
+    """The fixture globs derived from the fixture directory: ``/<fixture>/**`` (its cluster configs
+    ``.<cluster>-config.yaml`` live in it), or ``**`` when the fixture is the project root."""
+    try:
+        rel = fixture.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return ()
+    return ("**",) if rel in ("", ".") else (f"/{rel}/**",)
+
+
 def _prefilter_stream(path: Path) -> bool:
     """Pre-filter a file too large to scan whole, chunk by chunk (chunks overlap)."""
     tail = b""
@@ -109,8 +212,10 @@ def _prefilter_stream(path: Path) -> bool:
             tail = chunk[-_OVERLAP:]
 
 
-def scan_file(path: Path, *, display: str | None = None, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> list[Finding]:
-    """Scan one file (symlinks are not followed: they hold no material themselves)."""
+def scan_file(path: Path, *, display: str | None = None, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+              policy: bool = True) -> list[Finding]:
+    """Scan one file (symlinks are not followed: they hold no material themselves). ``policy``: also apply
+    the Secret-value policy (fixture files); key material is looked for in every file."""
     name = display or str(path)
     try:
         info = os.lstat(path)
@@ -125,15 +230,21 @@ def scan_file(path: Path, *, display: str | None = None, max_file_bytes: int = D
                         message=f"file is {info.st_size} bytes, over max_file_bytes ({max_file_bytes}), and its "
                                 "pre-filter matched: it may hold key material or a Secret",
                         hint=HINTS["SECRET-UNSCANNABLE"])]
-    return scan_bytes(path.read_bytes(), name)
+    return scan_bytes(path.read_bytes(), name, policy=policy)
 
 
-def scan_paths(paths: Iterable[Path], *, root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> list[Finding]:
+def scan_paths(paths: Iterable[Path], *, root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+               fixture_globs: Sequence[str] | None = None) -> list[Finding]:
     """Scan files and directories (walked recursively, :data:`SKIP_DIRS` and symlinks skipped); names are
     shown relative to ``root`` when inside it. A missing path is a FILE-MISSING input error. Each key is
-    reported once per file and key path (its fingerprint identifies it across encodings)."""
+    reported once per file (its fingerprint identifies it across encodings and positions).
+
+    Key material is looked for in every file; the Secret-value policy applies to the files matching
+    ``fixture_globs`` (to every file when ``fixture_globs`` is None)."""
     findings: list[Finding] = []
     root_abs = os.path.abspath(root)
+    in_fixture = _fixture_globs(tuple(fixture_globs)).any_match if fixture_globs is not None else None
+    checked: set[tuple[str, str]] = set()  # (generator input, mode) already held to the policy
     for given in paths:
         path = Path(given)
         try:
@@ -144,5 +255,9 @@ def scan_paths(paths: Iterable[Path], *, root: Path, max_file_bytes: int = DEFAU
             continue
         files: Iterable[Path] = _walk_files(path) if stat.S_ISDIR(mode) else [path]
         for file in files:
-            findings.extend(scan_file(file, display=_display(file, root_abs), max_file_bytes=max_file_bytes))
+            shown = _display(file, root_abs)
+            policy = in_fixture is None or (not os.path.isabs(shown) and in_fixture(shown))
+            findings.extend(scan_file(file, display=shown, max_file_bytes=max_file_bytes, policy=policy))
+            if policy and file.name in KUSTOMIZATION_NAMES:
+                findings.extend(generated_secret_findings(file, shown, root_abs, checked, max_file_bytes))
     return sorted(findings, key=lambda f: (f.path, f.line, f.code, f.extra.get("key_path", "")))

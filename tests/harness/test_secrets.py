@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import itertools
 import json
@@ -119,18 +120,22 @@ def test_every_key_in_secret_data_and_string_data_any_order_multi_document(corpu
         findings = scan_text(text, "testdata/secret.yaml")
         record(corpus, findings)
         found = {(f.code, f.extra["key_path"]) for f in findings}
-        assert (key.code, "data.identity") in found, (key.name, order)
-        assert (key.code, "stringData.ssh") in found, (key.name, order)
+        # one key, one finding (issue 13): both places are listed in its positions
+        keys = key_findings(findings)
+        assert [f.code for f in keys] == [key.code], (key.name, order)
+        places = {p["key_path"]: p for p in keys[0].extra["positions"]}
+        assert set(places) == {"data.identity", "stringData.ssh"}, (key.name, order)
+        assert keys[0].extra["key_path"] in places
         assert ("SECRET-NOT-PLACEHOLDER", "data.identity") in found
         assert ("SECRET-NOT-PLACEHOLDER", "stringData.ssh") in found
         assert not {p for c, p in found if p in ("data.known_hosts", 'data["identity.pub"]', "stringData.other")}
-        by_path = {f.extra["key_path"]: f for f in key_findings(findings)}
-        assert by_path["data.identity"].extra["layer"] == "base64"
-        assert by_path["stringData.ssh"].extra["layer"] == "literal"
-        assert by_path["data.identity"].extra["document"] == 2
+        assert places["data.identity"]["layer"] == "base64"
+        assert places["stringData.ssh"]["layer"] == "literal"
+        assert keys[0].extra["document"] == 2
         lines = text.splitlines()
-        assert lines[by_path["data.identity"].line - 1].strip().startswith("identity:")
-        assert lines[by_path["stringData.ssh"].line - 1].strip().startswith("ssh:")
+        assert lines[places["data.identity"]["line"] - 1].strip().startswith("identity:")
+        assert lines[places["stringData.ssh"]["line"] - 1].strip().startswith("ssh:")
+        assert lines[keys[0].line - 1].strip().startswith(("identity:", "ssh:"))
 
 
 def test_every_top_level_key_order_in_one_multi_document_file(corpus: list[Key]) -> None:
@@ -143,10 +148,12 @@ def test_every_top_level_key_order_in_one_multi_document_file(corpus: list[Key])
     text = "---\n".join(docs)
     findings = scan_text(text, "testdata/many.yaml")
     real = [f for f in findings if f.code == "SECRET-REAL-KEY"]
-    assert sorted(f.extra["document"] for f in real) == list(range(1, len(orders) + 1))
+    assert len(real) == 1  # one key, one finding (issue 13), listing its place in every document
+    positions = real[0].extra["positions"]
+    assert sorted(p["document"] for p in positions) == list(range(1, len(orders) + 1))
     lines = text.splitlines()
-    assert all(lines[f.line - 1].strip().startswith("identity:") for f in real)
-    assert len({f.extra["fingerprint"] for f in real}) == 1  # one key, one fingerprint
+    assert all(lines[p["line"] - 1].strip().startswith("identity:") for p in positions)
+    assert real[0].line == positions[0]["line"] == min(p["line"] for p in positions)
 
 
 @pytest.mark.parametrize("layers", [1, 2, 3])
@@ -181,8 +188,8 @@ def test_placeholder_labelled_real_key_is_still_a_real_key(corpus: list[Key]) ->
                          string_data={"ssh": "PLACEHOLDER-" + key.text})
         findings = scan_text(doc, "testdata/labelled.yaml")
         record(corpus, findings)
-        assert {(f.code, f.extra["key_path"]) for f in findings} == {
-            (key.code, "data.identity"), (key.code, "stringData.ssh")}, key.name
+        assert [f.code for f in findings] == [key.code], key.name  # one key, one finding (issue 13)
+        assert {p["key_path"] for p in findings[0].extra["positions"]} == {"data.identity", "stringData.ssh"}
 
 
 def test_markers_that_do_not_parse_are_private_key_findings() -> None:
@@ -219,9 +226,10 @@ def test_placeholders_sops_values_certificates_and_age_encrypted_blocks_pass(tmp
                                              b64("PLACEHOLDER-known-hosts\nmore")},
                                        string_data={"token": "PLACEHOLDER-token"}),
         "sops-values.yaml": secret_doc(["apiVersion", "kind", "metadata", "data", "stringData"], name="enc",
-                                       data={"identity": "ENC[AES256_GCM,data:Zm9v,iv:YmFy,tag:YmF6,type:str]"},
-                                       string_data={"token": "ENC[AES256_GCM,data:eHl6,iv:YQ==,tag:Yg==,type:str]"})
-        + f"sops:\n  age:\n    - recipient: age1xyz\n      enc: |\n{indent(age_block, 8)}\n",
+                                       data={"identity": sops_value(b"foo")},
+                                       string_data={"token": sops_value(b"xyz")})
+        + f"sops:\n  age:\n    - recipient: age1xyz\n      enc: |\n{indent(age_block, 8)}\n"
+        + "  mac: " + sops_value(os.urandom(32)) + "\n  version: 3.11.0\n",
         "cert.yaml": f"kind: ConfigMap\ndata:\n  ca.crt: {b64(cert)}\n  pem: |\n{indent(cert, 4)}\n",
         "age-block.txt": age_block,
         "store.yaml": "apiVersion: external-secrets.io/v1\nkind: SecretStore\nmetadata:\n  name: s\nspec: {}\n",
@@ -230,6 +238,36 @@ def test_placeholders_sops_values_certificates_and_age_encrypted_blocks_pass(tmp
     }
     for name, text in clean.items():
         assert scan_text(text, f"testdata/{name}") == [], name
+
+
+def sops_value(data: bytes, kind: str = "str") -> str:
+    """An encrypted value in sops' grammar (random iv and tag of sops' sizes)."""
+    parts = [base64.b64encode(part).decode() for part in (data, os.urandom(32), os.urandom(16))]
+    return f"ENC[AES256_GCM,data:{parts[0]},iv:{parts[1]},tag:{parts[2]},type:{kind}]"
+
+
+def test_enc_counts_only_in_sops_grammar_in_a_document_with_sops_metadata() -> None:
+    """Issue 13: ENC[...] is encrypted only when it follows sops' value grammar with valid base64 parts, in
+    a document that carries sops metadata."""
+    metadata = "sops:\n  mac: " + sops_value(os.urandom(32)) + "\n  version: 3.11.0\n"
+    good = sops_value(b"hunter2")
+    bad_values = {
+        "short-iv": "ENC[AES256_GCM,data:Zm9v,iv:YmFy,tag:YmF6,type:str]",
+        "bad-base64": good.replace("data:", "data:!!"),
+        "other-cipher": good.replace("AES256_GCM", "ROT13"),
+        "no-type": good.split(",type:")[0] + "]",
+        "free-text": "ENC[this is not encrypted]",
+    }
+    for name, value in bad_values.items():
+        doc = secret_doc(["apiVersion", "kind", "metadata", "stringData"], name=name, data={},
+                         string_data={"token": value}) + metadata
+        assert [f.code for f in scan_text(doc, "testdata/s.yaml")] == ["SECRET-NOT-PLACEHOLDER"], name
+    plain = secret_doc(["apiVersion", "kind", "metadata", "stringData"], name="x", data={}, string_data={"t": good})
+    assert [f.code for f in scan_text(plain, "testdata/s.yaml")] == ["SECRET-NOT-PLACEHOLDER"]  # no metadata
+    assert scan_text(plain + metadata, "testdata/s.yaml") == []
+    listed = ("apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Secret\n    metadata:\n"
+              f"      name: x\n    stringData:\n      k: {good}\n" + metadata)
+    assert scan_text(listed, "testdata/list.yaml") == []
 
 
 def test_a_real_sops_encrypted_secret_passes(tmp_path: Path) -> None:
@@ -306,7 +344,7 @@ def test_prefilter_is_empty_for_ordinary_manifests_and_hits_every_encoded_form(c
     ordinary = (ROOT / "renderer" / "templates").rglob("*.yaml")
     for path in ordinary:
         data = path.read_bytes()
-        if b"Secret" not in data:
+        if b"Secret" not in data and b"secretGenerator" not in data:  # a secretGenerator makes Secret data
             assert prefilter(data) == set(), path
     assert b"LS0tLS1CRUdJ" in {s[:12] for s in base64_signatures(1)}
     for key in corpus:
@@ -354,21 +392,23 @@ def test_cli_scan_secrets(corpus: list[Key], tmp_path: Path, monkeypatch: pytest
     out, err = capsys.readouterr()
     outputs.extend([out, err, (tmp_path / "out/r.json").read_text(), (tmp_path / "out/r.sarif").read_text()])
     lines = out.splitlines()
-    assert len(lines) == 2
-    for line in lines:
+    assert len(lines) == 3  # no path: the whole tree, so the key in docs/ (outside the fixture globs) too
+    assert lines[0].startswith("docs/outside.txt:1: SECRET-REAL-KEY ")
+    for line in lines[1:]:
         assert line.startswith("testdata/fx/customer-managed/sources/secret.yaml:")
         assert line.split(": ", 2)[1].split()[0] in ("SECRET-REAL-KEY", "SECRET-NOT-PLACEHOLDER")
+    for line in lines:
         assert line.endswith("]")
         assert "[sha256:" in line
     assert "scan-secrets:" in err
     report = json.loads((tmp_path / "out/r.json").read_text())
-    assert report["summary"]["by_code"] == {"SECRET-NOT-PLACEHOLDER": 1, "SECRET-REAL-KEY": 1}
+    assert report["summary"]["by_code"] == {"SECRET-NOT-PLACEHOLDER": 1, "SECRET-REAL-KEY": 2}
     sarif = json.loads((tmp_path / "out/r.sarif").read_text())
     assert sarif["version"] == "2.1.0"
-    assert len(sarif["runs"][0]["results"]) == 2
-    # explicit paths: docs/ is not a fixture but is scanned when named; --only-fixtures drops it
+    assert len(sarif["runs"][0]["results"]) == 3
+    # explicit paths: docs/ is not a fixture but keys are looked for in every file given (issue 13)
     assert main(["scan-secrets", "docs/outside.txt"]) == 1
-    assert main(["scan-secrets", "--only-fixtures", "docs/outside.txt"]) == 0
+    assert main(["scan-secrets", "--only-fixtures", "docs/outside.txt"]) == 1
     assert main(["scan-secrets", "--only-fixtures", str(secret)]) == 1
     assert main(["scan-secrets", "testdata/fx/customer-managed/sources/kustomization.yaml"]) == 0
     assert main(["scan-secrets", "missing.yaml"]) == 2

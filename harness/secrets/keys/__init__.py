@@ -83,9 +83,13 @@ def encoded_markers() -> tuple[bytes, ...]:
     return tuple(dict.fromkeys(marker for family in families() for marker in family.encoded_markers))
 
 
+_ESCAPED_BREAK = re.compile(r"(?:\\+r)?\\+n")
+
+
 def normalise(block: str) -> str:
-    """The same key in a YAML block scalar, a JSON string or a decoded layer normalises identically."""
-    block = block.replace("\\r\\n", "\n").replace("\\n", "\n")
+    """The same key in a YAML block scalar, a JSON string (escaped to any depth: ``\\n``, ``\\\\n``...)
+    or a decoded layer normalises identically."""
+    block = _ESCAPED_BREAK.sub("\n", block)
     return "\n".join(line.strip() for line in block.splitlines()).strip() + "\n"
 
 

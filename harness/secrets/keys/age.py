@@ -1,4 +1,6 @@
-"""age X25519 identities (``AGE-SECRET-KEY-1...``): real when the bech32 checksum holds over a 32-byte key."""
+"""age X25519 identities (``AGE-SECRET-KEY-1`` and 58 bech32 characters): real when the bech32 checksum holds
+over a 32-byte key; 20 or more characters after the ``1`` make a marker (a bare mention of the prefix in
+prose or code is not key material)."""
 
 from __future__ import annotations
 
@@ -33,5 +35,5 @@ def is_real(label: str, material: str) -> bool:
     return is_age_secret_key(material)
 
 
-FAMILY = KeyFamily("age", r"AGE-SECRET-KEY-[0-9A-Z-]*", extent, is_real, needles=(b"AGE-SECRET-KEY-",),
+FAMILY = KeyFamily("age", r"AGE-SECRET-KEY-1[0-9A-Z]{20,}[0-9A-Z-]*", extent, is_real, needles=(b"AGE-SECRET-KEY-",),
                    encoded_markers=(b"AGE-SECRET-KEY-",))

@@ -1,0 +1,154 @@
+"""Files and literals that become Secret data through a kustomize ``secretGenerator``.
+
+- ``literals: [key=value]``: each value is held to the Secret-value policy, like ``stringData``;
+- ``envs: [file]``: each ``KEY=value`` line of the file is held to it (a sops-encrypted dotenv file carries
+  ``sops_mac=`` and ``sops_version=`` lines);
+- ``files: [[key=]file]``: the file's content becomes one Secret value. Plain text must be a
+  ``PLACEHOLDER-...`` value or a sops-encrypted file; a YAML or JSON input (a values file) is structured
+  data, so its string values under credential-named keys (``password``, ``adminPassword``, ``token``,
+  ``clientSecret``, ``apiKey``..., see :func:`credential_key`) are held to the policy instead.
+
+Key material is looked for in these files anyway (as in every file); this adds the policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from harness.redact import fingerprint
+from harness.secrets.model import HINTS, Located, key_text
+from harness.secrets.policy import KeyPath, has_sops_metadata, value_problem
+
+KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+_STRUCTURED = frozenset({".yaml", ".yml", ".json"})
+_CREDENTIAL_ENDINGS = ("password", "passwd", "passphrase", "secret", "token", "private_key", "privatekey", "api_key",
+                       "apikey", "access_key", "accesskey", "secret_key", "secretkey", "credential", "credentials")
+
+
+def credential_key(name: str) -> bool:
+    """Whether a mapping key names a credential value itself (``adminPassword``, ``client_secret``), not
+    something about one (``secretName``, ``token_url``, ``passwordPolicy``)."""
+    normal = name.lower().replace("-", "_").replace(".", "_")
+    return normal.endswith(_CREDENTIAL_ENDINGS) or normal in {"identity", "known_hosts"}
+
+
+@dataclass(frozen=True)
+class GeneratorInput:
+    """A file a secretGenerator reads: ``mode`` is ``files`` or ``envs``; ``path`` is as written (relative
+    to the kustomization's directory); ``generator`` names the Secret it becomes."""
+
+    mode: str
+    path: str
+    generator: str
+    key: KeyPath
+
+
+def _generators(doc: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    generators = doc.get("secretGenerator") if isinstance(doc, dict) else None
+    if isinstance(generators, list):
+        for index, generator in enumerate(generators):
+            if isinstance(generator, dict):
+                yield index, generator
+
+
+def _name(generator: dict[str, Any]) -> str:
+    name = generator.get("name")
+    return name if isinstance(name, str) else "(unnamed)"
+
+
+def generator_inputs(doc: Any) -> list[GeneratorInput]:
+    """The ``files:`` and ``envs:`` inputs of every secretGenerator of a kustomization document."""
+    found: list[GeneratorInput] = []
+    for index, generator in _generators(doc):
+        for mode in ("files", "envs"):
+            entries = generator.get(mode)
+            for position, entry in enumerate(entries if isinstance(entries, list) else ()):
+                if isinstance(entry, str) and entry.strip():
+                    path = entry.split("=", 1)[1] if mode == "files" and "=" in entry else entry
+                    found.append(GeneratorInput(mode, path.strip(), _name(generator),
+                                                ("secretGenerator", index, mode, position)))
+    return found
+
+
+def literal_findings(doc: Any, number: int, suffix: str) -> list[Located]:
+    """Policy findings for ``secretGenerator[*].literals`` entries of a document."""
+    located: list[Located] = []
+    for index, generator in _generators(doc):
+        literals = generator.get("literals")
+        for position, entry in enumerate(literals if isinstance(literals, list) else ()):
+            if not isinstance(entry, str) or "=" not in entry:
+                continue
+            name, value = entry.split("=", 1)
+            problem = value_problem(value.strip().strip("\"'"), encrypted=has_sops_metadata(doc))
+            if problem:
+                key = ("secretGenerator", index, "literals", position)
+                located.append(_located(f"secretGenerator {_name(generator)}: literal {name.strip()} {problem}{suffix}",
+                                        number, key, value))
+    return located
+
+
+def _located(message: str, number: int, key: KeyPath, value: Any) -> Located:
+    return Located("SECRET-NOT-PLACEHOLDER", message, HINTS["SECRET-NOT-PLACEHOLDER"], number, key,
+                   {"key_path": key_text(key), "layer": "literal", "fingerprint": fingerprint(value),
+                    "document": number + 1})
+
+
+def input_findings(text: str, item: GeneratorInput, source: str) -> list[tuple[int, str, str, str]]:
+    """Policy problems of one generator input's ``text``: (line, key path, problem, fingerprint) each.
+    ``source`` is the kustomization that reads it (named in messages by the caller)."""
+    if item.mode == "envs":
+        return list(_env_problems(text))
+    if PurePosixPath(item.path).suffix.lower() in _STRUCTURED:
+        return list(_structured_problems(text, source))
+    if _sops_file(text):
+        return []
+    problem = value_problem(text.strip(), encrypted=False)
+    return [(1, "", "content " + problem, fingerprint(text))] if problem else []
+
+
+def _sops_file(text: str) -> bool:
+    """A whole file encrypted by sops (binary/text store): its JSON carries ``data`` and ``sops`` metadata."""
+    import json
+
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return has_sops_metadata(doc)
+
+
+def _env_problems(text: str) -> Iterator[tuple[int, str, str, str]]:
+    lines = text.splitlines()
+    encrypted = any(line.startswith("sops_mac=") for line in lines) and \
+        any(line.startswith("sops_version=") for line in lines)
+    for number, line in enumerate(lines, start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#") or "=" not in stripped or stripped.startswith("sops_"):
+            continue
+        name, value = stripped.split("=", 1)
+        problem = value_problem(value.strip().strip("\"'"), encrypted=encrypted)
+        if problem:
+            yield number, name.strip(), problem, fingerprint(value)
+
+
+def _structured_problems(text: str, source: str) -> Iterator[tuple[int, str, str, str]]:
+    from harness.errors import InputError
+    from harness.yamlio import iter_paths, load_documents
+
+    try:
+        docs = load_documents(text, source)
+    except InputError:
+        return  # not parseable: the YAML checks report it; key material was looked for anyway
+    for doc in docs:
+        encrypted = has_sops_metadata(doc)
+        for key, value in iter_paths(doc):
+            names = [part for part in key if isinstance(part, str)]
+            if not names or names[0] == "sops" or not credential_key(names[-1]) or not isinstance(value, str) \
+                    or not value:
+                continue
+            problem = value_problem(value, encrypted=encrypted)
+            if problem:
+                yield 0, key_text(key), problem, fingerprint(value)
