@@ -52,6 +52,11 @@ def fingerprint(value: Any) -> str:
     return "sha256:" + hashlib.sha256(_canonical_bytes(value)).hexdigest()[:8]
 
 
+def digest(value: Any) -> str:
+    """``sha256:`` and the whole SHA-256 hex digest of ``value`` (what an allowlist entry names)."""
+    return "sha256:" + hashlib.sha256(_canonical_bytes(value)).hexdigest()
+
+
 def masked(value: Any) -> str:
     """How a masked value is shown: ``<redacted sha256:xxxxxxxx>``."""
     return f"<redacted {fingerprint(value)}>"

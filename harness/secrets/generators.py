@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from harness.redact import fingerprint
+from harness.redact import digest, fingerprint
 from harness.secrets.model import HINTS, Located, key_text
 from harness.secrets.policy import KeyPath, has_sops_metadata, value_problem
 
@@ -93,11 +93,11 @@ def literal_findings(doc: Any, number: int, suffix: str) -> list[Located]:
 def _located(message: str, number: int, key: KeyPath, value: Any) -> Located:
     return Located("SECRET-NOT-PLACEHOLDER", message, HINTS["SECRET-NOT-PLACEHOLDER"], number, key,
                    {"key_path": key_text(key), "layer": "literal", "fingerprint": fingerprint(value),
-                    "document": number + 1})
+                    "digest": digest(value), "document": number + 1})
 
 
 def input_findings(text: str, item: GeneratorInput, source: str) -> list[tuple[int, str, str, str]]:
-    """Policy problems of one generator input's ``text``: (line, key path, problem, fingerprint) each.
+    """Policy problems of one generator input's ``text``: (line, key path, problem, digest) each.
     ``source`` is the kustomization that reads it (named in messages by the caller)."""
     if item.mode == "envs":
         return list(_env_problems(text))
@@ -106,7 +106,7 @@ def input_findings(text: str, item: GeneratorInput, source: str) -> list[tuple[i
     if _sops_file(text):
         return []
     problem = value_problem(text.strip(), encrypted=False)
-    return [(1, "", "content " + problem, fingerprint(text))] if problem else []
+    return [(1, "", "content " + problem, digest(text))] if problem else []
 
 
 def _sops_file(text: str) -> bool:
@@ -131,7 +131,7 @@ def _env_problems(text: str) -> Iterator[tuple[int, str, str, str]]:
         name, value = stripped.split("=", 1)
         problem = value_problem(value.strip().strip("\"'"), encrypted=encrypted)
         if problem:
-            yield number, name.strip(), problem, fingerprint(value)
+            yield number, name.strip(), problem, digest(value)
 
 
 def _structured_problems(text: str, source: str) -> Iterator[tuple[int, str, str, str]]:
@@ -151,4 +151,4 @@ def _structured_problems(text: str, source: str) -> Iterator[tuple[int, str, str
                 continue
             problem = value_problem(value, encrypted=encrypted)
             if problem:
-                yield 0, key_text(key), problem, fingerprint(value)
+                yield 0, key_text(key), problem, digest(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from harness.redact import fingerprint
+from harness.redact import digest, fingerprint
 from harness.secrets import base64runs, decoders
 from harness.secrets.keys import family_of, marker_re
 from harness.secrets.prefilter import MAX_LAYERS
@@ -14,7 +14,8 @@ from harness.secrets.prefilter import MAX_LAYERS
 @dataclass(frozen=True)
 class KeyMatch:
     """Private-key material found in a text. ``start``/``end`` delimit, in the scanned text, the literal
-    marker or the outermost encoded run that holds it; ``fingerprint`` is that of the key material."""
+    marker or the outermost encoded run that holds it; ``fingerprint`` (shown) and ``digest`` (whole, for
+    allowlists) are those of the key material."""
 
     label: str
     real: bool
@@ -22,6 +23,7 @@ class KeyMatch:
     start: int
     end: int
     fingerprint: str
+    digest: str = ""
 
 
 def parses_as_key(label: str, material: str) -> bool:
@@ -52,7 +54,7 @@ def _literal(text: str) -> Iterator[tuple[KeyMatch, int]]:
         family = family_of(match)
         label, material, end = family.extent(text, match)
         yield KeyMatch(label, family.is_real(label, material), "literal", match.start(), match.end(),
-                       fingerprint(material)), end
+                       fingerprint(material), digest(material)), end
 
 
 def _descend(text: str, depth: int) -> Iterator[tuple[KeyMatch, int]]:

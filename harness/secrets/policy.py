@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from harness.redact import fingerprint
+from harness.redact import digest, fingerprint
 from harness.secrets.model import HINTS, PLACEHOLDER_PREFIX, Located, key_text
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -102,7 +102,7 @@ def secret_policy(secret: dict[str, Any], path: KeyPath, number: int, suffix: st
             located.append(Located("SECRET-NOT-PLACEHOLDER", f"{who}: {key_text(key)} is not a mapping{suffix}",
                                    HINTS["SECRET-NOT-PLACEHOLDER"], number, key,
                                    {"key_path": key_text(key), "layer": "", "fingerprint": fingerprint(values),
-                                    "document": number + 1}))
+                                    "digest": digest(values), "document": number + 1}))
             continue
         for raw_key, value in values.items():
             key = (*path, section, str(raw_key))
@@ -112,7 +112,7 @@ def secret_policy(secret: dict[str, Any], path: KeyPath, number: int, suffix: st
                     "SECRET-NOT-PLACEHOLDER", f"{who}: {key_text(key)} {problem}{suffix}",
                     HINTS["SECRET-NOT-PLACEHOLDER"], number, key,
                     {"key_path": key_text(key), "layer": "base64" if section == "data" else "literal",
-                     "fingerprint": fingerprint(value), "document": number + 1}))
+                     "fingerprint": fingerprint(value), "digest": digest(value), "document": number + 1}))
     return located
 
 

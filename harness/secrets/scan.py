@@ -160,6 +160,7 @@ def _key_findings(places: list[_Place], name: str, lines: _RoundTripLines) -> li
         if len(entries) > 1:
             message += f" (and {len(entries) - 1} more place(s) in this file, see positions)"
         extra: dict[str, Any] = {"layer": first.match.layer, "key_path": key_path, "fingerprint": fingerprint_,
+                                 "digest": first.match.digest,
                                  "key_type": first.match.label,
                                  "positions": [_position(*at) for at, _ in entries]}
         if first.doc >= 0:

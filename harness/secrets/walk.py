@@ -124,13 +124,14 @@ def generated_secret_findings(kustomization: Path, shown: str, root_abs: str, ch
             text = target.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        for line, key_path, problem, fingerprint in input_findings(text, item, target_shown):
+        for line, key_path, problem, value_digest in input_findings(text, item, target_shown):
             what = f"{key_path} " if key_path else ""
             findings.append(Finding(
                 code="SECRET-NOT-PLACEHOLDER", check=CHECK, path=target_shown, line=line,
                 message=f"becomes Secret data through secretGenerator {item.generator} ({item.mode}) in {shown}: "
                         f"{what}{problem}", hint=HINTS["SECRET-NOT-PLACEHOLDER"],
-                extra={"key_path": key_path, "layer": "literal", "fingerprint": fingerprint,
+                extra={"key_path": key_path, "layer": "literal", "fingerprint": value_digest[:15],
+                       "digest": value_digest,
                        "generator": item.generator, "kustomization": shown}))
     return findings
 

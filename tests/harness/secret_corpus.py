@@ -1,9 +1,10 @@
 """A corpus of private keys GENERATED AT TEST TIME (never committed) and the encodings the scanner must see
 through. Used by tests/harness/test_secrets.py, test_sarif.py and test_detect_secrets_plugin.py.
 
-Keys: ssh-keygen ed25519/rsa/ecdsa (and an encrypted ed25519), ``openssl genpkey`` RSA/EC/ed25519 in
-PKCS#8 plus RSA/EC/DSA in the traditional format, an encrypted PKCS#8 key, ``age-keygen``, and a
-synthetic PGP private key block (a header and random body: a marker that does not parse as a key).
+Keys: ssh-keygen ed25519/rsa/ecdsa/dsa (and an encrypted ed25519), ``openssl genpkey`` RSA/EC/ed25519 in
+PKCS#8 plus RSA/EC/DSA in the traditional format, an encrypted PKCS#8 key, ``age-keygen``, a real PGP
+secret key exported by ``gpg`` (in a throwaway home), and a synthetic PGP private key block (a header and
+random body: a marker that does not parse as a key).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def generate(directory: Path) -> list[Key]:
     """Generate the corpus into ``directory`` (a tmp dir) and return the keys."""
     ssh, openssl, age = _tool("ssh-keygen"), _tool("openssl"), _tool("age-keygen")
     d = directory
-    for kind, bits in (("ed25519", None), ("rsa", "1024"), ("ecdsa", "256")):
+    for kind, bits in (("ed25519", None), ("rsa", "1024"), ("ecdsa", "256"), ("dsa", None)):
         args = [ssh, "-q", "-t", kind, "-N", "", "-C", "", "-f", str(d / f"ssh_{kind}")]
         if bits:
             args[4:4] = ["-b", bits]
@@ -68,6 +69,12 @@ def generate(directory: Path) -> list[Key]:
     _run(openssl, "pkcs8", "-topk8", "-in", "rsa8.pem", "-v2", "aes-256-cbc", "-passout", "pass:corpus-pass",
          "-out", "enc8.pem", cwd=d)
     _run(age, "-o", "age.txt", cwd=d)
+    home = d / "gnupg"
+    home.mkdir(mode=0o700)
+    gpg = [_tool("gpg"), "--batch", "--homedir", str(home), "--passphrase", ""]
+    _run(*gpg, "--quick-gen-key", "Corpus <corpus@example.invalid>", "ed25519", "default", "never", cwd=d)
+    gpg_key = subprocess.run([*gpg, "--export-secret-keys", "--armor"], cwd=d, check=True, capture_output=True,
+                             timeout=120).stdout.decode("ascii")
     age_line = next(line for line in (d / "age.txt").read_text().splitlines() if line.startswith("AGE-"))
     body = base64.encodebytes(os.urandom(300)).decode()
     pgp = f"{BEGIN}PGP PRIVATE KEY BLOCK-----\n\n{body}={base64.b64encode(os.urandom(3)).decode()}\n" \
@@ -80,6 +87,7 @@ def generate(directory: Path) -> list[Key]:
         Key("ssh-ed25519", "OPENSSH PRIVATE KEY", read("ssh_ed25519"), True),
         Key("ssh-rsa", "OPENSSH PRIVATE KEY", read("ssh_rsa"), True),
         Key("ssh-ecdsa", "OPENSSH PRIVATE KEY", read("ssh_ecdsa"), True),
+        Key("ssh-dsa", "OPENSSH PRIVATE KEY", read("ssh_dsa"), True),
         Key("ssh-ed25519-encrypted", "OPENSSH PRIVATE KEY", read("ssh_ed25519_enc"), True),
         Key("pkcs8-rsa", "PRIVATE KEY", read("rsa8.pem"), True),
         Key("pkcs8-ec", "PRIVATE KEY", read("ec8.pem"), True),
@@ -89,6 +97,7 @@ def generate(directory: Path) -> list[Key]:
         Key("traditional-dsa", "DSA PRIVATE KEY", read("dsa_trad.pem"), True),
         Key("pkcs8-encrypted", "ENCRYPTED PRIVATE KEY", read("enc8.pem"), True),
         Key("age", "AGE SECRET KEY", age_line, True),
+        Key("pgp-gpg", "PGP PRIVATE KEY BLOCK", gpg_key, True),
         Key("pgp-synthetic", "PGP PRIVATE KEY BLOCK", pgp, False),
     ]
     for key in keys:
