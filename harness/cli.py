@@ -257,18 +257,24 @@ def _coverage(args: argparse.Namespace) -> int:
 
 def _scan_secrets_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
-                        help="files or directories (default: the configured fixture_globs)")
+                        help="files or directories (default: the whole repository: git ls-files plus untracked, "
+                             "not ignored files)")
     parser.add_argument("--only-fixtures", action="store_true",
-                        help="scan only the given files that match fixture_globs (pre-commit hook mode)")
+                        help="accepted for old hook configurations; keys are looked for in every file given and "
+                             "the Secret-value policy applies to fixture files only, with or without it")
     parser.add_argument("--max-file-bytes", type=int, metavar="N",
-                        help="larger files are only pre-filtered (default: [tool.overlay-parity] max_file_bytes)")
+                        help="larger files are only pre-filtered (default: the max_file_bytes setting)")
+    parser.add_argument("--baseline-out", type=Path, metavar="FILE",
+                        help="write a draft secret allowlist of the findings (empty rationales: the schema refuses "
+                             "it until a person writes them)")
     add_report_options(parser)
 
 
 def _scan_secrets(args: argparse.Namespace) -> int:
     from harness.commands.scan_secrets import scan_secrets
 
-    result = scan_secrets(args.paths, only_fixtures=args.only_fixtures, max_file_bytes=args.max_file_bytes)
+    result = scan_secrets(args.paths, only_fixtures=args.only_fixtures, max_file_bytes=args.max_file_bytes,
+                          baseline_out=args.baseline_out)
     return _print_findings(result, _outputs(args))
 
 
@@ -403,11 +409,13 @@ COMMANDS: dict[str, Command] = {
         ("overlay-parity coverage", "overlay-parity coverage --template-root templates --sarif coverage.sarif"),
         _coverage_arguments, _coverage),
     "scan-secrets": Command(
-        "scan fixtures for private keys and non-placeholder Secret values",
-        "Find private-key material (PEM of every type, OpenSSH, PGP, age), literal or base64-encoded (also "
-        "nested), and fixture Secret values that are neither PLACEHOLDER-... nor sops ENC[...]. Without PATH, "
-        "every file matching fixture_globs is scanned. Output: file:line: CODE message [sha256:...]; the value "
-        "itself is never printed.",
+        "scan for private keys anywhere and non-placeholder Secret values in fixtures",
+        "Find private-key material (PEM of every type, OpenSSH, PGP, SSH2, PuTTY, age) in every file, literal or "
+        "encoded (base64 nested, URL-safe, wrapped; hex; gzip; JSON-escaped), and fixture Secret values (also "
+        "in List items, last-applied annotations and secretGenerator inputs) that are neither PLACEHOLDER-... "
+        "nor sops-encrypted. Without PATH, the whole repository is scanned. Accepted findings live in the "
+        "secret_allowlist file (default .overlay-parity-secrets.yaml). Output: file:line: CODE message "
+        "[sha256:...]; the value itself is never printed.",
         ("overlay-parity scan-secrets", "overlay-parity scan-secrets testdata/ --json secrets.json"),
         _scan_secrets_arguments, _scan_secrets),
     "policy": Command(

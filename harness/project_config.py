@@ -45,7 +45,8 @@ class ProjectConfig:
     renderer: str = "renderer.api:RENDERER"
     template_root: Path = Path("renderer/templates")
     descriptor_root: Path = Path("renderer/descriptors")
-    fixture_globs: tuple[str, ...] = ("testdata/**",)
+    fixture_globs: tuple[str, ...] = ("testdata/**",)  # loaded settings default to fixture_globs_for(fixture)
+    secret_allowlist: Path = Path(".overlay-parity-secrets.yaml")
     max_file_bytes: int = 5 * 1024 * 1024
     security_kinds: tuple[str, ...] = DEFAULT_SECURITY_KINDS
     policy_conventions: bool = True
@@ -289,10 +290,22 @@ def load_project_config(start: Path | None = None, *, config: Path | None = None
         values[name] = _convert(name, key, value, kind, root, source)
     fixture = values.setdefault("fixture", root)
     values.setdefault("inventory", resolve_path(root / "canonicalization" / f"{fixture.name}.yaml"))
-    for name in ("template_root", "descriptor_root"):
+    values.setdefault("fixture_globs", fixture_globs_for(root, fixture))
+    for name in ("template_root", "descriptor_root", "secret_allowlist"):
         if name not in values:
             values[name] = resolve_path(root / getattr(ProjectConfig, name))
     return ProjectConfig(**values, extra=extra, source=source.path if source is not None else None)
+
+
+def fixture_globs_for(root: Path, fixture: Path) -> tuple[str, ...]:
+    """The default ``fixture_globs``: everything under the fixture directory (its cluster configs
+    ``.<cluster>-config.yaml`` live there too), anchored at ``root``; ``**`` when the fixture is the root;
+    none when it lies outside the root (a scan then says loudly that no file matched)."""
+    try:
+        rel = fixture.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return ()
+    return ("**",) if rel in ("", ".") else (f"/{rel}/**",)
 
 
 def _some_known(name: str, known: list[str], *, show: int = 5) -> str:

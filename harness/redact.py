@@ -3,30 +3,42 @@
 A masked value is shown as ``<redacted sha256:1a2b3c4d>`` (first 8 hex digits of the SHA-256 of the
 value), so a reviewer still sees *whether* two values differ without seeing either value.
 
+The same model as the secret scanner (:mod:`harness.secrets`): what it treats as secret-bearing is masked.
 What is masked when a YAML value is shown (:func:`should_mask`):
-- every value under ``data``/``stringData`` of a document whose ``kind`` is ``Secret``;
+- every value under ``data``/``stringData`` of a document whose ``kind`` is ``Secret`` (however the
+  ``kind`` was spelled: callers pass the parsed value), and of the ``items`` of any ``*List`` document;
+- the ``kubectl.kubernetes.io/last-applied-configuration`` annotation of a Secret (or of any document
+  whose annotation holds one), which repeats the Secret's values;
 - every value whose key path has a segment containing ``secrets`` (``spec.values.secrets.admin``);
 - every value under a key that looks like a credential, at any depth of its key path: ``identity``,
   ``identity.pub``, ``known_hosts``, anything containing ``password``, ``passphrase``, ``token``,
   ``private_key``, ``secret_key``, ``api_key``, ``client_secret``, ``credential``, ``access_key``,
   or ending in ``.key``;
 - ``secretGenerator[*].literals`` entries (``name=value``);
-- any string that looks like key material (``PRIVATE KEY``, ``AGE-SECRET-KEY-``, base64 of ``-----BEGIN``).
+- any string that looks like key material: a marker (``PRIVATE KEY``, ``AGE-SECRET-KEY-``...), or an
+  encoded form the scanner's pre-filter signs (base64 at any alignment and nesting, URL-safe, hex, gzip,
+  wrapped or JSON-escaped).
+
+:func:`redact_text` masks known secret values in free text: the value, its base64 (any alignment, both
+alphabets, and base64 of that), and its hex.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from harness.fingerprints import digest, fingerprint
+
 KeyPath = Sequence[str | int]
+__all__ = ["digest", "fingerprint", "is_secret_key", "is_secret_path", "looks_like_key_material", "masked",
+           "redact_text", "safe_line", "should_mask"]
 
 SECRET_KINDS = frozenset({"Secret"})
 SECRET_DATA_KEYS = frozenset({"data", "stringData"})
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _EXACT_KEYS = frozenset({"identity", "identity.pub", "known_hosts", "secret", "ssh_known_hosts"})
 _KEY_PARTS = ("password", "passwd", "passphrase", "token", "private_key", "privatekey", "secret_key",
               "secretkey", "api_key", "apikey", "client_secret", "clientsecret", "credential", "access_key",
@@ -34,27 +46,6 @@ _KEY_PARTS = ("password", "passwd", "passphrase", "token", "private_key", "priva
 _MATERIAL = re.compile(r"PRIVATE KEY|AGE-SECRET-KEY-|LS0tLS1CRUdJT|BEGIN PGP PRIVATE|PuTTY-User-Key")
 _ASSIGNMENT = re.compile(r"(?P<key>[A-Za-z0-9_.\-]+)(?P<sep>\"?\s*[:=]\s*)(?P<value>\S.*)")
 _LONG_TOKEN = re.compile(r"[A-Za-z0-9+/_=\-]{32,}")
-
-
-def _canonical_bytes(value: Any) -> bytes:
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    try:
-        return json.dumps(value, sort_keys=True, default=str, separators=(",", ":")).encode("utf-8")
-    except TypeError:  # mixed-type mapping keys cannot be sorted
-        return repr(value).encode("utf-8")
-
-
-def fingerprint(value: Any) -> str:
-    """``sha256:`` and the first 8 hex digits of the SHA-256 of ``value`` (strings as UTF-8)."""
-    return "sha256:" + hashlib.sha256(_canonical_bytes(value)).hexdigest()[:8]
-
-
-def digest(value: Any) -> str:
-    """``sha256:`` and the whole SHA-256 hex digest of ``value`` (what an allowlist entry names)."""
-    return "sha256:" + hashlib.sha256(_canonical_bytes(value)).hexdigest()
 
 
 def masked(value: Any) -> str:
@@ -74,12 +65,25 @@ def looks_like_key_material(value: Any) -> bool:
     """Whether a scalar looks like private-key material (PEM/OpenSSH/PGP/age, or base64 of a PEM header)."""
     if isinstance(value, bytes):
         value = value.decode("latin-1")
-    return isinstance(value, str) and _MATERIAL.search(value) is not None
+    if not isinstance(value, str):
+        return False
+    if _MATERIAL.search(value) is not None:
+        return True
+    if len(value) < 10:
+        return False
+    from harness.secrets.prefilter import encoded_re, flatten
+
+    return encoded_re().search(flatten(value.encode("utf-8", "surrogatepass"))) is not None
 
 
 def is_secret_path(path: KeyPath, *, doc_kind: Any = None) -> bool:
     """Whether the value at ``path`` (inside a document of kind ``doc_kind``) must be masked."""
     if doc_kind in SECRET_KINDS and path and path[0] in SECRET_DATA_KEYS:
+        return True
+    if isinstance(doc_kind, str) and doc_kind.endswith("List") and len(path) > 2 and path[0] == "items" \
+            and path[2] in SECRET_DATA_KEYS:
+        return True
+    if LAST_APPLIED in path:
         return True
     names = [p for p in path if isinstance(p, str)]
     if any("secrets" in n.lower() or is_secret_key(n) for n in names):
@@ -132,16 +136,23 @@ def _b64_cores(raw: bytes) -> set[str]:
 
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """Replace every literal ``secrets`` value in ``text``, and its base64 encoding (any alignment, standard
-    or URL-safe), by ``<redacted sha256:...>``. Empty and one-character values are ignored."""
+    """Replace every literal ``secrets`` value in ``text``, its base64 encoding (any alignment, standard or
+    URL-safe, and base64 of that) and its hex, by ``<redacted sha256:...>``. Empty and one-character values
+    are ignored."""
     replacements: dict[str, str] = {}
     for secret in secrets:
         if not secret or len(secret) < 2:
             continue
         mark = masked(secret)
         replacements.setdefault(secret, mark)
-        for core in _b64_cores(secret.encode("utf-8")):
+        raw = secret.encode("utf-8")
+        for core in _b64_cores(raw):
             replacements.setdefault(core, mark)
+            for inner in _b64_cores(core.encode("ascii")):  # base64 of base64
+                replacements.setdefault(inner, mark)
+        if len(raw) >= 4:
+            replacements.setdefault(raw.hex(), mark)
+            replacements.setdefault(raw.hex().upper(), mark)
     if not replacements:
         return text
     pattern = re.compile("|".join(re.escape(s) for s in sorted(replacements, key=len, reverse=True)))

@@ -33,11 +33,11 @@ from harness.secrets.keys.age import is_age_secret_key
 from harness.secrets.material import KeyMatch, find_key_material, parses_as_key
 from harness.secrets.model import CHECK, PLACEHOLDER_PREFIX
 from harness.secrets.prefilter import MAX_LAYERS, base64_signatures, encoded_re, prefilter
+from harness.secrets.project import ProjectScan, scan_project
 from harness.secrets.scan import YAML_SUFFIXES, scan_bytes, scan_text
 from harness.secrets.walk import (
     DEFAULT_MAX_FILE_BYTES,
     SKIP_DIRS,
-    default_fixture_globs,
     fixture_files,
     is_fixture,
     repository_files,
@@ -54,8 +54,8 @@ __all__ = [
     "SKIP_DIRS",
     "YAML_SUFFIXES",
     "KeyMatch",
+    "ProjectScan",
     "base64_signatures",
-    "default_fixture_globs",
     "encoded_re",
     "find_key_material",
     "fixture_files",
@@ -67,6 +67,7 @@ __all__ = [
     "scan_bytes",
     "scan_file",
     "scan_paths",
+    "scan_project",
     "scan_repository",
     "scan_text",
 ]

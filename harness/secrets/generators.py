@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from harness.redact import digest, fingerprint
+from harness.fingerprints import digest, fingerprint
 from harness.secrets.model import HINTS, Located, key_text
 from harness.secrets.policy import KeyPath, has_sops_metadata, value_problem
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from harness.redact import digest, fingerprint
+from harness.fingerprints import digest, fingerprint
 from harness.secrets import base64runs, decoders
 from harness.secrets.keys import family_of, marker_re
 from harness.secrets.prefilter import MAX_LAYERS

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from harness.redact import digest, fingerprint
+from harness.fingerprints import digest, fingerprint
 from harness.secrets.model import HINTS, PLACEHOLDER_PREFIX, Located, key_text
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"

@@ -113,6 +113,15 @@ def base64_signatures(levels: int = 3) -> set[bytes]:
     return set().union(*(_signatures(marker, levels) for marker in encoded_markers()))
 
 
+def flatten(data: bytes) -> bytes:
+    """``data`` without whitespace and escaped line breaks (``\\n`` at any escaping depth): where the
+    encoded signatures are searched, so a wrap anywhere in the outermost layer does not hide them."""
+    flat = data.translate(None, _WHITESPACE)
+    if b"\\" in flat:  # base64 wrapped inside a JSON string: "...\n...", escaped to any depth
+        flat = _ESCAPED_BREAKS.sub(b"", flat)
+    return flat
+
+
 def may_hold_secret(data: bytes) -> bool:
     """Whether some YAML spelling of a Secret (or of a ``secretGenerator``) can be in ``data`` (UTF-8).
 
@@ -134,9 +143,6 @@ def prefilter(data: bytes) -> set[str]:
         reasons.add("literal")
     if may_hold_secret(data):
         reasons.add("secret")
-    flat = data.translate(None, _WHITESPACE)
-    if b"\\" in flat:  # base64 wrapped inside a JSON string: "...\n...", escaped to any depth
-        flat = _ESCAPED_BREAKS.sub(b"", flat)
-    if encoded_re().search(flat):
+    if encoded_re().search(flatten(data)):
         reasons.add("encoded")
     return reasons

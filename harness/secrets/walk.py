@@ -190,16 +190,6 @@ def is_fixture_name(name: str, globs: Sequence[str]) -> bool:
     return _fixture_globs(tuple(globs)).any_match(name)
 
 
-def default_fixture_globs(root: Path, fixture: Path) -> tuple[str, ...]:
-    """The fixture globs derived from the fixture directory: ``/<fixture>/**`` (its cluster configs
-    ``.<cluster>-config.yaml`` live in it), or ``**`` when the fixture is the project root."""
-    try:
-        rel = fixture.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return ()
-    return ("**",) if rel in ("", ".") else (f"/{rel}/**",)
-
-
 def _prefilter_stream(path: Path) -> bool:
     """Pre-filter a file too large to scan whole, chunk by chunk (chunks overlap)."""
     tail = b""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given
@@ -14,6 +15,7 @@ from harness.redact import (
     fingerprint,
     is_secret_key,
     is_secret_path,
+    looks_like_key_material,
     masked,
     redact_text,
     safe_line,
@@ -127,3 +129,41 @@ stringData:
     assert f"stringData.identity: {masked(SECRET)} → {masked('PLACEHOLDER-other')}" in diff
     assert "data: removed {token: <redacted sha256:" in text
     assert "stringData.known_hosts: removed <redacted sha256:" in text
+
+
+def test_redaction_follows_the_scanners_model(tmp_path: Path) -> None:
+    """Issue 13 item 5: what the scanner treats as secret-bearing is masked: List items' Secret data, the
+    last-applied annotation, and key material in every encoding the scanner reads."""
+    import gzip
+    import subprocess
+
+    assert should_mask(("items", 0, "data", "k"), "dmFsdWU=", doc_kind="List")
+    assert should_mask(("items", 3, "stringData", "k"), "value", doc_kind="SecretList")
+    assert not should_mask(("items", 0, "spec", "replicas"), "3", doc_kind="List")
+    assert should_mask(("metadata", "annotations", "kubectl.kubernetes.io/last-applied-configuration"), "{}",
+                       doc_kind="Secret")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", str(tmp_path / "k.pem")], check=True,
+                   capture_output=True)
+    pem = (tmp_path / "k.pem").read_bytes()
+    encoded = {
+        "hex": pem.hex(),
+        "HEX": pem.hex().upper(),
+        "gzip+base64": base64.b64encode(gzip.compress(pem)).decode(),
+        "base64url, shifted": base64.urlsafe_b64encode(b"xy" + pem).decode(),
+        "base64 twice, wrapped": "\n".join(base64.encodebytes(base64.b64encode(pem)).decode().splitlines()),
+        "json-escaped twice": pem.decode().replace("\n", "\\\\n"),
+    }
+    for name, value in encoded.items():
+        assert looks_like_key_material(value), name
+        assert should_mask(("data", "notes"), value, doc_kind="ConfigMap"), name
+        assert safe_line(f"notes: {value}").startswith("<redacted sha256:"), name
+
+
+def test_redact_text_masks_hex_and_base64_of_base64() -> None:
+    secret = "s3cret-value-123"
+    once = base64.b64encode(secret.encode()).decode()
+    text = f"a {secret} b {once} c {base64.b64encode(once.encode()).decode()} d {secret.encode().hex()} e"
+    out = redact_text(text, [secret])
+    for piece in (secret, once[:12], secret.encode().hex()):
+        assert piece not in out
+    assert out.count("<redacted ") == 4

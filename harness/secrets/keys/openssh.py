@@ -1,4 +1,4 @@
-"""OpenSSH private keys (``-----BEGIN OPENSSH PRIVATE KEY-----``, what ``ssh-keygen`` writes).
+"""OpenSSH private keys (the `BEGIN OPENSSH PRIVATE KEY` armour `ssh-keygen` writes).
 
 Real when ``cryptography`` loads the key (or refuses only for want of a passphrase or of support)."""
 

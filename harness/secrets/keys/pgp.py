@@ -1,4 +1,4 @@
-"""OpenPGP secret keys (``-----BEGIN PGP PRIVATE KEY BLOCK-----``, what ``gpg --export-secret-keys -a`` writes).
+"""OpenPGP secret keys (the `BEGIN PGP PRIVATE KEY BLOCK` armour of `gpg --export-secret-keys -a`).
 
 Real when the armour's body decodes to an OpenPGP Secret-Key packet (tag 5, key version 3 to 6) and its
 CRC-24 checksum line, when present, matches; any other block is a marker finding."""

@@ -1,4 +1,4 @@
-"""SSH2 (RFC 4716 style, ``---- BEGIN SSH2 ENCRYPTED PRIVATE KEY ----``) keys: a marker finding (not parsed)."""
+"""SSH2 keys (RFC 4716 style `BEGIN SSH2 ENCRYPTED PRIVATE KEY` armour): a marker finding (not parsed)."""
 
 from __future__ import annotations
 
