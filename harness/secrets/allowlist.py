@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,13 @@ class Allowlist:
 
 
 @functools.cache
+def _quick_check() -> Callable[[Any], bool]:
+    from harness.schemacheck import compile_schema
+
+    return compile_schema(_schema()) or (lambda data: False)
+
+
+@functools.cache
 def _schema() -> dict[str, Any]:
     with SCHEMA_PATH.open(encoding="utf-8") as handle:
         schema: dict[str, Any] = json.load(handle)
@@ -73,8 +80,6 @@ def _schema() -> dict[str, Any]:
 def load_allowlist(path: Path, *, display: str | None = None) -> Allowlist:
     """Load and check an allowlist; a missing file is an empty allowlist. SECRET-ALLOWLIST-INVALID (with
     file and line) when it does not parse or does not match the schema."""
-    import jsonschema
-
     from harness.globs import GlobError, compile_pattern
     from harness.yamlio import line_of, load_located, read_text
 
@@ -86,14 +91,8 @@ def load_allowlist(path: Path, *, display: str | None = None) -> Allowlist:
     except InputError as exc:
         raise InputError("SECRET-ALLOWLIST-INVALID", f"does not parse: {exc.message}", file=shown,
                          line=exc.location.line if exc.location else 0, hint=_HINT) from None
-    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
-        error = errors[0]
-        where = ".".join(str(part) for part in error.path) or "(top level)"
-        problem = "must not be empty" if error.validator == "pattern" and error.path and \
-            error.path[-1] in ("rationale", "approved_by") else _wording(error)
-        raise InputError("SECRET-ALLOWLIST-INVALID", f"{where} {problem}", file=shown,
-                         line=line_of(data, tuple(error.path)) or 1, hint=_HINT)
+    if not _quick_check()(data):  # only a "no" pays for jsonschema (~60 ms to import), which words the error
+        _refuse_invalid(data, shown)
     entries: list[Entry] = []
     for index, raw in enumerate(data["allow"]):
         line = line_of(data, ("allow", index)) or 1
@@ -105,6 +104,23 @@ def load_allowlist(path: Path, *, display: str | None = None) -> Allowlist:
         entries.append(Entry(raw["fingerprint"], raw["path"], raw["rationale"], raw["approved_by"],
                              tuple(raw.get("codes", ALLOWABLE)), line))
     return Allowlist(file=shown, entries=tuple(entries))
+
+
+def _refuse_invalid(data: Any, shown: str) -> None:
+    """Raise SECRET-ALLOWLIST-INVALID for the first schema error of ``data`` (none: return)."""
+    import jsonschema
+
+    from harness.yamlio import line_of
+
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=lambda e: list(e.path))
+    if not errors:
+        return
+    error = errors[0]
+    where = ".".join(str(part) for part in error.path) or "(top level)"
+    empty = error.validator == "pattern" and bool(error.path) and error.path[-1] in ("rationale", "approved_by")
+    problem = "must not be empty" if empty else _wording(error)
+    raise InputError("SECRET-ALLOWLIST-INVALID", f"{where} {problem}", file=shown,
+                     line=line_of(data, tuple(error.path)) or 1, hint=_HINT)
 
 
 def _wording(error: Any) -> str:

@@ -30,7 +30,8 @@ pytest_plugins = ("pytester",)
 NOT_POLICY = ("-k", "not policy")
 # parity plus two policies that pass on the fake project, per cluster
 SHARED = "parity or conventions or security"
-CHECKS = ["parity[k8s-a]", "parity[k8s-b]", "parity[k8s-c]", "inventory", "secrets[testdata]"]
+# the secrets item covers the fixture: the default fixture_globs derive from it (issue 13)
+CHECKS = ["parity[k8s-a]", "parity[k8s-b]", "parity[k8s-c]", "inventory", "secrets[testdata/fake-fixture]"]
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +85,7 @@ def test_collection_ids(project: FakeProject, pytester: pytest.Pytester) -> None
 def test_cluster_and_shard_options(project: FakeProject, pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--parity", "--co", "-q", "--parity-cluster", "k8s-b", *NOT_POLICY)
     assert [line for line in result.stdout.lines if line.startswith(("parity[", "inventory", "secrets["))] == \
-        ["parity[k8s-b]", "inventory", "secrets[testdata]"]
+        ["parity[k8s-b]", "inventory", "secrets[testdata/fake-fixture]"]
     result = pytester.runpytest("--parity", "--co", "-q", "--parity-shard", "2/2", *NOT_POLICY)
     assert [line for line in result.stdout.lines if line.startswith(("parity[", "inventory", "secrets["))] == \
         ["parity[k8s-b]", "inventory"]  # coverage and secrets belong to shard 1

@@ -129,7 +129,7 @@ def test_pytest_parity_passes_on_the_bundled_clusters(pytester: pytest.Pytester)
     names = [r["name"] for r in report["results"]]
     assert names[:6] == [f"parity[{c}]" for c in CLUSTERS] + ["inventory"]
     assert "coverage" in names
-    assert "secrets[testdata]" in names
+    assert "secrets[testdata/relaypoint-logistics-shared]" in names  # fixture_globs default: the fixture
     assert [n for n in names if n.startswith("policy[")] == sorted(f"policy[k8s-prod-{p}]"
                                                                    for p in harness.policy.POLICIES)
     assert report["summary"]["errors"] == 0
