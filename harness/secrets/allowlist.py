@@ -80,12 +80,12 @@ def _schema() -> dict[str, Any]:
 def load_allowlist(path: Path, *, display: str | None = None) -> Allowlist:
     """Load and check an allowlist; a missing file is an empty allowlist. SECRET-ALLOWLIST-INVALID (with
     file and line) when it does not parse or does not match the schema."""
-    from harness.globs import GlobError, compile_pattern
-    from harness.yamlio import line_of, load_located, read_text
-
     shown = display or str(path)
     if not path.exists():
         return Allowlist(file="")
+    from harness.globs import GlobError, compile_pattern
+    from harness.yamlio import line_of, load_located, read_text
+
     try:
         data = load_located(read_text(path, display=shown), shown)
     except InputError as exc:
