@@ -56,6 +56,17 @@ def advice(code: str) -> str:
     return GUIDANCE[family(code)]
 
 
-def facts(finding: Finding) -> list[tuple[str, str]]:
-    """``(label, text)`` of the :data:`FACTS` a finding carries."""
-    return [(label, str(finding.extra[key])) for key, label in FACTS if finding.extra.get(key) not in (None, "")]
+def context(finding: Finding) -> list[tuple[str, str]]:
+    """``(label, text)`` pairs a reviewer reads under a finding (unescaped): the overlay path when the anchor
+    differs, the owner, the inventory rules, the :data:`FACTS` it carries and its related places."""
+    pairs: list[tuple[str, str]] = []
+    if finding.path and finding.path != finding.anchor:
+        pairs.append(("path in the overlay", finding.path))
+    if finding.owner:
+        pairs.append(("owner", finding.owner))
+    if finding.rules:
+        pairs.append(("inventory rules", ", ".join(finding.rules)))
+    pairs += [(label, str(finding.extra[key])) for key, label in FACTS if finding.extra.get(key) not in (None, "")]
+    pairs += [(place.role or "related", place.file + (f":{place.line}" if place.line > 0 else ""))
+              for place in finding.related]
+    return pairs

@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.findings import Finding, Severity
 from harness.report.escape import html_text
 from harness.report.grid import Grid, Status, build_grid
-from harness.report.guidance import GUIDANCE, describe, facts, family
+from harness.report.guidance import GUIDANCE, context, describe, family
 from harness.report.model import Report
 from harness.report.output import write_report_file
 
@@ -95,16 +95,7 @@ def _finding_html(finding: Finding, number: int) -> str:
              + (f" [{_e(finding.cluster)}]" if finding.cluster else "")
              + (f" <i>{_e(finding.severity.value)}</i>" if finding.severity is not Severity.ERROR else "") + "</div>",
              f"<div>{_e(finding.message)}</div>"]
-    meta = []
-    if finding.path and finding.path != finding.anchor:
-        meta.append(f"path in the overlay: {_e(finding.path)}")
-    if finding.owner:
-        meta.append(f"owner: {_e(finding.owner)}")
-    if finding.rules:
-        meta.append("inventory rules: " + ", ".join(_e(r) for r in finding.rules))
-    meta += [f"{label}: {_e(value)}" for label, value in facts(finding)]
-    for place in finding.related:
-        meta.append(f"{_e(place.role or 'related')}: {_e(place.file)}" + (f":{place.line}" if place.line > 0 else ""))
+    meta = [f"{_e(label)}: {_e(text)}" for label, text in context(finding)]
     parts += [f'<div class="meta">{item}</div>' for item in meta]
     if finding.diff:
         lines = list(finding.diff[:MAX_DIFF_LINES])

@@ -18,7 +18,7 @@ from harness.errors import InputError
 from harness.findings import Finding, Severity
 from harness.report.escape import code_fence, html_text, markdown_code, markdown_inline
 from harness.report.grid import Grid, Status, build_grid
-from harness.report.guidance import GUIDANCE, describe, facts, family
+from harness.report.guidance import GUIDANCE, context, describe, family
 from harness.report.model import Report
 from harness.report.output import append_report_file, write_report_file
 
@@ -99,19 +99,9 @@ def finding_block(finding: Finding) -> str:
         head += f" *{finding.severity.value}*"
     head += f": {_md(finding.message)}"
     lines = [head]
-    context = []
-    if finding.path and finding.path != finding.anchor:
-        context.append(f"path in the overlay: {_md(finding.path)}")
-    if finding.owner:
-        context.append(f"owner: {_md(finding.owner)}")
-    if finding.rules:
-        context.append("inventory rules: " + ", ".join(_md(r) for r in finding.rules))
-    context += [f"{label}: {_md(value)}" for label, value in facts(finding)]
-    for place in finding.related:
-        where = place.file + (f":{place.line}" if place.line > 0 else "")
-        context.append(f"{_md(place.role or 'related')}: {_md(where)}")
-    if context:
-        lines.append("  " + "; ".join(context))
+    notes = [f"{_md(label)}: {_md(text)}" for label, text in context(finding)]
+    if notes:
+        lines.append("  " + "; ".join(notes))
     if finding.diff:
         diff = [markdown_code(line) for line in finding.diff[:MAX_DIFF_LINES]]
         if len(finding.diff) > MAX_DIFF_LINES:
