@@ -48,6 +48,7 @@ from harness.policy.repo import RepoLayout, normalize_url
 from harness.policy.sourceignore import IgnoreMatcher
 from harness.project_config import DEFAULT_SECURITY_KINDS, ProjectConfig
 from harness.renderer_api import Renderer
+from harness.user_regex import CompiledRegex, RegexError, compile_regex
 from harness.yamlio import load_file, read_text
 
 BOOTSTRAP_COMPLETE = "bootstrap-complete"
@@ -993,14 +994,14 @@ class PolicyContext:
         return [t.note for t in self.applied.targets if t.note and t.directory is None]
 
     @cached_property
-    def sops_rules(self) -> list[re.Pattern[str] | None]:
-        """Compiled ``creation_rules[].path_regex`` of the overlay's .sops.yaml (None = catch-all rule).
+    def sops_rules(self) -> list[CompiledRegex | None]:
+        """``creation_rules[].path_regex`` of the overlay's .sops.yaml compiled with RE2 (None = catch-all rule).
 
         Rules whose regex does not compile are left out here; the SOPS policy reports them.
         """
         docs = self.index.by_file.get(".sops.yaml", [])
         rules = docs[0].data.get("creation_rules") if docs else None
-        compiled: list[re.Pattern[str] | None] = []
+        compiled: list[CompiledRegex | None] = []
         for rule in rules if isinstance(rules, list) else []:
             if not isinstance(rule, dict):
                 continue
@@ -1009,8 +1010,8 @@ class PolicyContext:
                 compiled.append(None)
                 continue
             try:
-                compiled.append(re.compile(str(regex)))
-            except re.error:
+                compiled.append(compile_regex(str(regex)))
+            except RegexError:
                 continue
         return compiled
 

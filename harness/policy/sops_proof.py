@@ -45,6 +45,7 @@ from harness.findings import Finding, Severity
 from harness.policy.model import Policy, PolicyContext
 from harness.renderer_api import Renderer, cluster_name
 from harness.tools import find_tool, tool_env
+from harness.user_regex import CompiledRegex, RegexError, compile_regex, regex_problem, search
 from harness.yamlio import load_documents, load_file, load_roundtrip, read_text
 
 with warnings.catch_warnings():
@@ -186,11 +187,11 @@ def sample_paths(regex: str | None) -> list[str]:
     if regex is None:
         return ["policy-proof/example.yaml"]
     try:
-        compiled = re.compile(regex)
+        compiled = compile_regex(regex)  # matching is RE2's (linear time), as sops's Go regexp
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
-            parsed = sre_parse.parse(regex)
-    except (re.error, RecursionError):
+            parsed = sre_parse.parse(regex)  # only to walk the pattern's structure for sample paths
+    except (RegexError, re.error, RecursionError):
         return []
     raw: list[str] = []
     for fill in ("x", "q"):
@@ -228,7 +229,7 @@ class _Rule:
     index: int  # 0-based position in creation_rules
     raw: dict[str, Any]
     regex: str | None
-    compiled: re.Pattern[str] | None
+    compiled: CompiledRegex | None
 
     def label(self) -> str:
         regex = f" (path_regex {self.regex!r})" if self.regex is not None else " (no path_regex)"
@@ -238,14 +239,22 @@ class _Rule:
         return self.regex is None or (self.compiled is not None and self.compiled.search(path) is not None)
 
 
+def _matches(pattern: str, text: str) -> bool:
+    """RE2 search; a pattern RE2 refuses matches nothing (it is reported when the rules are read)."""
+    try:
+        return search(pattern, text)
+    except RegexError:
+        return False
+
+
 def _should_encrypt(keys: Sequence[str], rule: dict[str, Any]) -> bool:
     """sops 3.x: whether a leaf under ``keys`` gets encrypted by ``rule`` (every key on the path counts)."""
     encrypted_regex, unencrypted_regex = rule.get("encrypted_regex"), rule.get("unencrypted_regex")
     encrypted_suffix, unencrypted_suffix = rule.get("encrypted_suffix"), rule.get("unencrypted_suffix")
     if isinstance(encrypted_regex, str) and encrypted_regex:
-        return any(re.search(encrypted_regex, k) for k in keys)
+        return any(_matches(encrypted_regex, k) for k in keys)
     if isinstance(unencrypted_regex, str) and unencrypted_regex:
-        return not any(re.search(unencrypted_regex, k) for k in keys)
+        return not any(_matches(unencrypted_regex, k) for k in keys)
     if isinstance(encrypted_suffix, str) and encrypted_suffix:
         return any(k.endswith(encrypted_suffix) for k in keys)
     suffix = unencrypted_suffix if isinstance(unencrypted_suffix, str) and unencrypted_suffix else "_unencrypted"
@@ -348,10 +357,15 @@ class _Prover:
             compiled = None
             if regex is not None:
                 try:
-                    compiled = re.compile(str(regex))
-                except re.error as exc:
-                    findings.append(self.finding(f"creation rule {index + 1}: path_regex does not compile "
-                                                 f"({exc.msg} at position {exc.pos})", hint="fix the regex"))
+                    compiled = compile_regex(str(regex))
+                except RegexError as exc:
+                    findings.append(self.finding(f"creation rule {index + 1}: path_regex {exc}",
+                                                 hint="fix the regex (sops matches with Go's RE2)"))
+            for key in ("encrypted_regex", "unencrypted_regex"):
+                problem = regex_problem(rule[key]) if isinstance(rule.get(key), str) and rule[key] else None
+                if problem is not None:
+                    findings.append(self.finding(f"creation rule {index + 1}: {key} {problem}",
+                                                 hint="fix the regex (sops matches with Go's RE2)"))
             parsed.append(_Rule(index, rule, None if regex is None else str(regex), compiled))
             if rewrite:
                 recipients = _recipients(rule)

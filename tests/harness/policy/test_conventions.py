@@ -139,3 +139,20 @@ def test_unknown_convention_is_usage_error() -> None:
     with pytest.raises(InputError) as info:
         PolicyOptions(disabled_conventions=frozenset({"nope"}))
     assert info.value.code == "USAGE"
+
+
+def test_sops_rules_match_in_linear_time(tmp_path: Path) -> None:
+    # `(a+)+$` backtracks exponentially in Python's re; .sops.yaml patterns are matched with RE2 (issue 18 item 3)
+    import re
+
+    from harness.kustomize import KustomizeBuilder
+    from harness.policy.model import PolicyContext
+
+    overlay = make_overlay(tmp_path, sops=True)
+    (overlay / ".sops.yaml").write_text("creation_rules:\n  - path_regex: ^(a+)+$\n    age: age1x\n")
+    with PolicyContext(overlay, "k8s-t", repo_root=None, options=PolicyOptions(), builder=KustomizeBuilder()) as ctx:
+        [rule] = ctx.sops_rules
+    assert rule is not None
+    assert not isinstance(rule, re.Pattern)
+    assert rule.search("a" * 100_000 + "!") is None
+    assert rule.search("aaaa") is not None
