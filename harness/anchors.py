@@ -81,7 +81,8 @@ def _anchor(finding: Finding, places: ParityPlaces, order: tuple[str, ...]) -> F
     for kind in order:
         file, line = _place(kind, finding, places, rendered_path)
         if file:
-            return dataclasses.replace(finding, file=file, line=line, related=related)
+            others = tuple(place for place in related if place.file != file)  # the anchor is not related to itself
+            return dataclasses.replace(finding, file=file, line=line, related=others)
     return dataclasses.replace(finding, related=related)
 
 

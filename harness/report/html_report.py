@@ -10,6 +10,7 @@ keeps a browser from fetching anything. Every string from a finding passes
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -50,6 +51,14 @@ font-size:12px;border:1px solid #d0d7de}
 
 def _e(text: str) -> str:
     return html_text(text)
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def _registry_text(text: str) -> str:
+    """Our own Markdown-flavoured text (code meanings, advice) as HTML: escaped, `code` spans kept."""
+    return _CODE_SPAN.sub(r"<code>\1</code>", _e(text))
 
 
 def split_diff_line(line: str) -> tuple[str | None, str | None]:
@@ -163,9 +172,10 @@ def html_report(report: Report, *, title: str = "overlay-parity") -> str:
         body += [_finding_html(finding, number) for number, finding in enumerate(findings)]
         families = sorted({family(f.code) for f in findings}, key=list(GUIDANCE).index)
         body.append("<h2>How to fix or approve</h2><ul>")
-        body += [f"<li><b>{kind}</b>: {_e(GUIDANCE[kind])}</li>" for kind in families]
+        body += [f"<li><b>{kind}</b>: {_registry_text(GUIDANCE[kind])}</li>" for kind in families]
         body.append("</ul><h2>Codes</h2><ul>")
-        body += [f"<li><b>{_e(code)}</b>: {_e(describe(code))}</li>" for code in sorted({f.code for f in findings})]
+        body += [f"<li><b>{_e(code)}</b>: {_registry_text(describe(code))}</li>"
+                 for code in sorted({f.code for f in findings})]
         body.append("</ul>")
     return "\n".join([
         "<!DOCTYPE html>",

@@ -45,6 +45,7 @@ def test_rendered_only_files_anchor_at_their_template_else_the_config(places: Pa
         finding("POLICY-SECURITY-DROPPED", "."),
     ], places)
     assert (unexpected.file, unexpected.line) == ("templates/services/new.yaml", 0)
+    assert [r.role for r in unexpected.related] == ["inventory-rule"]  # not the template again
     assert (lost.file, lost.line) == ("fx/.k8s-dev-config.yaml", 0)  # its template does not exist
     assert overlay.file == f"{OVERLAY}/kustomization.yaml"
 

@@ -87,6 +87,12 @@ def test_side_by_side_diff_and_redaction() -> None:
     assert MASK.replace("<", "&lt;").replace(">", "&gt;") in text
 
 
+def test_code_spans_of_our_own_advice_render_as_code() -> None:
+    text = html_report(fleet())
+    assert "<code>overlay-parity check --update</code>" in text
+    assert "`" not in text.split("<h2>How to fix or approve</h2>")[1]
+
+
 def test_hostile_names_are_escaped() -> None:
     text = html_report(fleet(hostile=True))
     assert HOSTILE not in text
