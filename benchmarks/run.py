@@ -18,7 +18,8 @@ asserted (``benchmarks/README.md`` explains every figure). Legs:
 - xdist: ``pytest --parity -n 2`` vs ``-n 0`` (policy items deselected by default: ``--xdist-select``;
   hypothesis' pytest plugin, a dev-only dependency costing ~1 s per process, is disabled on both sides);
 - shards: ``check --shard 1/2`` and ``2/2`` in parallel, ``merge-reports``, compared with the unsharded run;
-- YAML: ``harness.yamlcompare.compare_bytes`` vs parse-everything + ``deepdiff.DeepDiff``.
+- YAML: ``harness.yamlcompare.compare_bytes`` vs parse-everything + ``deepdiff.DeepDiff``;
+- affected: ``check --changed <one cluster config>`` (the change selects one cluster) vs the full check.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ TARGETS = {
     "xdist_speedup_n2": ">= 1.6",
     "peak_rss_mb": "<= 300 MB at 200 clusters",
     "shards_union_equal": "union of shards == unsharded",
+    "affected_one_config_ratio": "<= 0.1 x the full check",
 }
 CHILD_TIMEOUT = 3600.0
 # Hypothesis' pytest plugin (a dev dependency of this repository, not of a consuming repository) imports
@@ -264,6 +266,26 @@ def _compare_only(fleet: Fleet) -> float:
                 raise RuntimeError(f"compare-only: {cluster}: {first.code} {first.path}")
         best = min(best, time.perf_counter() - began)
     return best
+
+
+def leg_affected(bench: Bench, fleet: Fleet) -> None:
+    """``check --changed`` naming one cluster config vs the full check, 2 interleaved rounds, best of each."""
+    config = fleet.fixture / f".{fleet.clusters[len(fleet.clusters) // 2]}-config.yaml"
+    full: list[float] = []
+    changed: list[float] = []
+    for round_ in range(2):
+        done, _ = bench.check(f"affected-full-{round_}", fleet)
+        full.append(done.seconds)
+        one, _ = bench.check(f"affected-one-{round_}", fleet, "--changed", str(config))
+        changed.append(one.seconds)
+        head = one.stdout.read_text(errors="replace").splitlines()[:1]
+        if not head or not head[0].startswith("affected: 1 of "):
+            bench.error(f"check --changed selected more than one cluster: {head}")
+    r = bench.results
+    r["affected_full_seconds"] = min(full)
+    r["affected_seconds"] = min(changed)
+    r["affected_selected"] = 1
+    r["affected_one_config_ratio"] = r["affected_seconds"] / r["affected_full_seconds"]
 
 
 def leg_shards(bench: Bench, fleet: Fleet) -> None:
@@ -569,6 +591,7 @@ def verdicts(r: dict[str, Any]) -> dict[str, bool | None]:
         "xdist_speedup_n2": test("xdist_speedup_n2", lambda v: v >= 1.6),
         "peak_rss_mb": test("peak_rss_mb", lambda v: v <= 300.0),
         "shards_union_equal": test("shards_union_equal", lambda v: v == 1),
+        "affected_one_config_ratio": test("affected_one_config_ratio", lambda v: v <= 0.1),
     }
 
 
@@ -609,6 +632,10 @@ def table(r: dict[str, Any]) -> str:
         ("2 shards in parallel + merge-reports", _fmt(r.get("shards_seconds"), "s"),
          f"unsharded {_fmt(r.get('parity_seconds'), 's')}", _fmt(r.get("shards_speedup"), "x"),
          TARGETS["shards_union_equal"], mark("shards_union_equal")),
+        (f"check --changed one config ({r.get('affected_selected', '?')} of {r.get('clusters', '?')} clusters checked)",
+         _fmt(r.get("affected_seconds"), "s"), f"full check {_fmt(r.get('affected_full_seconds'), 's')}",
+         _fmt(r.get("affected_one_config_ratio"), "x"), TARGETS["affected_one_config_ratio"],
+         mark("affected_one_config_ratio")),
         (f"YAML compare, {r.get('yaml_pairs', '?')} pairs ({r.get('yaml_pairs_differing', '?')} differ)",
          _fmt(r.get("yaml_compare_seconds"), "s"), f"parse + DeepDiff {_fmt(r.get('yaml_deepdiff_seconds'), 's')}",
          f"{_fmt(r.get('yaml_compare_speedup_vs_deepdiff'), 'x')} (differing pairs only "
@@ -654,7 +681,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                         help="processes for generating the extra fleets of the scaling leg")
     parser.add_argument("--skip", default="", help="comma-separated legs to skip (parity, shards, scaling, secrets, "
-                        "recall, hook, xdist, yaml)")
+                        "recall, hook, xdist, yaml, affected)")
     args = parser.parse_args(argv)
     if args.clusters is None:
         args.clusters = 20 if args.quick else DEFAULT_CLUSTERS
@@ -704,6 +731,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench.leg("hook", lambda: leg_hook(bench, fleet))
         bench.leg("xdist", lambda: leg_xdist(bench, fleet))
         bench.leg("yaml", lambda: leg_yaml(bench, fleet))
+        bench.leg("affected", lambda: leg_affected(bench, fleet))
         r["loadavg_end"] = list(os.getloadavg())
     finally:
         r["total_seconds"] = time.perf_counter() - bench.started

@@ -180,7 +180,7 @@ def _render_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--diagnostics", type=Path, metavar="PATH",
                         help="write the plan (decisions and actions) as JSON; with --all, a directory")
     parser.add_argument("--renderer", metavar="SPEC",
-                        help="module:ATTR or a command template (default: [tool.overlay-parity] renderer)")
+                        help="module:ATTR or a command template (default: settings key renderer)")
     parser.add_argument("--all", dest="all_configs", action="store_true",
                         help="render every .<cluster>-config.yaml of --fixture")
     parser.add_argument("--fixture", type=Path, metavar="DIR",
@@ -198,6 +198,12 @@ def _render(args: argparse.Namespace) -> int:
 def _check_arguments(parser: argparse.ArgumentParser) -> None:
     _cluster_option(parser, "check only this cluster (repeatable; default: every cluster of the fixture)")
     parser.add_argument("--shard", metavar="I/N", help="check only this deterministic share of the clusters")
+    changed = parser.add_mutually_exclusive_group()
+    changed.add_argument("--changed-since", metavar="REF",
+                         help="check only the clusters the changes since git REF can affect (working tree and "
+                              "untracked files included)")
+    changed.add_argument("--changed", nargs="+", type=Path, default=None, metavar="PATH",
+                         help="check only the clusters changes to these files can affect (compared with HEAD)")
     parser.add_argument("--update", action="store_true",
                         help="rewrite differing renderer-owned fixture files from the renderer first "
                              "(never ignored or security-relevant ones)")
@@ -214,7 +220,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.update_force and not args.update:
         raise InputError("USAGE", "--update-force needs --update", hint="add --update")
     return check(_project(args), clusters=args.cluster, shard=args.shard, outputs=_outputs(args), update=args.update,
-                 update_force=args.update_force, verbose=args.verbose)
+                 update_force=args.update_force, verbose=args.verbose, changed_since=args.changed_since,
+                 changed=args.changed)
 
 
 def _diff_arguments(parser: argparse.ArgumentParser) -> None:
@@ -242,9 +249,9 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _coverage_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template-root", type=Path, metavar="DIR",
-                        help="template directory (default: [tool.overlay-parity] template_root)")
+                        help="template directory (default: settings key template_root)")
     parser.add_argument("--descriptor-root", type=Path, metavar="DIR",
-                        help="descriptor directory (default: [tool.overlay-parity] descriptor_root)")
+                        help="descriptor directory (default: settings key descriptor_root)")
     add_report_options(parser)
 
 
@@ -291,7 +298,7 @@ def _policy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repo-root", type=Path, default=None,
                         help="repository root Flux spec.path resolves against (default: nearest ancestor with .git)")
     parser.add_argument("--fixture", type=Path, default=None, metavar="DIR",
-                        help="fixture directory (default: [tool.overlay-parity] fixture)")
+                        help="fixture directory (default: settings key fixture)")
     add_verbose_option(parser, "show warnings and notes too")
     add_report_options(parser)
 

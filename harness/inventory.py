@@ -59,7 +59,7 @@ __all__ = ["RULE_KINDS", "Inventory", "KindFilter", "Rule", "RuleSet", "build_ru
 # canonicalization/schema/inventory.schema.json and its packaged copy harness/schema/ are this schema written
 # out (a test keeps them equal to what the registry assembles).
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "inventory.schema.json"
-_HINT = "see canonicalization/schema/inventory.schema.json and docs for the inventory format"
+_HINT = "see the inventory format in the overlay-parity README (schema: harness/schema/inventory.schema.json)"
 
 
 @functools.cache

@@ -80,9 +80,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--parity-cluster", action="append", default=None, metavar="NAME",
                     help="only this cluster (repeatable; default: every cluster of the fixture)")
     group.addoption("--parity-fixture", default=None, metavar="DIR",
-                    help="fixture root (default: [tool.overlay-parity] fixture)")
+                    help="fixture root (default: settings key fixture)")
     group.addoption("--parity-inventory", default=None, metavar="FILE",
-                    help="canonicalization inventory (default: [tool.overlay-parity] inventory)")
+                    help="canonicalization inventory (default: settings key inventory)")
     group.addoption("--parity-renderer", default=None, metavar="CMD",
                     help="renderer: module:ATTR or a command with {config} and {out}")
     group.addoption("--parity-report", default=None, metavar="PATH", help="write the JSON report to PATH")
@@ -418,7 +418,7 @@ def _check_secrets(state: _State, root: str, globs: tuple[str, ...]) -> CheckRes
     if not files:
         findings.append(Finding(code="FILE-MISSING", check="secrets", path=root, severity=Severity.WARNING,
                                 message=f"no file matches fixture_globs {list(globs)}: nothing was scanned",
-                                hint="fix fixture_globs in [tool.overlay-parity]"))
+                                hint="fix fixture_globs in overlay-parity.toml (or [tool.overlay-parity])"))
     return CheckResult(name=f"secrets[{root}]", check="secrets", findings=findings,
                        seconds=time.perf_counter() - started, notes={"scanned": len(files)})
 

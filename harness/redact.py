@@ -78,7 +78,7 @@ def looks_like_key_material(value: Any) -> bool:
 
 def is_secret_path(path: KeyPath, *, doc_kind: Any = None) -> bool:
     """Whether the value at ``path`` (inside a document of kind ``doc_kind``) must be masked."""
-    if doc_kind in SECRET_KINDS and path and path[0] in SECRET_DATA_KEYS:
+    if isinstance(doc_kind, str) and doc_kind in SECRET_KINDS and path and path[0] in SECRET_DATA_KEYS:
         return True
     if isinstance(doc_kind, str) and doc_kind.endswith("List") and len(path) > 2 and path[0] == "items" \
             and path[2] in SECRET_DATA_KEYS:

@@ -43,7 +43,7 @@ def select_clusters(project: ProjectConfig, requested: Iterable[str] | None = No
     """
     if not project.fixture.is_dir():
         raise InputError("FILE-MISSING", "fixture directory does not exist", file=str(project.fixture),
-                         hint="pass --fixture DIR or set `fixture` in [tool.overlay-parity]")
+                         hint=f"pass --fixture DIR or set `fixture` in {project.settings_file}")
     selected = sorted(project.select_clusters(requested or ()))
     if shard:
         selected = shard_clusters(selected, *parse_shard(shard))

@@ -40,7 +40,7 @@ def _result(result: PolicyResult) -> CheckResult:
 def _clusters(project: ProjectConfig, requested: Sequence[str]) -> list[str]:
     if not project.fixture.is_dir():
         raise InputError("FILE-MISSING", "fixture directory does not exist", file=str(project.fixture),
-                         hint="pass --fixture DIR, set `fixture` in [tool.overlay-parity], or give overlay DIRs")
+                         hint="pass --fixture DIR, set `fixture` in overlay-parity.toml, or give overlay DIRs")
     return project.select_clusters(requested)
 
 

@@ -125,7 +125,7 @@ class PolicyOptions:
         ``repo_root``, ``repository_urls``, ``unpinned_sources`` and the ``sources`` table)."""
         disabled = project.extra.get("policy_disabled_conventions", [])
         if not isinstance(disabled, list) or not all(isinstance(x, str) for x in disabled):
-            raise InputError("USAGE", "[tool.overlay-parity] policy_disabled_conventions must be a list of strings",
+            raise InputError("USAGE", "settings key policy_disabled_conventions must be a list of strings",
                              hint=f"choose from {', '.join(CONVENTIONS)}")
         sources = project.extra.get("sources", {})
         if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):

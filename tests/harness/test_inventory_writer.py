@@ -19,7 +19,7 @@ def test_quoted_scalars_read_back_as_the_same_string(text: str) -> None:
 
 
 def test_written_inventory_loads_and_draft_rules_are_refused_until_reviewed() -> None:
-    rule = {"id": "r1", "kind": "yaml_remove", "path": "/a.yaml", "match_kind": "v1/ConfigMap",
+    rule: dict[str, object] = {"id": "r1", "kind": "yaml_remove", "path": "/a.yaml", "match_kind": "v1/ConfigMap",
             "pointers": ["/data/x~1y", "/spec/0"], "rationale": "", "approved_by": ""}
     text = inventory_text(version="1.0.0", fixture="fx", path_only_budget=None, defaults=[],
                           clusters={"dev": [Entry(rule, ("DRAFT", "data.x: '1' → '2'"))], "prod": []})

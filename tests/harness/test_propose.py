@@ -6,10 +6,12 @@ import re
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from harness.inventory import load_inventory, parse_inventory
+from harness.errors import InputError
+from harness.inventory import load_inventory
 from harness.propose import (
     RenderedCluster,
     Unresolved,
@@ -19,7 +21,8 @@ from harness.propose import (
     fold_defaults,
 )
 from tests.hardening.support import run_cli
-from tests.support.trees import dedent, write_tree
+from tests.support.script_renderer import RENDER_SCRIPT, rendered_tree
+from tests.support.trees import write_tree
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLED = ROOT / "testdata" / "relaypoint-logistics-shared"
@@ -35,7 +38,7 @@ def review(draft: Path) -> str:
     return reviewed
 
 
-def drafted_rules(path: Path) -> list[dict[str, object]]:
+def drafted_rules(path: Path) -> list[dict[str, Any]]:
     inventory = load_inventory(path)
     return [r.to_dict() for r in inventory.all_rules()]
 
@@ -145,91 +148,6 @@ def test_narrow_names_the_pointers_that_replace_each_path_only_rule() -> None:
 
 # ------------------------------------------------------------------------------ a fixture of our own
 
-RENDER_SCRIPT = '''\
-"""A tiny external renderer: reads `name`, `replicas`, `stamp` from a flat config and writes three files."""
-import argparse, pathlib
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--config")
-parser.add_argument("--out")
-args = parser.parse_args()
-values = dict(line.split(": ", 1) for line in pathlib.Path(args.config).read_text().splitlines() if ": " in line)
-out = pathlib.Path(args.out)
-(out / "services" / "web").mkdir(parents=True, exist_ok=True)
-(out / "kustomization.yaml").write_text(
-    "apiVersion: kustomize.config.k8s.io/v1beta1\\nkind: Kustomization\\n"
-    f"metadata:\\n  annotations:\\n    example.com/stamp: '{values['stamp']}'\\n"
-    "resources:\\n  - services/web\\n")
-(out / "services" / "web" / "kustomization.yaml").write_text(
-    "apiVersion: kustomize.config.k8s.io/v1beta1\\nkind: Kustomization\\nresources:\\n"
-    "  - deployment.yaml\\n  - service.yaml\\n")
-(out / "services" / "web" / "deployment.yaml").write_text(
-    "apiVersion: apps/v1\\nkind: Deployment\\nmetadata:\\n  name: web\\n  namespace: web\\nspec:\\n"
-    f"  replicas: {values['replicas']}\\n  template:\\n    spec:\\n      containers:\\n"
-    "        - name: web\\n          image: example.com/web:1.0\\n          args: [--port, '8080']\\n"
-    "---\\napiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: web\\n  namespace: web\\n"
-    "data:\\n  mode: fast\\n")
-(out / "services" / "web" / "service.yaml").write_text(
-    "apiVersion: v1\\nkind: Service\\nmetadata:\\n  name: web\\n  namespace: web\\nspec:\\n  ports:\\n"
-    "    - port: 80\\n")
-'''
-
-
-def rendered_tree(replicas: int, stamp: str) -> dict[str, str]:
-    """What the script renders for a config (the oracle starts as an exact copy, then drifts by hand)."""
-    return {
-        "kustomization.yaml": dedent(f"""
-            apiVersion: kustomize.config.k8s.io/v1beta1
-            kind: Kustomization
-            metadata:
-              annotations:
-                example.com/stamp: '{stamp}'
-            resources:
-              - services/web
-            """),
-        "services/web/kustomization.yaml": dedent("""
-            apiVersion: kustomize.config.k8s.io/v1beta1
-            kind: Kustomization
-            resources:
-              - deployment.yaml
-              - service.yaml
-            """),
-        "services/web/deployment.yaml": dedent(f"""
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-              namespace: web
-            spec:
-              replicas: {replicas}
-              template:
-                spec:
-                  containers:
-                    - name: web
-                      image: example.com/web:1.0
-                      args: [--port, '8080']
-            ---
-            apiVersion: v1
-            kind: ConfigMap
-            metadata:
-              name: web
-              namespace: web
-            data:
-              mode: fast
-            """),
-        "services/web/service.yaml": dedent("""
-            apiVersion: v1
-            kind: Service
-            metadata:
-              name: web
-              namespace: web
-            spec:
-              ports:
-                - port: 80
-            """),
-    }
-
-
 @pytest.fixture
 def own_repo(tmp_path: Path) -> Path:
     """Three clusters rendered by a script; their oracles drift the way teams drift them."""
@@ -262,7 +180,7 @@ def test_own_fixture_with_a_command_renderer(own_repo: Path) -> None:
     review(repo / "canonicalization" / "draft.yaml")
     rules = drafted_rules(repo / "canonicalization" / "draft.yaml")
     summary = sorted((str(r["cluster"]), str(r["kind"]), str(r["path"]), str(r.get("to", "")),
-                      tuple(r.get("pointers", ())), str(r.get("match_kind", ""))) for r in rules)  # type: ignore[arg-type]
+                      tuple(r.get("pointers", ())), str(r.get("match_kind", ""))) for r in rules)
     assert summary == sorted([
         ("", "yaml_remove", "/kustomization.yaml", "", ("/metadata/annotations/example.com~1stamp",),
          "kustomize.config.k8s.io/v1beta1/Kustomization"),
@@ -362,9 +280,5 @@ def test_rendered_only_files_and_render_errors(tmp_path: Path) -> None:
     assert "renderer failed" in failed.unresolved[0].reason
 
 
-def parse_error() -> Exception:
-    try:
-        parse_inventory("version: x\n", "inv.yaml")
-    except Exception as exc:
-        return exc
-    raise AssertionError("expected an error")
+def parse_error() -> InputError:
+    return InputError("RENDERER-INVALID", "renderer exited 1: boom", hint="run it by hand")

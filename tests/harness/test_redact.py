@@ -167,3 +167,12 @@ def test_redact_text_masks_hex_and_base64_of_base64() -> None:
     for piece in (secret, once[:12], secret.encode().hex()):
         assert piece not in out
     assert out.count("<redacted ") == 4
+
+
+def test_a_kind_that_is_not_a_string_is_not_a_crash() -> None:
+    # `kind: {}` in a hand-edited fixture reached is_secret_path as an unhashable dict (TypeError, exit 3);
+    # found by the soundness property test of `check --changed`.
+    from harness.yamlcompare import Change, format_change
+
+    assert not is_secret_path(("kind",), doc_kind={})
+    assert format_change(Change("changed", ("kind",), old="ConfigMap", new={}, kind={})) == "kind: 'ConfigMap' → {}"

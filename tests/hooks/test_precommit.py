@@ -160,3 +160,36 @@ def test_canonicalization_inventory_fails_when_rules_change_without_a_bump(hook_
     assert proc.returncode != 0, proc.stdout + proc.stderr
     assert "canonicalization/demo.yaml:1: INVENTORY-VERSION: rules changed since HEAD (defaults: changed " \
            "flux-annotation) but version 1.0.0 is not greater than HEAD's 1.0.0" in proc.stdout
+
+
+def test_parity_affected_checks_only_the_clusters_the_staged_change_affects(hook_repo: Path, tmp_path: Path) -> None:
+    from tests.support.script_renderer import RENDER_SCRIPT, rendered_tree
+
+    files = {"overlay-parity.toml": 'renderer = "python render.py --config {config} --out {out}"\n'
+                                    'inventory = "canonicalization/demo.yaml"\n',
+             "canonicalization/demo.yaml": "version: 1.0.0\nfixture: demo\n", "render.py": RENDER_SCRIPT}
+    for name, replicas in (("east", 2), ("west", 3)):
+        files[f".{name}-config.yaml"] = f"name: {name}\nreplicas: {replicas}\nstamp: s\n"
+        files.update({f"applications/overlays/{name}/{rel}": text
+                      for rel, text in rendered_tree(replicas, "s").items()})
+    repo = tmp_path / "user"
+    write_tree(repo, files)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "initial")
+    (repo / ".east-config.yaml").write_text("name: east\nreplicas: 4\nstamp: s\n")
+    git(repo, "add", "-A")
+    proc = try_repo(hook_repo, repo, "parity-affected")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "affected: 1 of 2 cluster(s) (east); not affected (not checked): west" in proc.stdout
+    assert "FAIL parity[east]" in proc.stdout and "spec.replicas: 2 → 4" in proc.stdout
+    assert "parity[west]" not in proc.stdout
+    git(repo, "commit", "-qm", "east scaled", "--no-verify")
+    (repo / "applications/overlays/east/services/web/deployment.yaml").write_text(
+        rendered_tree(4, "s")["services/web/deployment.yaml"])
+    git(repo, "rm", "-q", "applications/overlays/west/services/web/service.yaml")
+    git(repo, "add", "-A")
+    proc = try_repo(hook_repo, repo, "parity-affected")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "affected: 2 of 2 cluster(s) (east, west)" in proc.stdout
+    assert "ok   parity[east]" in proc.stdout and "FAIL parity[west]" in proc.stdout  # the deletion counts
