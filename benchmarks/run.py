@@ -269,8 +269,14 @@ def _compare_only(fleet: Fleet) -> float:
 
 
 def leg_affected(bench: Bench, fleet: Fleet) -> None:
-    """``check --changed`` naming one cluster config vs the full check, 2 interleaved rounds, best of each."""
+    """``check --changed`` naming one changed cluster config (the fleet committed to git first) vs the full
+    check, 2 interleaved rounds, best of each."""
     config = fleet.fixture / f".{fleet.clusters[len(fleet.clusters) // 2]}-config.yaml"
+    git = _tool("git") or "git"
+    for args in (("init", "-q"), ("add", "-A"), ("-c", "user.name=bench", "-c", "user.email=bench@example.invalid",
+                                                 "-c", "commit.gpgsign=false", "commit", "-qm", "fleet")):
+        subprocess.run([git, *args], cwd=fleet.root, check=True, capture_output=True)
+    config.write_text(config.read_text(encoding="utf-8") + "# reviewed\n", encoding="utf-8")  # the change
     full: list[float] = []
     changed: list[float] = []
     for round_ in range(2):

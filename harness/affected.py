@@ -5,8 +5,9 @@ A cluster's parity result depends on its config, its oracle tree, the inventory 
 :func:`select_affected` maps each changed file to the clusters it can affect, and fails safe: whatever
 it cannot prove to be narrow selects every cluster, with the reason.
 
-- ``.<cluster>-config.yaml`` of the fixture, or a file under ``applications/overlays/<cluster>/``: that
-  cluster (a config added: the new cluster; deleted: nothing left to check).
+- ``.<cluster>-config.yaml`` of the fixture (modified), or a file under ``applications/overlays/<cluster>/``:
+  that cluster. A config added or deleted changes the set of clusters, so every cluster (the stale verdict
+  of its rules and of the defaults needs the whole run).
 - the inventory: the clusters whose own rules differ from the previous version; a change to ``defaults``
   (or a previous version that cannot be read) selects every cluster. ``version``, ``fixture`` and
   ``path_only_budget`` only concern the inventory check, which always runs.
@@ -122,6 +123,10 @@ class _Selector:
             return
         fixture_rel = _relative(path, project.fixture)
         if fixture_rel is not None and "/" not in fixture_rel and (match := _CONFIG.match(fixture_rel)):
+            if change.status != "M":
+                self.everything(f"config {fixture_rel} was added or deleted: the set of clusters changed "
+                                "(its rules and the defaults are judged stale only over every cluster)")
+                return
             self.add(match.group("cluster"), f"config {fixture_rel}")
             return
         overlay_rel = _relative(path, project.overlays)

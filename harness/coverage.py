@@ -157,7 +157,7 @@ def _require_dir(path: Path, shown: str, what: str) -> None:
         raise InputError("FILE-SYMLINK", f"{what} is a symlink", file=name, hint="point at the real directory")
     if not path.is_dir():
         raise InputError("FILE-MISSING", f"{what} directory does not exist", file=name,
-                         hint="check template_root/descriptor_root in overlay-parity.toml (or [tool.overlay-parity]) or the CLI options")
+                         hint="check template_root/descriptor_root in the overlay-parity settings or the CLI options")
 
 
 def _walk(root: Path, shown: str) -> tuple[set[str], set[str]]:

@@ -418,7 +418,7 @@ def _check_secrets(state: _State, root: str, globs: tuple[str, ...]) -> CheckRes
     if not files:
         findings.append(Finding(code="FILE-MISSING", check="secrets", path=root, severity=Severity.WARNING,
                                 message=f"no file matches fixture_globs {list(globs)}: nothing was scanned",
-                                hint="fix fixture_globs in overlay-parity.toml (or [tool.overlay-parity])"))
+                                hint="fix fixture_globs in the overlay-parity settings"))
     return CheckResult(name=f"secrets[{root}]", check="secrets", findings=findings,
                        seconds=time.perf_counter() - started, notes={"scanned": len(files)})
 

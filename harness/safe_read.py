@@ -111,7 +111,7 @@ def _read_all(fd: int, name: str, max_bytes: int | None) -> bytes:
 
 def _too_large(name: str, max_bytes: int, size: int) -> InputError:
     return InputError("FILE-TOO-LARGE", f"file is {size} bytes, over the limit of {max_bytes}", file=name,
-                      hint="split the file or raise max_file_bytes in overlay-parity.toml (or [tool.overlay-parity])")
+                      hint="split the file or raise max_file_bytes in the overlay-parity settings")
 
 
 def _is_link(path: Path | str) -> bool:

@@ -117,7 +117,7 @@ def walk_tree(root: Path, *, max_file_bytes: int, display: str | None = None, si
                     if size > max_file_bytes:
                         raise InputError("FILE-TOO-LARGE", f"file is {size} bytes, over the limit of {max_file_bytes}",
                                          file=_shown(root, rel, base),
-                                         hint="split the file or raise max_file_bytes in overlay-parity.toml (or [tool.overlay-parity])")
+                                         hint="split the file or raise max_file_bytes in the overlay-parity settings")
                     found_sizes[rel] = size
     return _listing(base, found, found_sizes)
 
@@ -172,7 +172,7 @@ def read_file(root: Path | str, rel: str, *, max_file_bytes: int, display: str |
     if len(data) > max_file_bytes:
         raise InputError("FILE-TOO-LARGE", f"file is over the limit of {max_file_bytes} bytes",
                          file=_shown(root, rel, display),
-                         hint="split the file or raise max_file_bytes in overlay-parity.toml (or [tool.overlay-parity])")
+                         hint="split the file or raise max_file_bytes in the overlay-parity settings")
     return data
 
 
@@ -234,7 +234,7 @@ def list_files(files: Mapping[str, bytes], *, max_file_bytes: int, display: str)
         if size > max_file_bytes:
             raise InputError("FILE-TOO-LARGE", f"file is {size} bytes, over the limit of {max_file_bytes}",
                              file=_shown(Path(display), rel, display),
-                             hint="split the file or raise max_file_bytes in overlay-parity.toml (or [tool.overlay-parity])")
+                             hint="split the file or raise max_file_bytes in the overlay-parity settings")
     clash = _directories(files).intersection(files)
     if clash:
         raise InputError("RENDERER-INVALID", f"rendered path {min(clash)[:120]!r} is both a file and a directory",

@@ -94,7 +94,7 @@ class SchemaStore:
         if not usable or _version_key(wanted) > _version_key(kv.major_minor(versions[-1])):
             raise InputError("USAGE", f"kubernetes-validate has no schemas for Kubernetes {version} "
                                       f"(it has {kv.major_minor(versions[0])}-{kv.major_minor(versions[-1])})",
-                             hint="set kubernetes_version in overlay-parity.toml (or [tool.overlay-parity]) to a supported version")
+                             hint="set kubernetes_version in the overlay-parity settings to a supported version")
         self.version = kv.major_minor(usable[-1])
         self._dir = f"kubernetes-json-schema/v{usable[-1]}-local" + ("-strict" if strict else "")
         definitions = kv.schema_contents(f"{self._dir}/_definitions.json", self.version)

@@ -60,8 +60,10 @@ def test_configs_oracle_files_ignored_files_and_inventory_rules_select_narrowly(
     previous = {c.path: subprocess.run(["git", "show", f"HEAD:{c.path.relative_to(repo)}"], cwd=repo,
                                        capture_output=True, check=False).stdout or None for c in changes}
     selection = select_affected(project, changes, previous=previous.get, plan_of=no_plans)
-    assert selection.clusters == ["lab", "west"] and selection.not_affected == ["east"]
-    assert selection.ignored == ["docs/guide.md"] and not selection.everything
+    assert selection.clusters == ["lab", "west"]
+    assert selection.not_affected == ["east"]
+    assert selection.ignored == ["docs/guide.md"]
+    assert not selection.everything
 
     (repo / "inventory.yaml").write_text(text + "  lab:\n" + RULE.format(id="lab"))
     selection = select_affected(project, changed_paths([repo / "inventory.yaml"], previous.get),
@@ -71,14 +73,16 @@ def test_configs_oracle_files_ignored_files_and_inventory_rules_select_narrowly(
                                                       + "clusters:"))
     selection = select_affected(project, [ChangedFile(repo / "inventory.yaml", "M")], previous=previous.get,
                                 plan_of=no_plans)
-    assert selection.clusters == ["east", "lab", "west"] and "defaults" in selection.everything
+    assert selection.clusters == ["east", "lab", "west"]
+    assert "defaults" in selection.everything
 
 
 def test_unknown_files_and_the_settings_file_select_everything(repo: Path) -> None:
     project = load_project_config(repo)
     for path in (repo / "render.py", repo / "overlay-parity.toml", repo / "notes.txt"):
         selection = select_affected(project, [ChangedFile(path, "M")], previous=lambda p: b"", plan_of=no_plans)
-        assert selection.clusters == ["east", "lab", "west"] and selection.everything
+        assert selection.clusters == ["east", "lab", "west"]
+        assert selection.everything
 
 
 def test_templates_and_descriptors_follow_the_plans(tmp_path: Path) -> None:
@@ -122,12 +126,14 @@ def test_cli_changed_since_reports_the_clusters_not_affected(repo: Path) -> None
     assert any(line.startswith("FAIL parity[lab]") for line in lines)
     assert not any("parity[east]" in line or "parity[west]" in line for line in lines)
     report = (repo / "report.json").read_text()
-    assert '"not_affected": [' in report and '"east"' in report
+    assert '"not_affected": [' in report
+    assert '"east"' in report
     docs = run_cli(["check", "--changed", "docs/guide.md"], cwd=repo)
     assert docs.returncode == 0, docs.stdout + docs.stderr
     assert docs.stdout.startswith("affected: 0 of 3 cluster(s); not affected (not checked): east, lab, west")
     bad = run_cli(["check", "--changed-since", "no-such-ref"], cwd=repo)
-    assert bad.returncode == 2 and "USAGE: unknown git revision 'no-such-ref'" in bad.stderr
+    assert bad.returncode == 2
+    assert "USAGE: unknown git revision 'no-such-ref'" in bad.stderr
 
 
 def test_outside_git_changed_paths_count_as_added(tmp_path: Path) -> None:
