@@ -133,7 +133,7 @@ def test_every_hook_entry_is_an_installed_script_over_a_hooks_module() -> None:
     manifest = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert [hook["id"] for hook in manifest] == ["fixture-secret-scan", "descriptor-coverage",
-                                                 "canonicalization-inventory"]
+                                                 "canonicalization-inventory", "parity-affected"]
     for hook in manifest:
         assert hook["language"] == "python"
         assert hook["entry"] == f"overlay-parity-{hook['id']}"
