@@ -20,6 +20,8 @@ asserted (``benchmarks/README.md`` explains every figure). Legs:
 - shards: ``check --shard 1/2`` and ``2/2`` in parallel, ``merge-reports``, compared with the unsharded run;
 - YAML: ``harness.yamlcompare.compare_bytes`` vs parse-everything + ``deepdiff.DeepDiff``;
 - affected: ``check --changed <one cluster config>`` (the change selects one cluster) vs the full check.
+- policy: ``overlay-parity policy`` (build gates) at 20 and 200 clusters, cold and warm build cache, vs one
+  ``kubectl kustomize`` per Flux path sequentially (``benchmarks/policy_leg.py``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:  # `python benchmarks/run.py` from anywhere
     sys.path.insert(0, str(REPO_ROOT))
 
+from benchmarks import policy_leg  # noqa: E402
 from benchmarks.generator import DEFAULT_CLUSTERS, DEFAULT_SEED, Fleet, generate  # noqa: E402
 
 REQUIRED_KEYS = (
@@ -63,6 +66,7 @@ TARGETS = {
     "peak_rss_mb": "<= 300 MB at 200 clusters",
     "shards_union_equal": "union of shards == unsharded",
     "affected_one_config_ratio": "<= 0.1 x the full check",
+    "policy_200_warm_speedup": ">= 3 vs kubectl per Flux path, identical findings",
 }
 CHILD_TIMEOUT = 3600.0
 # Hypothesis' pytest plugin (a dev dependency of this repository, not of a consuming repository) imports
@@ -598,6 +602,8 @@ def verdicts(r: dict[str, Any]) -> dict[str, bool | None]:
         "peak_rss_mb": test("peak_rss_mb", lambda v: v <= 300.0),
         "shards_union_equal": test("shards_union_equal", lambda v: v == 1),
         "affected_one_config_ratio": test("affected_one_config_ratio", lambda v: v <= 0.1),
+        "policy_200_warm_speedup": None if r.get("policy_200_findings_identical") is None else bool(
+            test("policy_200_warm_speedup", lambda v: v >= 3.0) and r.get("policy_200_findings_identical")),
     }
 
 
@@ -647,6 +653,7 @@ def table(r: dict[str, Any]) -> str:
          f"{_fmt(r.get('yaml_compare_speedup_vs_deepdiff'), 'x')} (differing pairs only "
          f"{_fmt(r.get('yaml_compare_differing_speedup_vs_deepdiff'), 'x')})", "(info)", ""),
     ]
+    rows += policy_leg.rows(r, _fmt, mark)
     head = ("benchmark", "ours", "baseline", "ratio", "target", "result")
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
@@ -687,7 +694,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                         help="processes for generating the extra fleets of the scaling leg")
     parser.add_argument("--skip", default="", help="comma-separated legs to skip (parity, shards, scaling, secrets, "
-                        "recall, hook, xdist, yaml, affected)")
+                        "recall, hook, xdist, yaml, affected, policy)")
     args = parser.parse_args(argv)
     if args.clusters is None:
         args.clusters = 20 if args.quick else DEFAULT_CLUSTERS
@@ -738,6 +745,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench.leg("xdist", lambda: leg_xdist(bench, fleet))
         bench.leg("yaml", lambda: leg_yaml(bench, fleet))
         bench.leg("affected", lambda: leg_affected(bench, fleet))
+        bench.leg("policy", lambda: policy_leg.leg_policy(bench, fleet))
         r["loadavg_end"] = list(os.getloadavg())
     finally:
         r["total_seconds"] = time.perf_counter() - bench.started

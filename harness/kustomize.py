@@ -1,10 +1,11 @@
 """Run ``kubectl kustomize`` on directories: timeout, one-line errors, a per-run content-hash cache.
 
-A build costs ~0.19 s, almost all process start, so a run never builds the same directory twice:
-results are cached by (build identity, hash of the directory's files) for the lifetime of one
-:class:`KustomizeBuilder`, and independent directories are built concurrently on a small thread pool.
-The hash covers the directory's own tree; files it references outside itself (``../sources``) do not
-change within a run, which is the only scope the cache promises.
+A build costs ~0.19 s, almost all process start, so a run never builds the same inputs twice: results are
+keyed by :func:`harness.build_cache.input_digest` (every file the build reads, ``../sources`` included,
+named relative to the build directory, plus the wrapper kustomization), the display name and the position
+under the report root, so identical trees of different clusters build once; independent builds run
+concurrently on a small thread pool. With ``persistent=True`` results also survive the process in the
+private build cache (:class:`harness.build_cache.BuildCache`), keyed by the same digest and the tool.
 
 Builds load files from outside the kustomization directory (``--load-restrictor LoadRestrictionsNone``),
 as kustomize-controller does. A :class:`BuildPlan` with a wrapper kustomization (a generated one, or one
@@ -24,7 +25,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import YAMLError
 
+from harness.build_cache import BuildCache, input_digest
 from harness.errors import InputError
 from harness.kustomize_refs import rebase
 from harness.tools import find_tool, tool_env
@@ -109,6 +111,7 @@ class BuildResult:
     error: str = ""
     seconds: float = 0.0
     objects: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    timed_out: bool = False
 
     def documents(self) -> list[dict[str, Any]]:
         """The built objects (a copy of the list)."""
@@ -154,6 +157,25 @@ def one_line_error(stderr: str, directory: Path, display: str = "", root: Path |
     return text
 
 
+def _located(result: BuildResult, plan: BuildPlan) -> BuildResult:
+    """A (possibly shared) result as the result of ``plan``'s directory."""
+    return result if result.directory == plan.directory else replace(result, directory=plan.directory)
+
+
+def _from_entry(directory: Path, entry: dict[str, Any], display: str) -> BuildResult | None:
+    """A result from a persistent cache entry (None when the entry does not make sense: a miss)."""
+    ok, output, error = entry.get("ok"), entry.get("output"), entry.get("error")
+    if not isinstance(ok, bool) or not isinstance(output, str) or not isinstance(error, str):
+        return None
+    if not ok:
+        return BuildResult(directory, ok=False, error=error)
+    try:
+        objects = load_output(output, f"kustomize output of {display or directory.name}")
+    except InputError:
+        return None
+    return BuildResult(directory, ok=True, output=output, objects=objects)
+
+
 def _unwrap(text: str, build_dir: Path, directory: Path, root: Path | None) -> str:
     """Error text of a wrapper build with the wrapper's relative paths turned back into absolute ones."""
     for base in [directory, *([root] if root is not None else [])]:
@@ -165,15 +187,19 @@ def _unwrap(text: str, build_dir: Path, directory: Path, root: Path | None) -> s
 class KustomizeBuilder:
     """Builds kustomize directories with ``kubectl kustomize``; one instance per run (its cache scope)."""
 
-    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, jobs: int = DEFAULT_JOBS) -> None:
+    def __init__(self, *, timeout: float = DEFAULT_TIMEOUT, jobs: int = DEFAULT_JOBS,
+                 persistent: bool = False) -> None:
         self.timeout = timeout
         self.jobs = max(1, jobs)
+        self.persistent = persistent
+        self._disk: BuildCache | None = None
         self._kubectl: Path | None = None
         self._lock = threading.Lock()
-        self._cache: dict[tuple[str, str], Future[BuildResult]] = {}
+        self._cache: dict[tuple[str, ...], Future[BuildResult]] = {}
         self._pool: ThreadPoolExecutor | None = None
         self.builds = 0
         self.cache_hits = 0
+        self.disk_hits = 0
         self.build_seconds = 0.0
 
     def __enter__(self) -> KustomizeBuilder:
@@ -192,11 +218,14 @@ class KustomizeBuilder:
         """The kubectl binary (TOOL-MISSING InputError naming the install command when absent)."""
         if self._kubectl is None:
             self._kubectl = find_tool("kubectl")
+            if self.persistent:
+                self._disk = BuildCache.for_tool(self._kubectl)
         return self._kubectl
 
     def build(self, directory: Path, *, display: str = "", root: Path | None = None) -> BuildResult:
         """Build one directory (cached); errors name it ``display`` and other paths relative to ``root``."""
-        return self._submit(BuildPlan(directory.resolve()), display, root, pooled=False).result()
+        plan = BuildPlan(directory.resolve())
+        return _located(self._submit(plan, display, root, pooled=False).result(), plan)
 
     def build_many(self, directories: Iterable[Path], *, displays: dict[Path, str] | None = None,
                    root: Path | None = None) -> dict[Path, BuildResult]:
@@ -214,12 +243,15 @@ class KustomizeBuilder:
         displays = displays or {}
         unique = list(dict.fromkeys(plans))
         futures = {p: self._submit(p, displays.get(p, ""), root, pooled=len(unique) > 1) for p in unique}
-        return {p: f.result() for p, f in futures.items()}
+        return {p: _located(f.result(), p) for p, f in futures.items()}
 
     def _submit(self, plan: BuildPlan, display: str, root: Path | None, *, pooled: bool) -> Future[BuildResult]:
         kubectl = self.kubectl()  # resolve (or fail with TOOL-MISSING) before any thread starts
-        resolved = plan.directory
-        key = (plan.key, content_hash(resolved))
+        digest = input_digest(plan.directory, plan.wrapper_data()) if plan.directory.is_dir() else None
+        where = os.path.relpath(plan.directory, root) if root is not None else ""
+        # identical inputs build identically wherever they sit; errors name the display and root-relative paths
+        key: tuple[str, ...] = (("content", digest, display, where) if digest is not None
+                                else ("path", plan.key, content_hash(plan.directory)))
         with self._lock:
             existing = self._cache.get(key)
             if existing is not None:
@@ -229,16 +261,34 @@ class KustomizeBuilder:
             if pooled:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kustomize")
-                future = self._pool.submit(self._run, kubectl, plan, display, root)
+                future = self._pool.submit(self._cached_run, kubectl, plan, display, root, key)
             else:
                 future = Future()
             self._cache[key] = future
         if not pooled:
             try:
-                future.set_result(self._run(kubectl, plan, display, root))
+                future.set_result(self._cached_run(kubectl, plan, display, root, key))
             except BaseException as exc:
                 future.set_exception(exc)
         return future
+
+    def _cached_run(self, kubectl: Path, plan: BuildPlan, display: str, root: Path | None,
+                    key: tuple[str, ...]) -> BuildResult:
+        """A build from the persistent cache when it has one for ``key``, else a real one (then stored)."""
+        disk = self._disk if key[0] == "content" else None
+        disk_key = hashlib.sha256("\0".join(key).encode("utf-8", "surrogateescape")).hexdigest() if disk else ""
+        if disk is not None:
+            entry = disk.get(disk_key)
+            if entry is not None:
+                result = _from_entry(plan.directory, entry, display)
+                if result is not None:
+                    with self._lock:
+                        self.disk_hits += 1
+                    return result
+        result = self._run(kubectl, plan, display, root)
+        if disk is not None and not result.timed_out:
+            disk.put(disk_key, {"ok": result.ok, "output": result.output, "error": result.error})
+        return result
 
     def _run(self, kubectl: Path, plan: BuildPlan, display: str, root: Path | None) -> BuildResult:
         directory = plan.directory
@@ -263,7 +313,7 @@ class KustomizeBuilder:
                                   timeout=self.timeout, env=tool_env(), cwd=build_dir, check=False)
         except subprocess.TimeoutExpired:
             return self._done(BuildResult(directory, ok=False, error=f"kubectl kustomize timed out after "
-                                          f"{self.timeout:.0f}s (remote resources?)"), start)
+                                          f"{self.timeout:.0f}s (remote resources?)", timed_out=True), start)
         except OSError as exc:
             raise InputError("TOOL-MISSING", f"cannot run kubectl ({type(exc).__name__})", file=str(kubectl),
                              hint="reinstall it: run `bash scripts/quickstart.sh`") from None
@@ -289,5 +339,5 @@ class KustomizeBuilder:
 
     def stats(self) -> dict[str, Any]:
         """Counters for reports: builds run, cache hits, summed build seconds."""
-        return {"builds": self.builds, "cache_hits": self.cache_hits,
+        return {"builds": self.builds, "cache_hits": self.cache_hits, "disk_cache_hits": self.disk_hits,
                 "build_seconds": round(self.build_seconds, 3)}

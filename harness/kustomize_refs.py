@@ -18,7 +18,8 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 RESOURCE, PATCH, DATA, CONFIG = "resource", "patch", "data", "config"
 
 
-def _is_remote(entry: str) -> bool:
+def is_remote(entry: str) -> bool:
+    """A remote kustomize entry (a URL or a git host path), not a local file."""
     return "://" in entry or entry.startswith(("github.com/", "git@", "gitlab.com/", "bitbucket.org/"))
 
 
@@ -61,11 +62,16 @@ def references(kustomization: dict[str, Any]) -> list[tuple[str, str]]:
     openapi = kustomization.get("openapi")
     if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
         found.append((openapi["path"], CONFIG))
-    return [(entry, role) for entry, role in found if entry and not _is_remote(entry)]
+    return [(entry, role) for entry, role in found if entry and not is_remote(entry)]
+
+
+def has_remote(kustomization: dict[str, Any]) -> bool:
+    """Whether a kustomization names a remote resource, base or component (its build reads the network)."""
+    return any(is_remote(e) for key in ("resources", "bases", "components") for e in _strings(kustomization.get(key)))
 
 
 def _map_entry(entry: Any, fn: Callable[[str], str]) -> Any:
-    if not isinstance(entry, str) or not entry or _is_remote(entry) or "\n" in entry:
+    if not isinstance(entry, str) or not entry or is_remote(entry) or "\n" in entry:
         return entry
     return fn(entry)
 

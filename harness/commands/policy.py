@@ -54,7 +54,7 @@ def policy(dirs: Sequence[Path] = (), *, clusters: Sequence[str] = (), policies:
     select_policies(options.policies)
     find_tool("kubectl")  # fail before any rendering when the main tool is missing
     report = Report()
-    with KustomizeBuilder(timeout=options.build_timeout, jobs=options.jobs) as builder:
+    with KustomizeBuilder(timeout=options.build_timeout, jobs=options.jobs, persistent=True) as builder:
         if dirs:
             if clusters:
                 raise InputError("USAGE", "--cluster selects configured clusters; with DIR the cluster name is the "

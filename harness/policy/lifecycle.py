@@ -23,6 +23,17 @@ from harness.policy.refs import references
 CODE = "POLICY-LIFECYCLE"
 
 
+def _entry_line(ctx: PolicyContext, found: tuple[str, dict[str, object]] | None, error: str) -> int:
+    """Line of the kustomization entry the build error names (0 when none is named)."""
+    if found is None:
+        return 0
+    for entry, _role in references(found[1]):
+        name = entry.rstrip("/").removeprefix("./")
+        if name and name in error:
+            return ctx.index.text_line(found[0], 1, entry)
+    return 0
+
+
 def check(ctx: PolicyContext) -> list[Finding]:
     """Build every root for its claim; one NOTE stating the claim, plus an ERROR per root that does not build."""
     claim = ctx.claim
@@ -46,8 +57,9 @@ def check(ctx: PolicyContext) -> list[Finding]:
                 validated = False
                 where = "" if rel == "." else f" ({rel})"
                 findings.append(ctx.finding(CODE, f"{claim}: kubectl kustomize of {how}{where} fails: {result.error}",
-                                            path=anchor, hint="run `kubectl kustomize` on it to see the full error; "
-                                                              "fix the missing or broken reference"))
+                                            path=anchor, line=_entry_line(ctx, found, result.error),
+                                            hint="run `kubectl kustomize` on it to see the full error; "
+                                                 "fix the missing or broken reference"))
             if ctx.bundled and found is not None:
                 listed = {entry.rstrip("/").removeprefix("./") for entry, _ in references(found[1])}
                 if FLUX_SYSTEM not in listed:
