@@ -7,14 +7,22 @@ into a temporary directory. Each key is planted in five positions, one file each
 - ``base64``: the base64 of the PEM in a ConfigMap value (one line);
 - ``nested``: base64 of base64 of the PEM, wrapped at 76 columns in a block scalar;
 - ``secret-data``: a ``kind: Secret`` whose ``data`` holds the base64 of the PEM, keys out of the usual order;
-- ``secret-stringdata``: a Secret whose ``stringData`` holds the PEM text.
+- ``secret-stringdata``: a Secret whose ``stringData`` holds the PEM text;
+- ``hex``: the hex of the PEM (``xxd -p`` style, 60 columns) in a ConfigMap value;
+- ``gzip-base64``: ``gzip | base64`` of the PEM in a Secret's ``data``;
+- ``json-escaped``: the PEM in a JSON file, escaped twice (a JSON string inside a JSON string);
+- ``last-applied``: the PEM only in a Secret's ``kubectl.kubernetes.io/last-applied-configuration`` annotation;
+- ``list-item``: base64 of the PEM in the ``data`` of a Secret inside a ``kind: List``, ``kind`` quoted.
 
-Recall of a scanner = planted files it flags / planted files.
+Files go to paths like ``clusters/prod/<key>/...``: nothing marks them as fixtures. Recall of a scanner =
+planted files it flags / planted files.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
+import json
 import shutil
 import subprocess
 import tempfile
@@ -23,7 +31,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-POSITIONS = ("literal", "base64", "nested", "secret-data", "secret-stringdata")
+POSITIONS = ("literal", "base64", "nested", "secret-data", "secret-stringdata", "hex", "gzip-base64", "json-escaped",
+             "last-applied", "list-item")
 TIMEOUT = 60
 
 
@@ -114,6 +123,23 @@ def plant(material: str, position: str, name: str) -> str:
     if position == "secret-stringdata":
         return (f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: flux-system\n"
                 f"stringData:\n  identity: |\n{_indent(material, 4)}")
+    if position == "hex":
+        wrapped = textwrap.fill(material.encode("ascii").hex(), 60)
+        return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  key.hex: |\n{_indent(wrapped, 4)}"
+    if position == "gzip-base64":
+        packed = base64.b64encode(gzip.compress(material.encode("ascii"), mtime=0)).decode("ascii")
+        return f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\ndata:\n  key.gz: {packed}\n"
+    if position == "json-escaped":
+        return json.dumps({"name": name, "config": json.dumps({"key": material})}) + "\n"
+    if position == "last-applied":
+        applied = json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name},
+                              "stringData": {"identity": material}})
+        return (f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  annotations:\n"
+                f"    kubectl.kubernetes.io/last-applied-configuration: {json.dumps(applied)}\n"
+                "stringData:\n  identity: PLACEHOLDER-identity\n")
+    if position == "list-item":
+        return (f'apiVersion: v1\n"kind": "List"\nitems:\n  - apiVersion: v1\n    "kind": "Secret"\n'
+                f"    metadata:\n      name: {name}\n    data:\n      identity: {_b64(material)}\n")
     raise ValueError(f"unknown position {position!r}")
 
 
@@ -141,7 +167,9 @@ def build_corpus(out: Path, keys: tuple[str, ...] | None = None) -> tuple[list[P
                 skipped.append(key)
                 continue
             for position in POSITIONS:
-                path = out / f"{key}--{position}.yaml"
+                suffix = "json" if position == "json-escaped" else "yaml"
+                path = out / "clusters" / "prod" / key / f"{key}--{position}.{suffix}"
+                path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(plant(material, position, f"bench-{key}"), encoding="ascii")
                 planted.append(Planted(key, position, path))
     return planted, skipped

@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from harness.secrets.keys import literal_needles
+from harness.secrets.keys import blank_escaped_breaks, literal_needles
 from harness.secrets.prefilter import MAX_LAYERS, encoded_re
 
 MIN_BLOB = 20  # shortest base64 run worth decoding (base64 of "-----BEGIN PRIVATE" is 24 characters)
@@ -43,11 +43,6 @@ _LONG_RUN = re.compile(rb"%s{%d}|(?:%s{4,}+=*[ \t]*(?:\r?\n|\\n)[ \t]*){4}%s{4}"
 _RUN_BYTES = bytes(ord("a") if re.fullmatch(rb"[A-Za-z0-9+/_=\s-]", bytes([b])) else 0 for b in range(256))
 """Maps base64 and whitespace to ``a``: a quick test that decoded bytes are not just noise."""
 _URL_TO_STD = str.maketrans("-_", "+/")
-_ESCAPED_BREAK = re.compile(r"(?:\\+r)?\\+n")
-
-
-def _blank_break(match: re.Match[str]) -> str:
-    return " " * (match.end() - match.start() - 1) + "\n"
 
 
 class Run:
@@ -93,8 +88,7 @@ def _blob_index(starts: list[tuple[int, int]], index: int, round_up: int) -> int
 def runs(text: str, *, decoded: bool = False) -> Iterator[Run]:
     """Every run of consecutive base64 lines of ``text`` (any width, any indentation, escaped ``\\n`` line
     breaks too) holding :data:`MIN_BLOB` characters or more."""
-    if "\\n" in text:  # wrapped inside a JSON or double-quoted YAML string, escaped to any depth: same
-        text = _ESCAPED_BREAK.sub(_blank_break, text)  # length, so spans still hold
+    text = blank_escaped_breaks(text)  # wrapped inside a JSON or YAML string: same length, so spans still hold
     for run in (_DECODED_BLOB_RE if decoded else _BLOB_RE).finditer(text):
         if run.end() - run.start() >= MIN_BLOB:
             lines = [m.span() for m in _LINE_RE.finditer(text, run.start(), run.end())]

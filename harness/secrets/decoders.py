@@ -8,6 +8,8 @@ import re
 import zlib
 from collections.abc import Iterator
 
+from harness.secrets.keys import blank_escaped_breaks
+
 GZIP_MAGIC = b"\x1f\x8b\x08"
 MAX_DECODED = 8 * 1024 * 1024
 MIN_HEX_BYTES = 10  # the hex of "-----BEGIN" or "AGE-SECRET": 20 hex digits
@@ -17,8 +19,8 @@ _NOT_HEX = re.compile(r"[^0-9A-Fa-f]")
 
 def hex_runs(text: str) -> Iterator[tuple[int, int, bytes]]:
     """(start, end, decoded bytes) of every run of hex byte pairs in ``text`` (separated by nothing, a
-    space, a colon or a line break) of :data:`MIN_HEX_BYTES` bytes or more."""
-    for match in _HEX_RUN.finditer(text):
+    space, a colon or a line break, escaped or not) of :data:`MIN_HEX_BYTES` bytes or more."""
+    for match in _HEX_RUN.finditer(blank_escaped_breaks(text)):
         digits = _NOT_HEX.sub("", match.group(0))
         if len(digits) % 2:
             digits = digits[:-1]

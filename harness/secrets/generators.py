@@ -13,6 +13,7 @@ Key material is looked for in these files anyway (as in every file); this adds t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -26,6 +27,11 @@ KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kus
 _STRUCTURED = frozenset({".yaml", ".yml", ".json"})
 _CREDENTIAL_ENDINGS = ("password", "passwd", "passphrase", "secret", "token", "private_key", "privatekey", "api_key",
                        "apikey", "access_key", "accesskey", "secret_key", "secretkey", "credential", "credentials")
+
+
+_CREDENTIAL_KEY = re.compile("(?i)(?:" + "|".join(ending.replace("_", "[_.-]?") for ending in _CREDENTIAL_ENDINGS)
+                             + r"|identity|known_hosts)[\"']?\s*:|\\")
+"""A credential-named key in YAML or JSON text (or an escape that might spell one)."""
 
 
 def credential_key(name: str) -> bool:
@@ -135,6 +141,8 @@ def _env_problems(text: str) -> Iterator[tuple[int, str, str, str]]:
 
 
 def _structured_problems(text: str, source: str) -> Iterator[tuple[int, str, str, str]]:
+    if not _CREDENTIAL_KEY.search(text):
+        return  # no credential-named key anywhere in the text (escapes aside): nothing to parse for
     from harness.errors import InputError
     from harness.yamlio import iter_paths, load_documents
 

@@ -31,6 +31,9 @@ _ESCAPED_BREAKS = re.compile(rb"\\+[nr]")
 SECRET_KIND = re.compile(rb"""\bkind["']?[ \t]*:[ \t]*["']?Secret\b""")
 """A document that plainly looks like a Secret (a parse failure of one is reported as unscannable)."""
 _LETTER_ESCAPE = re.compile(rb"\\(?:[xuU]|\r?\n)")
+_SECRET_WORD = re.compile(rb"(?<![\w-])Secret(?![\w-])")
+"""``Secret`` as a scalar of its own: a value ``Secret`` never has a letter, digit, ``_`` or ``-`` beside
+it in the source (``SealedSecret``, ``SecretStore`` or ``Secret-x`` are other values)."""
 """A double-quoted YAML (or JSON) escape that can spell a letter (``\x53``, ``\u0053``), or an escaped
 line break that joins two pieces of a scalar without a space."""
 
@@ -126,11 +129,20 @@ def may_hold_secret(data: bytes) -> bool:
     """Whether some YAML spelling of a Secret (or of a ``secretGenerator``) can be in ``data`` (UTF-8).
 
     A superset by construction: plain, single-quoted and block scalars, keys and tags (``!!str``) keep the
-    characters of ``Secret`` together on one line (folding only ever adds a space), flow style and the
+    characters of ``Secret`` together on one line (folding only ever adds a space) with no word character
+    beside them (that would make another value), flow style and the
     next-line form change only what surrounds it, and an alias repeats an anchor written out elsewhere in
     the file. Only a double-quoted escape (``\x53``, ``\u0053``) or an escaped line break can spell it
     otherwise, and any such escape counts."""
-    return b"Secret" in data or b"secretGenerator" in data or _LETTER_ESCAPE.search(data) is not None
+    if b"Secret" in data and _SECRET_WORD.search(data):
+        return True
+    return b"secretGenerator" in data or has_escapes(data)
+
+
+def has_escapes(data: bytes) -> bool:
+    """Whether ``data`` has a double-quoted escape that can spell a letter, or an escaped line break (a YAML
+    value may then hold text that its bytes do not show)."""
+    return b"\\" in data and _LETTER_ESCAPE.search(data) is not None
 
 
 def prefilter(data: bytes) -> set[str]:

@@ -16,12 +16,12 @@ from typing import Any
 from harness.errors import InputError
 from harness.findings import Finding
 from harness.secrets.base64runs import FOLDED_RE
-from harness.secrets.generators import literal_findings
+from harness.secrets.generators import GeneratorInput, generator_inputs, literal_findings
 from harness.secrets.keys import marker_re
 from harness.secrets.material import KeyMatch, find_key_occurrences
 from harness.secrets.model import CHECK, HINTS, Located, key_text
 from harness.secrets.policy import has_sops_metadata, secret_documents, secret_policy
-from harness.secrets.prefilter import SECRET_KIND, prefilter
+from harness.secrets.prefilter import SECRET_KIND, has_escapes, prefilter
 
 YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 _SPACED_BASE64 = re.compile(r"[A-Za-z0-9+/_=\s-]{20,}")
@@ -57,21 +57,23 @@ def scan_text(text: str, name: str, *, as_yaml: bool | None = None, policy: bool
     return _scan(data, name, as_yaml=as_yaml, text=text, policy=policy)
 
 
-def scan_bytes(data: bytes, name: str, *, as_yaml: bool | None = None, policy: bool = True) -> list[Finding]:
+def scan_bytes(data: bytes, name: str, *, as_yaml: bool | None = None, policy: bool = True,
+               generator_inputs_out: list[GeneratorInput] | None = None) -> list[Finding]:
     """Scan one file's bytes: pre-filter, then (only on a match) decode, parse and check. ``policy``: also
     apply the Secret-value policy (fixture files); key material is looked for either way. UTF-16 and
-    UTF-32 files (with a byte order mark, as YAML allows) are read as text first."""
+    UTF-32 files (with a byte order mark, as YAML allows) are read as text first. The secretGenerator
+    inputs of the parsed documents go to ``generator_inputs_out`` when given (policy scans only)."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
                 return scan_text(data.decode(codec), name, as_yaml=as_yaml, policy=policy)
             except UnicodeDecodeError:
                 break
-    return _scan(data, name, as_yaml=as_yaml, policy=policy)
+    return _scan(data, name, as_yaml=as_yaml, policy=policy, generator_inputs_out=generator_inputs_out)
 
 
-def _scan(data: bytes, name: str, *, as_yaml: bool | None, text: str | None = None,
-          policy: bool = True) -> list[Finding]:
+def _scan(data: bytes, name: str, *, as_yaml: bool | None, text: str | None = None, policy: bool = True,
+          generator_inputs_out: list[GeneratorInput] | None = None) -> list[Finding]:
     reasons = prefilter(data)
     if not policy:
         reasons.discard("secret")
@@ -110,11 +112,16 @@ def _scan(data: bytes, name: str, *, as_yaml: bool | None, text: str | None = No
                                 message="looks like a Secret but is not UTF-8 text; its values cannot be checked",
                                 hint=HINTS["SECRET-UNSCANNABLE"]))
     places = [_Place(match, line=scan_as_text.count("\n", 0, match.start) + 1) for match in text_matches]
+    # a value holds key material only if the text does, unless escapes in it spell what its bytes do not show
+    values_may_hold_keys = bool(reasons & {"literal", "encoded"}) or has_escapes(data)
     if docs is not None:
         multi = len(docs) > 1
         for number, doc in enumerate(docs):
             suffix = f" (document {number + 1})" if multi else ""
-            places.extend(_document_places(doc, number, suffix))
+            if values_may_hold_keys:
+                places.extend(_document_places(doc, number, suffix))
+            if generator_inputs_out is not None and policy:
+                generator_inputs_out.extend(generator_inputs(doc))
             if policy:
                 for path, secret in secret_documents(doc):
                     located.extend(secret_policy(secret, path, number, suffix, encrypted=has_sops_metadata(doc)))
@@ -134,20 +141,21 @@ def _document_places(doc: Any, number: int, suffix: str) -> list[_Place]:
     for key, value in iter_paths(doc):
         if not isinstance(value, str) or len(value) < 15:
             continue
-        seen: set[str] = set()
-        for view in _value_views(value):
-            for match in find_key_occurrences(view):
-                if match.fingerprint not in seen:
-                    seen.add(match.fingerprint)
-                    places.append(_Place(match, doc=number, key=key, suffix=suffix))
+        found = {match.fingerprint: match for view in _value_views(value) for match in find_key_occurrences(view)}
+        if any(match.real for match in found.values()):  # a marker beside a real key in one value: a fragment
+            found = {fp: match for fp, match in found.items() if match.real}  # of it read out of alignment
+        places.extend(_Place(match, doc=number, key=key, suffix=suffix) for match in found.values())
     return places
 
 
 def _key_findings(places: list[_Place], name: str, lines: _RoundTripLines) -> list[Finding]:
     """One finding per key (fingerprint), at its first place, listing every place. Where the YAML parse
     placed a key (with key paths), its places in the raw text are the same places, so they are not added."""
+    real_yaml_lines = sorted((lines.line(p.doc, p.key), p.match.real) for p in places if p.doc >= 0)
     by_key: dict[str, list[_Place]] = {}
     for place in places:
+        if place.doc < 0 and not place.match.real and _inside_real_value(place.line, real_yaml_lines):
+            continue  # a piece of a real key's value decoded out of alignment in the raw text
         by_key.setdefault(place.match.fingerprint, []).append(place)
     findings: list[Finding] = []
     for fingerprint_, found in by_key.items():
@@ -168,6 +176,13 @@ def _key_findings(places: list[_Place], name: str, lines: _RoundTripLines) -> li
         findings.append(Finding(code=code, message=message, check=CHECK, path=name, line=line, hint=HINTS[code],
                                 extra=extra))
     return findings
+
+
+def _inside_real_value(line: int, yaml_lines: list[tuple[int, bool]]) -> bool:
+    """Whether the YAML value nearest above ``line`` (the one a raw-text place on it belongs to) holds a
+    real key: a marker found there in the raw text is a fragment of that key, not a key of its own."""
+    above = [real for at, real in yaml_lines if 0 < at <= line]
+    return bool(above) and above[-1]
 
 
 def _position(line: int, key_path: str, layer: str, document: int) -> dict[str, Any]:

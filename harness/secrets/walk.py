@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from harness.errors import InputError
 from harness.findings import Finding
-from harness.secrets.generators import KUSTOMIZATION_NAMES, generator_inputs, input_findings
+from harness.secrets.generators import KUSTOMIZATION_NAMES, GeneratorInput, input_findings
 from harness.secrets.model import CHECK, HINTS
 from harness.secrets.prefilter import prefilter
 from harness.secrets.scan import scan_bytes
@@ -97,23 +97,16 @@ def _fixture_globs(globs: tuple[str, ...]) -> GlobSet[str]:
     return compile_all(globs)
 
 
-def generated_secret_findings(kustomization: Path, shown: str, root_abs: str, checked: set[tuple[str, str]],
+def generated_secret_findings(directory: str, inputs: Sequence[GeneratorInput], shown: str, root_abs: str,
+                              checked: set[tuple[str, str]],
                               max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> list[Finding]:
-    """Policy findings for the files a kustomization's secretGenerators turn into Secret data (``files:``,
-    ``envs:``), reported at each input file; each input once per run (``checked``)."""
-    from harness.yamlio import load_documents
-
-    try:
-        data = kustomization.read_bytes()
-        if b"secretGenerator" not in data and b"\\" not in data:
-            return []
-        docs = load_documents(data.decode("utf-8"), shown)
-    except (OSError, UnicodeDecodeError, InputError):
-        return []  # unreadable or not YAML: the scan of the file itself said what it could
+    """Policy findings for the files a kustomization (in ``directory``, shown as ``shown``) turns into
+    Secret data through its secretGenerators (``inputs``), reported at each input file; each input once
+    per run (``checked``)."""
     findings: list[Finding] = []
-    for item in (item for doc in docs for item in generator_inputs(doc)):
-        target = kustomization.parent / item.path
-        target_shown = _display(target, root_abs)
+    for item in inputs:
+        target = os.path.join(directory, item.path)
+        target_shown = _display(Path(target), root_abs)
         if (target_shown, item.mode) in checked or target_shown.startswith(("/", "..")) or ".." in item.path:
             continue
         checked.add((target_shown, item.mode))
@@ -121,7 +114,8 @@ def generated_secret_findings(kustomization: Path, shown: str, root_abs: str, ch
             info = os.lstat(target)
             if not stat.S_ISREG(info.st_mode) or info.st_size > max_file_bytes:
                 continue
-            text = target.read_text(encoding="utf-8")
+            with open(target, encoding="utf-8") as handle:
+                text = handle.read()
         except (OSError, UnicodeDecodeError):
             continue
         for line, key_path, problem, value_digest in input_findings(text, item, target_shown):
@@ -131,19 +125,25 @@ def generated_secret_findings(kustomization: Path, shown: str, root_abs: str, ch
                 message=f"becomes Secret data through secretGenerator {item.generator} ({item.mode}) in {shown}: "
                         f"{what}{problem}", hint=HINTS["SECRET-NOT-PLACEHOLDER"],
                 extra={"key_path": key_path, "layer": "literal", "fingerprint": value_digest[:15],
-                       "digest": value_digest,
-                       "generator": item.generator, "kustomization": shown}))
+                       "digest": value_digest, "generator": item.generator, "kustomization": shown}))
     return findings
 
 
 def repository_files(root: Path) -> list[Path]:
     """Every file of the repository at ``root``: what ``git ls-files`` lists plus untracked files that are
     not ignored; outside a git work tree, every file under ``root`` (minus :data:`SKIP_DIRS`). Sorted."""
+    return [root / name for name in _repository_names(root)]
+
+
+def _repository_names(root: Path) -> list[str]:
+    """:func:`repository_files` as root-relative POSIX names."""
     listed = _git_files(root)
     if listed is None:
-        return [Path(path) for path in sorted(walk(str(root)), key=lambda path: path.split(os.sep))]
-    return [root / name for name in sorted(listed, key=lambda name: name.split("/"))
-            if os.path.lexists(root / name)]  # a tracked file deleted in the work tree is not there to scan
+        cut = len(os.path.join(os.path.abspath(root), ""))
+        names = [path[cut:].replace(os.sep, "/") for path in walk(os.path.abspath(root))]
+    else:  # a tracked file deleted in the work tree is not there to scan
+        names = [name for name in listed if os.path.lexists(os.path.join(root, name))]
+    return sorted(names, key=lambda name: name.split("/"))
 
 
 def _git_files(root: Path) -> list[str] | None:
@@ -178,11 +178,23 @@ def scan_repository(root: Path, *, fixture_globs: Sequence[str],
     """Scan every file of the repository at ``root`` (:func:`repository_files`) for key material, and its
     fixture files for the Secret-value policy. Returns the findings and how many files were read; a
     ``SECRET-NO-FIXTURES`` warning when no file matched ``fixture_globs``."""
-    files = repository_files(root)
-    findings = scan_paths(files, root=root, max_file_bytes=max_file_bytes, fixture_globs=fixture_globs)
-    if not any(is_fixture_name(_display(file, os.path.abspath(root)), fixture_globs) for file in files):
+    root_abs = os.path.abspath(root)
+    in_fixture = _fixture_globs(tuple(fixture_globs)).any_match
+    checked: set[tuple[str, str]] = set()
+    findings: list[Finding] = []
+    names = _repository_names(root)
+    any_fixture = False
+    for name in names:  # names stay strings: this reads every file of a fleet
+        policy = in_fixture(name)
+        any_fixture = any_fixture or policy
+        try:
+            findings.extend(_scan_one(os.path.join(root_abs, name), name, policy, root_abs, checked, max_file_bytes))
+        except InputError:
+            continue  # listed by git but gone (or replaced) since: nothing to read
+    if not any_fixture:
         findings.append(no_fixture_warning(root, fixture_globs))
-    return findings, len(files)
+    findings.sort(key=lambda f: (f.path, f.line, f.code, f.extra.get("key_path", "")))
+    return findings, len(names)
 
 
 def is_fixture_name(name: str, globs: Sequence[str]) -> bool:
@@ -203,8 +215,8 @@ def _prefilter_stream(path: Path) -> bool:
             tail = chunk[-_OVERLAP:]
 
 
-def scan_file(path: Path, *, display: str | None = None, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-              policy: bool = True) -> list[Finding]:
+def scan_file(path: Path | str, *, display: str | None = None, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+              policy: bool = True, generator_inputs_out: list[GeneratorInput] | None = None) -> list[Finding]:
     """Scan one file (symlinks are not followed: they hold no material themselves). ``policy``: also apply
     the Secret-value policy (fixture files); key material is looked for in every file."""
     name = display or str(path)
@@ -215,13 +227,25 @@ def scan_file(path: Path, *, display: str | None = None, max_file_bytes: int = D
     if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
         return []
     if info.st_size > max_file_bytes:
-        if not _prefilter_stream(path):
+        if not _prefilter_stream(Path(path)):
             return []
         return [Finding(code="SECRET-UNSCANNABLE", check=CHECK, path=name,
                         message=f"file is {info.st_size} bytes, over max_file_bytes ({max_file_bytes}), and its "
                                 "pre-filter matched: it may hold key material or a Secret",
                         hint=HINTS["SECRET-UNSCANNABLE"])]
-    return scan_bytes(path.read_bytes(), name, policy=policy)
+    with open(path, "rb") as handle:
+        data = handle.read()
+    return scan_bytes(data, name, policy=policy, generator_inputs_out=generator_inputs_out)
+
+
+def _scan_one(file: str, shown: str, policy: bool, root_abs: str, checked: set[tuple[str, str]],
+              max_file_bytes: int) -> list[Finding]:
+    """One file of a walk, and (for a kustomization under the policy) the inputs of its secretGenerators."""
+    inputs: list[GeneratorInput] | None = [] if policy and os.path.basename(file) in KUSTOMIZATION_NAMES else None
+    found = scan_file(file, display=shown, max_file_bytes=max_file_bytes, policy=policy, generator_inputs_out=inputs)
+    if inputs:
+        found += generated_secret_findings(os.path.dirname(file), inputs, shown, root_abs, checked, max_file_bytes)
+    return found
 
 
 def scan_paths(paths: Iterable[Path], *, root: Path, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
@@ -248,7 +272,5 @@ def scan_paths(paths: Iterable[Path], *, root: Path, max_file_bytes: int = DEFAU
         for file in files:
             shown = _display(file, root_abs)
             policy = in_fixture is None or (not os.path.isabs(shown) and in_fixture(shown))
-            findings.extend(scan_file(file, display=shown, max_file_bytes=max_file_bytes, policy=policy))
-            if policy and file.name in KUSTOMIZATION_NAMES:
-                findings.extend(generated_secret_findings(file, shown, root_abs, checked, max_file_bytes))
+            findings.extend(_scan_one(str(file), shown, policy, root_abs, checked, max_file_bytes))
     return sorted(findings, key=lambda f: (f.path, f.line, f.code, f.extra.get("key_path", "")))

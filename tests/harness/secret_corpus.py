@@ -149,7 +149,8 @@ def layer_matches(expected: str, actual: str) -> bool:
 @functools.cache
 def forms(key: Key) -> tuple[str, ...]:
     """Distinctive pieces of a key and of its encodings, for leak checks: the key body lines and
-    32-character windows from the middle of each encoding (the start of an encoding is only the header)."""
+    32-character windows from the middle of each encoding and of its hex (the start of an encoding is only
+    the header)."""
     pieces: list[str] = []
     for line in key.text.splitlines():
         line = line.strip()
@@ -159,6 +160,9 @@ def forms(key: Key) -> tuple[str, ...]:
         flat = "".join(encoder(key.text).split())
         for start in range(len(flat) // 3, len(flat) - 32, max(1, len(flat) // 6)):
             pieces.append(flat[start:start + 32])
+    hexed = key.text.encode("latin-1").hex()
+    for start in range(len(hexed) // 3, len(hexed) - 32, max(1, len(hexed) // 6)):
+        pieces += [hexed[start:start + 32], hexed[start:start + 32].upper()]
     return tuple(pieces)
 
 

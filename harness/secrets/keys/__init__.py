@@ -83,13 +83,21 @@ def encoded_markers() -> tuple[bytes, ...]:
     return tuple(dict.fromkeys(marker for family in families() for marker in family.encoded_markers))
 
 
-_ESCAPED_BREAK = re.compile(r"(?:\\+r)?\\+n")
+ESCAPED_BREAK = re.compile(r"(?:\\+r)?\\+n")
+"""A line break escaped in a JSON or double-quoted YAML string, at any depth of escaping."""
+
+
+def blank_escaped_breaks(text: str) -> str:
+    """``text`` with each escaped line break turned into spaces and a real one, keeping every offset."""
+    if "\\" not in text:
+        return text
+    return ESCAPED_BREAK.sub(lambda m: " " * (m.end() - m.start() - 1) + "\n", text)
 
 
 def normalise(block: str) -> str:
     """The same key in a YAML block scalar, a JSON string (escaped to any depth: ``\\n``, ``\\\\n``...)
     or a decoded layer normalises identically."""
-    block = _ESCAPED_BREAK.sub("\n", block)
+    block = ESCAPED_BREAK.sub("\n", block)
     return "\n".join(line.strip() for line in block.splitlines()).strip() + "\n"
 
 
