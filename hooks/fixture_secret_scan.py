@@ -1,4 +1,5 @@
-"""``fixture-secret-scan FILE...``: ``overlay-parity scan-secrets --only-fixtures`` on the changed files."""
+"""``fixture-secret-scan FILE...``: ``overlay-parity scan-secrets`` on the changed files: key material in every
+one, the Secret-value policy in those matching ``fixture_globs``, the ``secret_allowlist`` applied."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from harness.cli import main as overlay_parity
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Scan the changed files that match ``fixture_globs``; no file changed: nothing to do (exit 0)."""
+    """Scan the changed files; no file changed: nothing to do (exit 0)."""
     files = list(sys.argv[1:] if argv is None else argv)
     return overlay_parity(["scan-secrets", "--only-fixtures", *files]) if files else 0
 
