@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, ValidationError, validators
 from ruamel.yaml.comments import TaggedScalar
 
@@ -339,7 +340,24 @@ def _describe(error: ValidationError) -> list[_Problem]:
     return [_Problem(path, messages.get(str(kind), f"violates schema rule '{kind}'"))]
 
 
+@lru_cache(maxsize=1)
+def _fast_validator() -> Any:
+    return jsonschema_rs.validator_for(_schema())
+
+
+def schema_valid_fast(data: Any) -> bool | None:
+    """The compiled (Rust) validator's verdict on ``data``, or None when it cannot read the data (e.g. a
+    date or an integer beyond 64 bits). Only a True verdict is used: every problem is described by the
+    reference validator."""
+    try:
+        return bool(_fast_validator().is_valid(data))
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
 def _schema_problems(data: Any) -> list[_Problem]:
+    if schema_valid_fast(data):
+        return []
     problems: list[_Problem] = []
     for error in _validator().iter_errors(data):
         problems.extend(_describe(error))

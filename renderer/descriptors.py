@@ -198,8 +198,22 @@ def is_owned_output(path: str) -> bool:
     return first in OWNED_DIRS
 
 
+_CLEAN_OUTPUTS: set[tuple[str, bool]] = set()  # outputs that passed: every cluster of a fleet plans them again
+_CLEAN_OUTPUTS_MAX = 1 << 16
+
+
 def check_output_path(value: str, *, what: str, file: str, line: int, is_dir: bool = False) -> str:
     """A rendered output path: clean, relative, inside the renderer-owned part of the overlay."""
+    if (value, is_dir) in _CLEAN_OUTPUTS:
+        return value
+    _check_output_path(value, what=what, file=file, line=line, is_dir=is_dir)
+    if len(_CLEAN_OUTPUTS) >= _CLEAN_OUTPUTS_MAX:
+        _CLEAN_OUTPUTS.clear()
+    _CLEAN_OUTPUTS.add((value, is_dir))
+    return value
+
+
+def _check_output_path(value: str, *, what: str, file: str, line: int, is_dir: bool) -> None:
     check_relative_path(value, what=what, file=file, line=line)
     for part in value.split("/"):
         if not _SEGMENT_PATTERN.fullmatch(part):
@@ -211,7 +225,6 @@ def check_output_path(value: str, *, what: str, file: str, line: int, is_dir: bo
                          file=file, line=line,
                          hint="outputs live in kustomization.yaml, .sops.yaml, services/, managed-services/ "
                               "or customer-managed/; flux-system/ is bootstrap-owned")
-    return value
 
 
 def _check_output_template(value: str, *, what: str, file: str, line: int, allowed: frozenset[str]) -> None:

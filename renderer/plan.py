@@ -146,6 +146,7 @@ class _Planner:
     decisions: list[Decision] = field(default_factory=list)
     _enabled: dict[str, tuple[bool, str, str, Any]] = field(default_factory=dict)
     _found: dict[tuple[str, bool], Path] = field(default_factory=dict)  # template paths the snapshot resolved
+    _declared: dict[str, list[PlannedFile]] = field(default_factory=dict)  # declared files by descriptor
 
     # -- enablement ---------------------------------------------------------------------------
     def shown(self, dotted: str) -> Any:
@@ -251,7 +252,10 @@ class _Planner:
         return planned
 
     def declared_files(self, descriptor: Descriptor, *, record: bool = True) -> list[PlannedFile]:
-        """The ``files`` entries whose condition holds, expanded over ``for_each`` items."""
+        """The ``files`` entries whose condition holds, expanded over ``for_each`` items (computed once per
+        descriptor without ``record``: aggregates ask for every contributor's files)."""
+        if not record and descriptor.name in self._declared:
+            return self._declared[descriptor.name]
         planned: list[PlannedFile] = []
         for spec in descriptor.files:
             if record:
@@ -272,6 +276,7 @@ class _Planner:
                     why = f"item {index + 1} of {len(items)} in {spec.for_each}" + (f" ({reason})" if reason else "")
                 planned.append(PlannedFile(descriptor.name, spec.template, output, mode, why, item=item,
                                            named_by_config=spec.templated))
+        self._declared[descriptor.name] = planned
         return planned
 
     def items(self, descriptor: Descriptor, spec: FileSpec, *, record: bool) -> list[Any]:
@@ -329,9 +334,9 @@ class _Planner:
             if not self.enabled(contributor)[0]:
                 continue
             contributed = [f.output for f in self.declared_files(contributor, record=False)
-                           if str(PurePosixPath(f.output).parent) == directory and f.output not in own]
+                           if _parent(f.output) == directory and f.output not in own]
             contributors += bool(contributed)
-            members.update(PurePosixPath(o).name for o in contributed)
+            members.update(o.rpartition("/")[2] for o in contributed)
         ordered = tuple(sorted(members))
         reason = f"aggregate of {directory}: {len(ordered)} member(s) from {contributors} contributor(s)"
         return [PlannedFile(aggregate.name, f.template, f.output, f.mode, reason, members=ordered)
@@ -379,11 +384,18 @@ def _check_collisions(files: list[PlannedFile], descriptors: DescriptorSet, conf
         seen[planned.output] = planned
 
 
+def _parent(output: str) -> str:
+    """``str(PurePosixPath(output).parent)`` for a clean relative output path, without building a path."""
+    return output.rpartition("/")[0] or "."
+
+
 def _check_root_outputs_outside_aggregates(files: list[PlannedFile], descriptors: DescriptorSet) -> None:
     directories = {d.aggregate.directory: d.name for d in descriptors if d.aggregate}
     for planned in files:
-        parent = str(PurePosixPath(planned.output).parent)
-        if planned.from_root and parent in directories:
+        if not planned.from_root:
+            continue
+        parent = _parent(planned.output)
+        if parent in directories:
             descriptor = descriptors.get(planned.owner)
             raise InputError("DESCRIPTOR-INVALID", f"{planned.owner}: root file {planned.output} lands directly in "
                              f"aggregate directory {parent}/ of '{directories[parent]}'",

@@ -52,11 +52,12 @@ from ruamel.yaml.error import YAMLError
 from harness.errors import InputError
 from harness.redact import redact_text
 from harness.yamlfast import reads_as_string
-from harness.yamlio import DocumentMemo, decode_text, load_documents
+from harness.yamlio import decode_text, load_documents
 from renderer.bytecode_cache import bytecode_cache
 from renderer.descriptors import check_output_path
 from renderer.plan import PlannedFile, RenderPlan
 from renderer.templatetree import strict_walk
+from renderer.validation import ValidOutputs
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 _LOCK_POLL = 0.05
@@ -64,7 +65,6 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 _YAML_SUFFIXES = (".yaml", ".yml")
 _local = threading.local()
-_VALIDATED = DocumentMemo()  # this renderer's own memo of output texts it has parsed (never shared)
 
 
 # ------------------------------------------------------------------------------------- Jinja2 setup
@@ -236,11 +236,9 @@ def _template_error(exc: Exception, planned: PlannedFile, plan: RenderPlan) -> I
 # --------------------------------------------------------------------------------------- rendering
 
 def _has_output(outputs: frozenset[str], current: str) -> Callable[[str], bool]:
-    base = PurePosixPath(current).parent
-
     def has_output(relative: str) -> bool:
         """Whether this descriptor plans ``relative`` (relative to the current output's directory)."""
-        return str(base / relative) in outputs
+        return str(PurePosixPath(current).parent / relative) in outputs
 
     return has_output
 
@@ -300,7 +298,7 @@ def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = N
     except Exception as exc:  # any failure inside a template is the template's problem
         raise _template_error(exc, planned, plan) from None
     if planned.output.endswith(_YAML_SUFFIXES):
-        problem = yaml_problem(text)
+        problem = yaml_problem(text, plan.plan.cluster)
         if problem is not None:
             line, message = problem
             raise InputError("TEMPLATE-ERROR", f"renders invalid YAML into {planned.output} (output line {line}): "
@@ -309,16 +307,25 @@ def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = N
     return text.encode("utf-8")
 
 
-def yaml_problem(text: str) -> tuple[int, str] | None:
+_VALID_OUTPUTS = ValidOutputs()
+
+
+def yaml_problem(text: str, cluster: str = "") -> tuple[int, str] | None:
     """``(line, problem)`` if ``text`` is not valid YAML (syntax, duplicate keys...), else None.
 
-    Parsed through the renderer's own memo: an output text it has already validated (the same static
-    template in every cluster, a re-render) costs a dictionary lookup.
+    A text is parsed unless one that differs from it only by the cluster's name was valid before
+    (:class:`renderer.validation.ValidOutputs`): the same template renders the same structure for every
+    cluster, so a fleet parses each template's output a few times, not once per cluster. Errors always
+    come from parsing ``text`` itself.
     """
+    key = _VALID_OUTPUTS.key(text, cluster)
+    if key in _VALID_OUTPUTS:
+        return None
     try:
-        _VALIDATED.documents(text, "<output>")
+        load_documents(text, "<output>")
     except InputError as exc:
         return (exc.location.line if exc.location else 0), exc.message
+    _VALID_OUTPUTS.add(key)
     return None
 
 

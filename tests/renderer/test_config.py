@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 from collections.abc import Iterator
@@ -10,14 +11,18 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.errors import InputError, InputErrors
 from renderer.config import (
+    _validator,  # the reference validator the fast check is held to
     config_schema,
     dotted_path,
     get_field,
     load_config,
     schema_has_field,
+    schema_valid_fast,
 )
 from renderer.config_model import ClusterConfig, ServiceConfig
 
@@ -503,3 +508,39 @@ def test_deeply_nested_config_data_is_one_located_error(tmp_path: Path, shape: s
     assert errors[0].code == "YAML-TOO-DEEP"
     assert errors[0].location is not None
     assert errors[0].location.line > 1
+
+
+def _leaf_paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaf_paths(value, (*path, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _leaf_paths(value, (*path, index))
+    else:
+        yield path
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_the_fast_schema_check_never_accepts_what_the_reference_validator_refuses(data: st.DataObject) -> None:
+    config = copy.deepcopy(load_config(DEV).data)
+    leaves = list(_leaf_paths(config))
+    for _ in range(data.draw(st.integers(1, 3))):
+        path = data.draw(st.sampled_from(leaves))
+        parent = config
+        for part in path[:-1]:
+            parent = parent[part]
+        parent[path[-1]] = data.draw(st.one_of(
+            st.none(), st.booleans(), st.integers(-5, 2**70), st.floats(allow_nan=False), st.text(max_size=12),
+            st.sampled_from(["ssh://git@h/x.git", "https://h/x", "k8s dev", "UPPER", "v1.0.0", "-x", "1:00"]),
+            st.lists(st.integers(0, 3), max_size=2), st.dictionaries(st.sampled_from(["a", "enabled"]),
+                                                                      st.booleans(), max_size=2)))
+    reference = list(_validator().iter_errors(config))
+    if schema_valid_fast(config):
+        assert reference == []
+
+
+def test_the_fast_schema_check_accepts_every_bundled_config() -> None:
+    for path in sorted(FIXTURE.glob(".*-config.yaml")):
+        assert schema_valid_fast(load_config(path).data) is True
