@@ -97,11 +97,15 @@ class RootLoader(jinja2.BaseLoader):
         data = path.read_bytes()
         mtime = path.stat().st_mtime_ns
 
+        where = str(path)
+
         def uptodate() -> bool:
+            """Still the same regular file (one ``lstat``: a symlink put in its place is never up to date)."""
             try:
-                return not path.is_symlink() and path.stat().st_mtime_ns == mtime
+                info = os.lstat(where)
             except OSError:
                 return False
+            return not stat.S_ISLNK(info.st_mode) and info.st_mtime_ns == mtime
 
         return decode_text(data, str(path)), str(path), uptodate
 
