@@ -43,6 +43,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing overlay-parity[dev] into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+  # No longer a dependency (it made a .benchmarks/ directory in every project pytest ran in): remove it from
+  # virtualenvs made before.
+  .venv/bin/python -m pip uninstall -q -y pytest-benchmark >/dev/null 2>&1 || true
   echo "$want" > "$stamp"
 fi
 # pip does not byte-compile an editable install, and where PYTHONDONTWRITEBYTECODE is set (many CI images)

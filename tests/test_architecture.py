@@ -197,3 +197,75 @@ def test_the_documented_renderer_to_harness_allowlist_matches_the_code() -> None
     used = {target for module, targets in graph.items() if module.startswith("renderer")
             for target in targets if target.startswith("harness")}
     assert used == _contracts_allowlist(), "update the renderer -> harness allowlist in docs/contracts.md"
+
+
+# ------------------------------------------------------------------------------------------ faces
+
+FACE_PACKAGES = ("harness", "renderer", "hooks")
+
+
+def _all_imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any level (inside functions too), absolute names only."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _face_files() -> list[Path]:
+    return [p for package in FACE_PACKAGES for p in _python_files(package)]
+
+
+@pytest.mark.parametrize("path", _face_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_argument_parsing_only_in_the_cli(path: Path) -> None:
+    if path.relative_to(ROOT).as_posix() != "harness/cli.py":
+        assert "argparse" not in _all_imports(path), f"{path.relative_to(ROOT)}: parse arguments in harness/cli.py"
+
+
+@pytest.mark.parametrize("path", _python_files("harness/commands"), ids=lambda p: p.name)
+def test_command_modules_do_not_import_each_other_or_the_cli(path: Path) -> None:
+    own = f"harness.commands.{path.stem}"
+    offenders = {name for name in _all_imports(path)
+                 if (name.startswith("harness.commands.") and not name.startswith(own)) or name == "harness.cli"}
+    assert offenders == set(), f"{path.name} imports {offenders}: move what they share into a library module"
+
+
+@pytest.mark.parametrize("path", _face_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_pytest_internals_only_in_one_module(path: Path) -> None:
+    rel = path.relative_to(ROOT).as_posix()
+    names = _all_imports(path)
+    assert not any(n == "_pytest" or n.startswith("_pytest.") for n in names) or rel == "harness/pytest_internals.py"
+    if rel not in ("harness/pytest_plugin.py", "harness/pytest_internals.py"):
+        assert "pytest" not in names, f"{rel}: only the plugin and harness/pytest_internals.py import pytest"
+
+
+HOOK_MODULES = sorted(p for p in _python_files("hooks") if p.name != "__init__.py")
+
+
+def test_every_hook_id_has_a_module() -> None:
+    ids = re.findall(r"^- id: (\S+)$", (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"), re.M)
+    assert sorted(i.replace("-", "_") for i in ids) == [p.stem for p in HOOK_MODULES]
+
+
+@pytest.mark.parametrize("path", HOOK_MODULES, ids=lambda p: p.name)
+def test_hook_entries_are_thin(path: Path) -> None:
+    """A hook is `main(argv)` over the CLI and the library: one function, a few lines, no check logic."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    assert [f.name for f in functions] == ["main"]
+    assert not any(isinstance(n, ast.ClassDef) for n in tree.body)
+    main = functions[0]
+    assert (main.end_lineno or 0) - main.lineno <= 20, "a hook entry is a few lines: put the logic in harness/"
+    harness_imports = {n for n in _all_imports(path) if n.startswith("harness")}
+    assert harness_imports, "a hook calls the library or the CLI"
+
+
+def test_faces_are_the_only_code_that_prints_or_exits() -> None:
+    """Only the faces print or exit: the CLI and its commands, the pytest plugin, the hook entries."""
+    printing = {p.relative_to(ROOT).as_posix() for p in _face_files() if _calls(p)}
+    faces = {p for p in printing if p.startswith(("harness/commands/", "hooks/"))} | OUTPUT_ALLOWED
+    assert printing <= faces, printing - faces

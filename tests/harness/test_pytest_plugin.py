@@ -300,3 +300,12 @@ def test_harness_modules_are_imported_without_assertion_rewriting(project: FakeP
     loaders = dict(line.split() for line in (pytester.path / "loaders.txt").read_text().splitlines())
     assert loaders == {"harness.runner": "SourceFileLoader", "harness.inventory": "SourceFileLoader",
                        "conftest": "AssertionRewritingHook"}
+
+
+def test_a_parity_run_leaves_no_benchmarks_directory(project: FakeProject, pytester: pytest.Pytester) -> None:
+    """Every plugin installed with the package's dependencies loads (a subprocess run), and none of them
+    leaves a `.benchmarks/` directory (pytest-benchmark, once a dev dependency, made one in every project)."""
+    before = {p.name for p in pytester.path.iterdir()}
+    pytester.runpytest_subprocess("--parity", *NOT_POLICY).assert_outcomes(passed=5, deselected=18)
+    assert not (pytester.path / ".benchmarks").exists()
+    assert {p.name for p in pytester.path.iterdir() if p.name.startswith(".")} - before == set()
