@@ -167,7 +167,6 @@ def test_scan_secrets_walk_skips_a_fifo_without_blocking(project: Project) -> No
     assert_sane(outcome)
 
 
-@owned_elsewhere("renderer", "tree.py walk/read: PermissionError on an unreadable oracle entry is INTERNAL")
 @pytest.mark.parametrize("what", ["directory", "file"])
 def test_unreadable_entry_in_the_oracle_tree(project: Project, what: str) -> None:
     target = project.overlay() / "services" / "harbor"
@@ -205,7 +204,6 @@ def test_json_report_path_is_a_directory(project: Project) -> None:
     assert "out.json" in outcome.stderr
 
 
-@owned_elsewhere("renderer", "render --out with a 300-character name: OSError ENAMETOOLONG is INTERNAL")
 def test_render_output_name_too_long(project: Project) -> None:
     out = project.root / ("o" * 300)
     outcome = run(["render", "--config", project.config(), "--out", out], cwd=project.root)
