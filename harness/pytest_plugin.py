@@ -47,7 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--parity", action="store_true", default=False, help="collect overlay-parity check items")
     group.addoption("--parity-cluster", action="append", default=None, metavar="NAME",
                     help="only this cluster (repeatable; default: every cluster of the fixture)")
-    group.addoption("--parity-fixture", default=None, metavar="DIR", help="fixture root (default: settings key fixture)")
+    group.addoption("--parity-fixture", default=None, metavar="DIR",
+                    help="fixture root (default: settings key fixture)")
     group.addoption("--parity-inventory", default=None, metavar="FILE",
                     help="canonicalization inventory (default: settings key inventory)")
     group.addoption("--parity-renderer", default=None, metavar="CMD",
