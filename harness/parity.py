@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.change_lines import change_line, document_lines
 from harness.findings import Finding, Severity
 from harness.inventory import Rule, RuleSet
 from harness.normalizers import DocumentNormalizer
@@ -41,7 +42,7 @@ from harness.redact import redact_text
 from harness.renderer_api import Plan
 from harness.security import SecurityKinds, check_hidden, needs_judging
 from harness.tree import TreeListing, list_files, read_file, walk_tree
-from harness.yamlcompare import FileComparison, compare_bytes
+from harness.yamlcompare import FileComparison, compare_bytes, format_path
 
 __all__ = ["CHECK", "HINT_CONTENT", "HINT_MISSING", "HINT_PARSE", "HINT_UNEXPECTED", "ClusterResult",
            "compare_cluster", "compare_contents", "compare_pair", "merge_matched"]
@@ -211,6 +212,7 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
             hidden = [s for s in secrets if s]
         if hidden:
             message, diff = redact_text(message, hidden), [redact_text(d, hidden) for d in diff]
+            extra = _redacted(extra, hidden)
         owner = owners.get(rendered_path or path, "")
         result.findings.append(Finding(code=code, message=message, check=CHECK, cluster=cluster, path=path, line=line,
                                        hint=hint, owner=owner, rules=_ids(rules), diff=tuple(diff), severity=severity,
@@ -248,17 +250,39 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
         matched.update(outcome.matched)
         if outcome.code is None:
             continue
-        extra = {"matched_by": comparison.matched_by, "reordered": comparison.reordered} if comparison.parsed else {}
-        fixture_line = next((p.line for p in comparison.parse_failures if p.side == "fixture"), 0)
+        extra: dict[str, Any] = {}
+        line = next((p.line for p in comparison.parse_failures if p.side == "fixture"), 0)
+        if comparison.parsed:
+            extra = {"matched_by": comparison.matched_by, "reordered": comparison.reordered}
+            if comparison.changes:
+                lines = document_lines(read_fixture(pair.key).decode("utf-8", "replace"))
+                first = comparison.changes[0]
+                line = change_line(lines, first)
+                extra.update({"key_path": format_path(first.path), "pointer": first.pointer, "doc_kind": first.kind
+                              if isinstance(first.kind, str) else "",
+                              "changes": [{"op": c.op, "pointer": c.pointer, "key_path": format_path(c.path),
+                                           "doc": c.doc, "line": change_line(lines, c)}
+                                          for c in comparison.changes[:max_diff_lines]]})
         finding(outcome.code, pair.key, outcome.message, outcome.hint, rendered_path=pair.rendered_path,
-                rules=outcome.rules, diff=comparison.diff_lines(max_lines=max_diff_lines), line=fixture_line,
-                extra=extra if not comparison.parse_failures else None, severity=outcome.severity)
+                rules=outcome.rules, diff=comparison.diff_lines(max_lines=max_diff_lines), line=line,
+                extra=extra or None, severity=outcome.severity)
     result.files_compared, result.byte_identical = compared, identical
     result.parsed, result.path_only = parsed, path_only
     result.findings.sort(key=lambda f: (f.path, f.code))
     result.matched_rules = matched
     ruleset.mark(*matched)
     return result
+
+
+def _redacted(value: Any, hidden: list[str]) -> Any:
+    """``value`` (JSON-like finding data) with every hidden literal removed from its strings."""
+    if isinstance(value, str):
+        return redact_text(value, hidden)
+    if isinstance(value, dict):
+        return {k: _redacted(v, hidden) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v, hidden) for v in value]
+    return value
 
 
 def _sides(pair: Pair, read_rendered: Callable[[str], bytes],

@@ -30,6 +30,7 @@ from typing import Any
 
 from harness import redact
 from harness.errors import InputError
+from harness.pointers import format_pointer
 from harness.yamlio import decode_text, load_documents
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -106,6 +107,12 @@ class Change:
     new: Any = None
     doc: str = ""
     kind: Any = None
+    fixture_doc: int = -1  # position of the fixture document the change is in (-1: a rendered-only document)
+
+    @property
+    def pointer(self) -> str:
+        """The RFC 6901 pointer of the change inside its document (array indices included)."""
+        return format_pointer(self.path)
 
 
 def _key(key: Any) -> str:
@@ -207,11 +214,11 @@ def compare_documents(rendered: Sequence[Any], fixture: Sequence[Any]) -> Docume
             r_index = where.get(ident)
             if r_index is None:
                 changes.append(Change("doc-missing", (), old=fixture[f_index], doc=doc_label(f_index, fixture[f_index]),
-                                      kind=ident.kind))
+                                      kind=ident.kind, fixture_doc=f_index))
                 continue
             seen.append(r_index)
             label = doc_label(f_index, fixture[f_index]) if multi else ""
-            _collect(changes, fixture[f_index], rendered[r_index], label)
+            _collect(changes, fixture[f_index], rendered[r_index], label, f_index)
         fixture_set = set(fixture_ids)
         for r_index, ident in enumerate(rendered_ids):
             if ident not in fixture_set:
@@ -221,20 +228,20 @@ def compare_documents(rendered: Sequence[Any], fixture: Sequence[Any]) -> Docume
     for index in range(max(len(rendered), len(fixture))):
         if index >= len(rendered):
             changes.append(Change("doc-missing", (), old=fixture[index], doc=doc_label(index, fixture[index]),
-                                  kind=doc_kind(fixture[index])))
+                                  kind=doc_kind(fixture[index]), fixture_doc=index))
         elif index >= len(fixture):
             changes.append(Change("doc-unexpected", (), new=rendered[index], doc=doc_label(index, rendered[index]),
                                   kind=doc_kind(rendered[index])))
         else:
             label = doc_label(index, fixture[index]) if multi else ""
-            _collect(changes, fixture[index], rendered[index], label)
+            _collect(changes, fixture[index], rendered[index], label, index)
     return DocumentComparison(tuple(changes), "position")
 
 
-def _collect(changes: list[Change], old_doc: Any, new_doc: Any, label: str) -> None:
+def _collect(changes: list[Change], old_doc: Any, new_doc: Any, label: str, fixture_doc: int) -> None:
     kind = doc_kind(old_doc) if doc_kind(old_doc) is not None else doc_kind(new_doc)
     for op, path, old, new in diff_values(old_doc, new_doc):
-        changes.append(Change(op, path, old, new, doc=label, kind=kind))
+        changes.append(Change(op, path, old, new, doc=label, kind=kind, fixture_doc=fixture_doc))
 
 
 # --------------------------------------------------------------------------------------------- formatting

@@ -443,3 +443,20 @@ def test_result_is_picklable_and_json_round_trips(overlay_pair: tuple[Path, Path
     assert again.matched_rules == result.matched_rules
     assert again.notes() == result.notes()
     assert merge_matched([again, ["x"], {"y"}]) == {"gen", "x", "y"}
+
+
+def test_content_findings_carry_the_fixture_line_and_pointer_of_the_differing_key(
+        overlay_pair: tuple[Path, Path]) -> None:
+    rendered, fixture = overlay_pair
+    edit(rendered, "services/fluxcd/harbor.yaml", "- name: harbor-base", "- name: harbor-other")
+    edit(rendered, "services/fluxcd/harbor.yaml", "provider: sops", "provider: sops\n    force: true")
+    [finding] = run(rendered, fixture).findings
+    lines = (fixture / "services/fluxcd/harbor.yaml").read_text().splitlines()
+    assert finding.extra["pointer"] == "/spec/dependsOn/0/name"
+    assert finding.extra["key_path"] == "spec.dependsOn[0].name"
+    assert finding.extra["doc_kind"] == "Kustomization"
+    assert lines[finding.line - 1].strip() == "- name: harbor-base"
+    added = finding.extra["changes"][1]
+    assert (added["op"], added["pointer"]) == ("added", "/spec/decryption/force")
+    assert lines[added["line"] - 1].strip() == "decryption:"  # a key the fixture lacks: at its parent
+    assert all(c["doc"].startswith("[doc 2 Kustomization") for c in finding.extra["changes"])
