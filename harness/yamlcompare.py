@@ -3,9 +3,11 @@
 Order of work, cheapest first:
 1. equal bytes -> equal, nothing is parsed;
 2. a path that is not ``.yaml``/``.yml`` -> compared as bytes, with a first-differing-line summary;
-3. YAML -> both sides parsed with :func:`harness.yamlio.load_documents` (C loader, YAML 1.1 scalars,
-   as Kubernetes reads them: ``on``/``yes`` are booleans, ``0755`` is octal). A side that does not parse
-   is a parse failure in the result (a ``PARITY-PARSE`` finding), never a silent fallback to bytes.
+3. YAML -> both sides parsed with :func:`harness.scalars.load_as_kustomize` (C loader; scalars as
+   kustomize reads them: ``on``/``yes`` and ``1:00`` are strings, ``0o17``, ``017`` and ``15`` one number,
+   ``1.0`` and ``1`` one JSON number, ``2001-12-14`` the timestamp text ``2001-12-14T00:00:00Z``). A side
+   that does not parse is a parse failure in the result (a ``PARITY-PARSE`` finding), never a silent
+   fallback to bytes.
 
 YAML documents are compared as data: key order, quoting, comments, indentation and flow/block style
 are ignored; scalar types (``1`` vs ``'1'``, ``true`` vs ``'true'``), list order and values are kept.
@@ -31,7 +33,8 @@ from typing import Any
 from harness import redact
 from harness.errors import InputError
 from harness.pointers import format_pointer
-from harness.yamlio import decode_text, load_documents
+from harness.scalars import load_as_kustomize
+from harness.yamlio import decode_text
 
 YAML_SUFFIXES = (".yaml", ".yml")
 PathT = tuple[str | int, ...]
@@ -363,7 +366,7 @@ def parse_side(data: bytes, name: str) -> list[Any]:
     """
     text = decode_text(data, name)
     try:
-        docs = load_documents(text, name)
+        docs = load_as_kustomize(text, name)
     except InputError as exc:
         raise InputError(exc.code, _QUOTED.sub(_mask_quoted, exc.message), file=name,
                          line=exc.location.line if exc.location else 0,

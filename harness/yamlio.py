@@ -325,6 +325,14 @@ def copy_plain(value: Any) -> Any:
 
 
 
+def load_documents_with(loader: YAML, text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> list[Any]:
+    """Every non-empty document through a caller's ruamel loader (its own scalar rules, e.g.
+    :mod:`harness.scalars`), with this module's checks and one-line errors."""
+    docs = _parse(loader, text, name, many=True)
+    _check_expansion(docs, name, max_nodes)
+    return docs
+
+
 def load_documents_full(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) -> list[Any]:
     """:func:`load_documents` through ruamel's full safe loader only (the reference the fast path is held to)."""
     docs = _parse(_safe_loader(), text, name, many=True)

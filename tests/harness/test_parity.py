@@ -79,8 +79,8 @@ PASSING: dict[str, Mutation] = {
     "bootstrap-owned change": lambda r: edit(r, "flux-system/gotk-sync.yaml", "name: flux-system", "name: other"),
     "non-owned change": lambda r: edit(r, "README.md", "overlay", "tree"),
     "non-owned file added": lambda r: (r / "NOTES.txt").write_text("x\n"),
-    "YAML 1.1 boolean spelling": lambda r: edit(r, "services/harbor/override-values.yaml", "enabled: true",
-                                                "enabled: yes"),
+    "boolean spelling": lambda r: edit(r, "services/harbor/override-values.yaml", "enabled: true",
+                                       "enabled: True"),  # kustomize reads `yes` as a string (issue 18 item 8)
 }
 
 FAILING: dict[str, tuple[Mutation, list[tuple[str, str]], tuple[str, ...] | None]] = {
@@ -99,8 +99,8 @@ FAILING: dict[str, tuple[Mutation, list[tuple[str, str]], tuple[str, ...] | None
     "type change": (
         lambda r: edit(r, "services/harbor/override-values.yaml", "replicas: 2", "replicas: '2'"),
         [("PARITY-CONTENT", "services/harbor/override-values.yaml")], ("replicas: 2 → '2'",)),
-    "quoted on becomes boolean": (
-        lambda r: edit(r, "services/harbor/override-values.yaml", 'mode: "on"', "mode: on"),
+    "quoted on becomes boolean": (  # a plain `on` is the string "on" to kustomize (issue 18 item 8): use true
+        lambda r: edit(r, "services/harbor/override-values.yaml", 'mode: "on"', "mode: true"),
         [("PARITY-CONTENT", "services/harbor/override-values.yaml")], ("mode: 'on' → true",)),
     "list order": (
         lambda r: edit(r, "services/harbor/override-values.yaml", "[80, 443]", "[443, 80]"),
