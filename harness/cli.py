@@ -117,9 +117,13 @@ def add_report_options(parser: argparse.ArgumentParser, *, json: bool = True) ->
                        help="also write a self-contained HTML fleet report (clusters x checks, side-by-side diffs)")
 
 
-def add_verbose_option(parser: argparse.ArgumentParser, help_text: str = "also show notes and warnings") -> None:
-    """``-v/--verbose``."""
-    parser.add_argument("-v", "--verbose", action="store_true", help=help_text)
+def add_verbose_option(parser: argparse.ArgumentParser, help_text: str = "also show notes and warnings", *,
+                       quiet: bool = False) -> None:
+    """``-v/--verbose`` (and, with ``quiet``, ``-q/--quiet``: the failing findings and the summary only)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="store_true", help=help_text)
+    if quiet:
+        group.add_argument("-q", "--quiet", action="store_true", help="print the failing findings and the summary only")
 
 
 def _project(args: argparse.Namespace) -> ProjectOptions:
@@ -209,7 +213,7 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
                              "(never ignored or security-relevant ones)")
     parser.add_argument("--update-force", action="store_true",
                         help="with --update, also rewrite ignored and security-relevant files")
-    add_verbose_option(parser, "also show notes and warnings, and files excluded from parity")
+    add_verbose_option(parser, "also show notes and warnings, and files excluded from parity", quiet=True)
     add_project_options(parser)
     add_report_options(parser)
 
@@ -220,7 +224,8 @@ def _check(args: argparse.Namespace) -> int:
     if args.update_force and not args.update:
         raise InputError("USAGE", "--update-force needs --update", hint="add --update")
     return check(_project(args), clusters=args.cluster, shard=args.shard, outputs=_outputs(args), update=args.update,
-                 update_force=args.update_force, verbose=args.verbose, changed_since=args.changed_since,
+                 update_force=args.update_force, verbose=args.verbose, quiet=args.quiet,
+                 changed_since=args.changed_since,
                  changed=args.changed)
 
 
@@ -344,7 +349,7 @@ def _merge_reports_arguments(parser: argparse.ArgumentParser) -> None:
                         help="require exactly the shards 1/N..N/N (reports without labels: N of them)")
     parser.add_argument("--allow-partial", action="store_true",
                         help="merge an incomplete set: a missing shard is no error, uncovered clusters only a note")
-    add_verbose_option(parser)
+    add_verbose_option(parser, quiet=True)
     add_report_options(parser, json=False)
 
 
@@ -352,7 +357,8 @@ def _merge_reports(args: argparse.Namespace) -> int:
     from harness.commands.merge_reports import merge
 
     return merge(args.out, args.inputs, inventory=args.inventory, expect_shards=args.expect_shards,
-                 allow_partial=args.allow_partial, outputs=_outputs(args), verbose=args.verbose)
+                 allow_partial=args.allow_partial, outputs=_outputs(args), verbose=args.verbose,
+                 quiet=args.quiet)
 
 
 @dataclass(frozen=True)

@@ -45,10 +45,14 @@ def status_line(result: CheckResult) -> str:
     return terminal(f"{status:<4} {result.name:<28} {detail}{timing}".rstrip())
 
 
-def result_lines(result: CheckResult, *, verbose: bool) -> list[str]:
-    """The status line, then updates made and the findings (all with ``verbose``, else failing ones), indented."""
+def result_lines(result: CheckResult, *, verbose: bool, quiet: bool = False) -> list[str]:
+    """The status line, then updates made and the findings (all with ``verbose``, else failing ones), indented;
+    with ``quiet`` only the failing findings."""
     from harness.report import format_finding
 
+    if quiet:
+        return [line for finding in result.findings if finding.severity is Severity.ERROR
+                for line in format_finding(finding).splitlines()]
     lines = [status_line(result)]
     for change in result.notes.get("updates", []):
         from harness.update import Change  # lazily: it pulls in the inventory and jsonschema

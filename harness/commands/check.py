@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from harness.console import result_lines, summary_line
 from harness.options import NO_REPORTS, ProjectOptions, ReportOutputs
+from harness.progress import ProgressLine
 from harness.report import CheckResult, Report
 
 if TYPE_CHECKING:
@@ -23,34 +24,54 @@ if TYPE_CHECKING:
 
 def check(project: ProjectOptions, *, clusters: Sequence[str] = (), shard: str | None = None,
           outputs: ReportOutputs = NO_REPORTS, update: bool = False, update_force: bool = False,
-          verbose: bool = False, changed_since: str | None = None, changed: Sequence[Path] | None = None) -> int:
+          verbose: bool = False, quiet: bool = False, changed_since: str | None = None,
+          changed: Sequence[Path] | None = None) -> int:
     """Run the check, print it as it goes, write the report files; returns the exit code (0 or 1).
 
     With ``changed_since`` (a git revision) or ``changed`` (paths), only the clusters the change can affect
     are checked (:mod:`harness.affected`); the first line names them and the clusters not affected.
+    ``quiet`` prints the failing findings and the summary only. On a terminal, a run that lasts shows one
+    updating progress line on stderr (:mod:`harness.progress`).
     """
     from harness.runner import gate, run_parity
-
-    def progress(result: CheckResult) -> None:
-        print("\n".join(result_lines(result, verbose=verbose)))
-        sys.stdout.flush()
 
     settings = project.load()
     selected = list(clusters)
     selection = None
     if changed_since is not None or changed is not None:
         selection, selected = affected_clusters(settings, clusters, changed_since, changed or ())
-        print(selection_line(selection, selected))
+        if not quiet:
+            print(selection_line(selection, selected))
+    counted = sys.stderr.isatty() and not (selection is not None and not selected)
+    line = ProgressLine(sys.stderr, cluster_count(settings, selected, shard, update) if counted else 0)
+
+    def progress(result: CheckResult) -> None:
+        line.clear()
+        text = result_lines(result, verbose=verbose, quiet=quiet)
+        if text:
+            print("\n".join(text))
+            sys.stdout.flush()
+        if result.check == "parity":
+            line.advance()
+
     if selection is not None and not selected:
         report = run_inventory_only(settings)
         progress(report.results[-1])
     else:
         report = run_parity(settings, selected, shard=shard, progress=progress, update=update, force=update_force)
+    line.clear()
     if selection is not None:
         report.results[-1].notes["selection"] = selection.to_dict()
     print(summary_line(report))
     outputs.write(report, tool="overlay-parity check")
     return gate(report)
+
+
+def cluster_count(project: ProjectConfig, selected: Sequence[str], shard: str | None, update: bool) -> int:
+    """How many clusters the run will check (for the progress line)."""
+    from harness.selection import select_clusters
+
+    return len(select_clusters(project, list(selected) or None, shard, require_overlays=not update))
 
 
 def affected_clusters(project: ProjectConfig, requested: Sequence[str], since: str | None,

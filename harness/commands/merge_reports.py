@@ -58,7 +58,8 @@ def covered_clusters(report: Report) -> set[str]:
 
 
 def merge(out: Path, inputs: Sequence[Path], *, inventory: Path | None = None, expect_shards: int | None = None,
-          allow_partial: bool = False, outputs: ReportOutputs = NO_REPORTS, verbose: bool = False) -> int:
+          allow_partial: bool = False, outputs: ReportOutputs = NO_REPORTS, verbose: bool = False,
+          quiet: bool = False) -> int:
     """Merge the shard reports ``inputs`` into ``out``, re-judge the inventory, print; returns the exit code."""
     from harness.inventory import load_inventory
     from harness.inventory_judge import display_path, inventory_result
@@ -100,7 +101,9 @@ def merge(out: Path, inputs: Sequence[Path], *, inventory: Path | None = None, e
     if not merged.inventory:
         merged.inventory = notes
     for item in merged.results:
-        print("\n".join(result_lines(item, verbose=verbose)))
+        text = result_lines(item, verbose=verbose, quiet=quiet)
+        if text:
+            print("\n".join(text))
     missing = sorted(set(clusters) - merged.clusters_run)
     if missing:
         print(f"merge-reports: no report covers {', '.join(missing)}: default rules were not judged stale or not",

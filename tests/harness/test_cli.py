@@ -3,6 +3,8 @@ from __future__ import annotations
 import gc
 import json
 import os
+import pty
+import re
 import shlex
 import subprocess
 import sys
@@ -152,3 +154,54 @@ def test_an_internal_error_names_the_type_only(capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err
     assert "ValueError" in err
     assert "secret-looking" not in err
+
+
+def run_with_stderr_on_a_terminal(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    """``overlay-parity ARGV`` with stdout into a pipe and stderr on a real pseudo-terminal (the case of
+    ``overlay-parity check | tee log`` typed at a prompt); returns (exit code, stdout, terminal bytes)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", *argv], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    return proc.wait(timeout=300), out, seen.decode()
+
+
+def _untimed(text: str) -> str:
+    return re.sub(r" \d+\.\d\ds$", "", text, flags=re.M)
+
+
+def test_progress_line_on_a_terminal_only(tmp_path: Path) -> None:
+    env = {**os.environ, "OVERLAY_PARITY_PROGRESS_DELAY": "0"}  # show it from the first cluster on
+    code, out, terminal = run_with_stderr_on_a_terminal(["check"], env)
+    assert code == 0
+    assert "\r\x1b[K[1/5 clusters] 0:" in terminal
+    assert "[4/5 clusters]" in terminal
+    assert " elapsed, ~" in terminal
+    assert " left" in terminal
+    assert terminal.endswith("\r\x1b[K")  # erased before the summary
+    assert "\n" not in terminal  # one updating line, never a scrolling one
+    piped = subprocess.run([sys.executable, "-m", "harness.cli", "check"], cwd=ROOT, env=env, capture_output=True,
+                           text=True, check=False, timeout=300)
+    assert piped.returncode == 0
+    assert piped.stderr == ""  # no terminal: no progress line
+    assert _untimed(piped.stdout) == _untimed(out)  # stdout is the same either way
+
+
+def test_no_progress_line_for_a_short_run() -> None:
+    env = {**os.environ, "OVERLAY_PARITY_PROGRESS_DELAY": "3600"}
+    code, out, terminal = run_with_stderr_on_a_terminal(["check", "--cluster", "k8s-dev"], env)
+    assert code == 0
+    assert terminal == ""
+    assert out.startswith("ok   parity[k8s-dev]")

@@ -85,6 +85,20 @@ def test_check_findings_exit_1_with_redacted_findings_and_reports(project: FakeP
     assert PLANTED not in out
 
 
+def test_check_quiet_prints_the_failing_findings_and_the_summary_only(project: FakeProject,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "check", "-q")
+    assert (code, out) == (0, "PASSED: 4 of 4 checks clean, 0 finding(s)\n")
+    mutate(project, "k8s-b", "services/sources/opencenter-app.yaml", "v1.2.0", "v1.0.0")
+    code, out, _ = cli(capsys, "check", "-q")
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("[k8s-b] PARITY-CONTENT ")
+    assert "spec.ref.tag: 'v1.0.0' → 'v1.2.0'" in out
+    assert not any(line.startswith(("ok ", "FAIL ")) for line in lines)
+    assert lines[-1] == "FAILED: 3 of 4 checks clean, 1 finding(s) (PARITY-CONTENT: 1)"
+
+
 def test_check_cluster_and_shard_selection(project: FakeProject, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "check", "--cluster", "k8s-c")
     assert code == 0
