@@ -37,6 +37,7 @@ from typing import Any
 from harness.errors import InputError
 from harness.findings import Finding, Location, Severity
 from harness.globs import Glob, GlobError, compile_pattern
+from harness.keypath import key_path_text
 from harness.safe_read import resolve_path
 from harness.yamlio import line_of, load_file, load_roundtrip, read_text
 
@@ -243,10 +244,7 @@ def _rel_path(descriptor: _Descriptor, key: Key, value: Any, what: str, *, allow
 
 
 def _key_text(key: Key) -> str:
-    text = ""
-    for part in key:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
+    return key_path_text(key, quote=False)
 
 
 def _output(raw: Any, default: str) -> str:

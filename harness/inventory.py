@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError, InputErrors
 from harness.globs import GlobError, GlobSet, compile_pattern
+from harness.keypath import key_path_text
 from harness.rules import RULE_KINDS, Role, Rule, RuleError, Waiver, kind_of
 from harness.rules.alias import clean_literal
 from harness.rules.schema import assemble_schema, owners
@@ -316,10 +317,7 @@ def _dedupe(errors: Iterable[InputError]) -> list[InputError]:
 
 
 def _where(path: Iterable[Any]) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "inventory"
+    return key_path_text((p if isinstance(p, int) else str(p) for p in path), quote=False, empty="inventory")
 
 
 def _schema_errors(data: Any, name: str) -> list[InputError]:

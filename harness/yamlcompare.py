@@ -32,6 +32,7 @@ from typing import Any
 
 from harness import redact
 from harness.errors import InputError
+from harness.keypath import key_path_text
 from harness.pointers import format_pointer
 from harness.scalars import load_as_kustomize
 from harness.yamlio import decode_text
@@ -40,7 +41,6 @@ YAML_SUFFIXES = (".yaml", ".yml")
 PathT = tuple[str | int, ...]
 Normalizer = Callable[[list[Any], list[Any]], None]
 
-_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 MAX_VALUE_CHARS = 120
 
 
@@ -251,16 +251,7 @@ def _collect(changes: list[Change], old_doc: Any, new_doc: Any, label: str, fixt
 
 def format_path(path: PathT) -> str:
     """``spec.values.replicas``, ``spec.dependsOn[0].name``, ``metadata.annotations["a.b/c"]``."""
-    out: list[str] = []
-    for part in path:
-        if isinstance(part, int):
-            out.append(f"[{part}]")
-        elif _PLAIN_KEY.match(part):
-            out.append(f".{part}" if out else part)
-        else:
-            escaped = part.replace("\\", "\\\\").replace('"', '\\"')
-            out.append(f'["{escaped}"]')
-    return "".join(out) or "(document)"
+    return key_path_text((_key(p) if not isinstance(p, int) else p for p in path), empty="(document)")
 
 
 def _scalar_text(value: Any) -> str:

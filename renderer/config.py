@@ -27,6 +27,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from ruamel.yaml.comments import TaggedScalar
 
 from harness.errors import InputError, InputErrors
+from harness.keypath import key_path_text
 from harness.user_regex import search
 from harness.yamlio import key_lines, line_of, load_located, read_text
 from renderer.config_model import (
@@ -213,10 +214,7 @@ def get_field(data: Mapping[str, Any], dotted: str) -> tuple[bool, Any]:
 
 def dotted_path(path: KeyPath) -> str:
     """Render a key path as ``a.b[0].c`` (``(top level)`` when empty)."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or "(top level)"
+    return key_path_text(path, quote=False, empty="(top level)")
 
 
 def _config_error(message: str, name: str, line: int = 0, hint: str = _HINT_SCHEMA) -> InputError:

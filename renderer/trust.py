@@ -31,6 +31,7 @@ from urllib.parse import SplitResult, urlsplit
 
 from harness.bech32 import age_recipient_problem
 from harness.errors import InputError
+from harness.keypath import key_path_text
 from harness.user_regex import regex_problem
 
 if TYPE_CHECKING:
@@ -78,10 +79,7 @@ def is_secret_value_allowed(value: str) -> bool:
 
 
 def _dotted(path: KeyPath) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
+    return key_path_text(path, quote=False)
 
 
 class _Collector:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.keypath import key_path_text
+
 CHECK = "secrets"
 PLACEHOLDER_PREFIX = "PLACEHOLDER-"
-_PLAIN = re.compile(r"[A-Za-z0-9_-]+")
 
 HINTS = {
     "SECRET-REAL-KEY": "remove it and rotate the key out of band (treat it as compromised); fixtures hold "
@@ -38,12 +37,4 @@ class Located:
 
 def key_text(key: Sequence[str | int]) -> str:
     """``data.identity``, ``items[0].data["tls.key"]``: a key path as shown in findings."""
-    text = ""
-    for part in key:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        elif _PLAIN.fullmatch(part):
-            text += f".{part}" if text else part
-        else:
-            text += f"[{json.dumps(part)}]"
-    return text
+    return key_path_text(key)
