@@ -24,7 +24,6 @@ replace it in each cluster, or why none can.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from harness.differences import find_renames
 from harness.errors import InputError
 from harness.findings import Finding, Severity
 from harness.inventory import Inventory, KindFilter, Rule, RuleSet, build_rule, ruleset_of
@@ -42,7 +42,6 @@ from harness.renderer_api import Plan, Renderer
 from harness.tree import read_file, walk_tree
 from harness.yamlcompare import Change, FileComparison, format_change, is_yaml_path, parse_side
 
-SIMILAR = 0.6  # smallest text similarity for a rename whose content also changed
 MAX_WIDEN = 12
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -134,45 +133,6 @@ def render_cluster(project: ProjectConfig, renderer: Renderer, cluster: str) -> 
 
 
 # ------------------------------------------------------------------------------------------ drafting
-
-def _similarity(path: str, a: bytes, b: bytes) -> float:
-    if a == b:
-        return 1.0
-    try:
-        if is_yaml_path(path) and parse_side(a, "a") == parse_side(b, "b"):
-            return 0.99
-    except InputError:
-        pass
-    matcher = difflib.SequenceMatcher(None, a.decode("utf-8", "replace").splitlines(),
-                                      b.decode("utf-8", "replace").splitlines(), autojunk=False)
-    return matcher.quick_ratio() and matcher.ratio()
-
-
-def _suffix(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
-
-
-def find_renames(rendered_only: Mapping[str, bytes], fixture_only: Mapping[str, bytes]) -> list[tuple[str, str]]:
-    """(rendered path, fixture path) pairs whose content says they are one file renamed: equal bytes first,
-    then equal YAML data, then the most similar text (at least :data:`SIMILAR`); each path used once."""
-    scored: list[tuple[float, str, str]] = []
-    for r_path, r_data in rendered_only.items():
-        for f_path, f_data in fixture_only.items():
-            if _suffix(r_path) != _suffix(f_path):
-                continue
-            score = _similarity(r_path, r_data, f_data)
-            if score >= SIMILAR:
-                scored.append((score, r_path, f_path))
-    pairs: list[tuple[str, str]] = []
-    used: set[str] = set()
-    for _score, r_path, f_path in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
-        if r_path in used or f_path in used:
-            continue
-        used.update((r_path, f_path))
-        pairs.append((r_path, f_path))
-    return pairs
-
 
 def _kind_filter(fixture: bytes, rendered: bytes, changes: Sequence[Change], name: str) -> str | None:
     """``apiVersion/kind`` when every change is in documents of one kind with one apiVersion, else None."""

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from harness.differences import find_renames
 from harness.errors import InputError
 from harness.inventory import load_inventory
 from harness.propose import (
@@ -17,7 +18,6 @@ from harness.propose import (
     Unresolved,
     draft_cluster,
     draft_yaml_remove,
-    find_renames,
     fold_defaults,
 )
 from tests.hardening.support import run_cli
