@@ -30,9 +30,9 @@ from harness.yamlcompare import FileComparison
 
 HINT_MISSING = ("the renderer no longer produces this file: fix or enable its descriptor, or add an approved "
                 "ignore_fixture rule")
-HINT_UNEXPECTED = ("the fixture has no such file: add it to the fixture (--parity-update), fix the descriptor "
+HINT_UNEXPECTED = ("the fixture has no such file: add it to the fixture (--update), fix the descriptor "
                    "condition, or add an approved ignore_rendered/alias rule")
-HINT_CONTENT = ("fix the template or descriptor, update the fixture (--parity-update), or add an approved "
+HINT_CONTENT = ("fix the template or descriptor, update the fixture (--update), or add an approved "
                 "yaml_remove rule; diff lines read fixture → rendered")
 HINT_PARSE = "fix the YAML; parity never falls back to comparing bytes of a file that does not parse"
 HINT_REORDERED = ("documents are matched by identity (apiVersion, kind, namespace, name), so their order is not a "

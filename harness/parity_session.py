@@ -13,7 +13,8 @@ Between processes (pytest-xdist) only JSON-able data travels (:meth:`ParitySessi
 :meth:`ParitySession.take_over`): results, matched rule ids and the clusters that ran. The ``inventory``
 item runs once on the union, in the process that writes the report, which loads the inventory file
 itself (never the renderer), so a rule matched on another worker is never called stale and the report
-equals a single-process run.
+equals a single-process run. Results name flags as the pytest face spells them (``--parity-update``,
+:mod:`harness.face_flags`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError
+from harness.face_flags import result_for_pytest
 from harness.findings import Severity
 from harness.options import ProjectOptions
 from harness.report import CheckResult, Report
@@ -135,13 +137,13 @@ class ParitySession:
         """Run one item and keep its result (bad input: the InputError is kept as a finding and re-raised)."""
         started = time.perf_counter()
         try:
-            result = self._check(spec)
+            result = result_for_pytest(self._check(spec))
         except InputError as error:
             from harness.findings import input_error_finding
 
-            self.results.append(CheckResult(
+            self.results.append(result_for_pytest(CheckResult(
                 name=spec.name, check=spec.kind, cluster=spec.cluster, seconds=time.perf_counter() - started,
-                findings=[input_error_finding(error, check=spec.kind, cluster=spec.cluster)]))
+                findings=[input_error_finding(error, check=spec.kind, cluster=spec.cluster)])))
             raise
         self.results.append(result)
         return result

@@ -31,6 +31,7 @@ import pytest
 
 from harness import pytest_internals as internals
 from harness.errors import InputError, InputErrors
+from harness.face_flags import in_pytest_flags
 from harness.findings import Severity
 from harness.options import ProjectOptions
 from harness.parity_session import INVENTORY_ITEM, ItemSpec, ParitySession, SessionOptions
@@ -125,9 +126,9 @@ class CheckItem(pytest.Item):
         if isinstance(error, CheckFailed):
             return "\n".join(format_finding(f) for f in error.result.findings if f.severity is Severity.ERROR)
         if isinstance(error, InputErrors):
-            return "\n".join(error.lines())
+            return "\n".join(in_pytest_flags(line) for line in error.lines())
         if isinstance(error, InputError):
-            return error.one_line()
+            return in_pytest_flags(error.one_line())
         if os.environ.get("OVERLAY_PARITY_DEBUG"):
             return str(super().repr_failure(excinfo))
         return (f"overlay-parity: INTERNAL: unexpected {excinfo.typename} in {self.name} "
@@ -168,7 +169,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         parity.select()
     except InputError as error:
-        raise pytest.UsageError(error.one_line()) from None
+        raise pytest.UsageError(in_pytest_flags(error.one_line())) from None
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -51,7 +51,7 @@ from harness.tree import Ownership, classify, read_file, walk_tree
 
 REWRITE, ADD, DELETE = "rewrite", "add", "delete"
 _DONE = {REWRITE: "rewrote", ADD: "added", DELETE: "deleted"}
-FORCE_HINT = "rerun with --parity-update-force after review"
+FORCE_HINT = "rerun with --update-force after review"  # pytest: harness.face_flags.in_pytest_flags
 
 
 @dataclass(frozen=True)

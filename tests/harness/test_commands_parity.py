@@ -72,6 +72,8 @@ def test_check_findings_exit_1_with_redacted_findings_and_reports(project: FakeP
     assert "spec.ref.tag: 'v1.0.0' → 'v1.2.0'" in out
     assert "stringData.identity: <redacted sha256:" in out
     assert out.splitlines()[-1] == "FAILED: 3 of 4 checks clean, 2 finding(s) (PARITY-CONTENT: 2)"
+    assert "update the fixture (--update)" in out  # hints name this face's flags
+    assert "--parity-update" not in out
     files = [project.root / "r.json", project.root / "out/r.xml", project.root / "r.sarif"]
     for path in files:
         assert PLANTED not in path.read_text()

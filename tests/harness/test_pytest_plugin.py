@@ -141,6 +141,9 @@ def test_findings_are_shown_redacted_without_traceback(project: FakeProject, pyt
     assert "Traceback" not in text
     assert "def runtest" not in text
     assert PLANTED not in (pytester.path / "r.json").read_text()
+    assert "update the fixture (--parity-update)" in text  # hints name this face's flags
+    assert "(--update)" not in text
+    assert "(--parity-update)" in (pytester.path / "r.json").read_text()
 
 
 def test_input_error_is_one_line(project: FakeProject, pytester: pytest.Pytester) -> None:

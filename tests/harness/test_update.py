@@ -177,7 +177,7 @@ def test_ignore_rules_skip_unless_forced(trees: dict[str, tuple[Path, Path]], cl
     before = snapshot(fixture)
     [change] = [c for c in update(trees[cluster], cluster) if c.path == path]
     assert (change.action, change.applied, change.rules) == (action, False, (rule_id,))
-    assert "--parity-update-force" in change.reason
+    assert "rerun with --update-force after review" in change.reason  # pytest words it --parity-update-force
     assert snapshot(fixture) == before
     [forced] = [c for c in update(trees[cluster], cluster, force=True) if c.path == path]
     assert forced.applied
