@@ -73,7 +73,21 @@ def rule_entry(rule: Rule) -> Entry:
                                  if k in data}
     fields["rationale"] = rule.rationale
     fields["approved_by"] = rule.approved_by
+    if "security_waiver" in data:
+        fields["security_waiver"] = dict(data["security_waiver"])
     return Entry(fields)
+
+
+_TO_WRITE = {"rationale": "why the fixture is not authoritative here", "approved_by": "who approved the rule"}
+_WAIVER_TO_WRITE = {"rationale": "why hiding this security-relevant object is acceptable",
+                    "approved_by": "who accepted it (security review)"}
+
+
+def _text_lines(key: str, text: str, lead: str, indent: str, to_write: dict[str, str]) -> list[str]:
+    if not text:
+        return [f'{lead}{key}: ""  # TO WRITE: {to_write[key]}']
+    folded = _folded(key, text, indent)
+    return [lead + folded[0].lstrip(), *folded[1:]]
 
 
 def _entry_lines(entry: Entry, indent: str) -> list[str]:
@@ -83,14 +97,12 @@ def _entry_lines(entry: Entry, indent: str) -> list[str]:
         lead = f"{indent}- " if first else f"{indent}  "
         first = False
         if key in ("rationale", "approved_by"):
-            text = str(value)
-            if text:
-                folded = _folded(key, text, indent + "  ")
-                lines.append(lead + folded[0].lstrip())
-                lines.extend(folded[1:])
-            else:
-                what = "why the fixture is not authoritative here" if key == "rationale" else "who approved the rule"
-                lines.append(f'{lead}{key}: ""  # TO WRITE: {what}')
+            lines.extend(_text_lines(key, str(value), lead, indent + "  ", _TO_WRITE))
+        elif isinstance(value, dict):  # security_waiver: {rationale, approved_by}
+            lines.append(f"{lead}{key}:")
+            for sub in ("rationale", "approved_by"):
+                lines.extend(_text_lines(sub, str(value.get(sub, "")), f"{indent}    ", indent + "    ",
+                                         _WAIVER_TO_WRITE))
         elif isinstance(value, (list, tuple)):
             lines.append(f"{lead}{key}:")
             lines.extend(f"{indent}    - {quote(str(v))}" for v in value)

@@ -57,6 +57,7 @@ class DraftRule:
     pointers: tuple[str, ...] = ()
     match_kind: str | None = None
     evidence: tuple[str, ...] = ()
+    waiver: bool = False  # it hides a security-relevant object: a security_waiver must be written too
 
     @property
     def signature(self) -> tuple[Any, ...]:
@@ -68,6 +69,8 @@ class DraftRule:
         item: dict[str, Any] = {"id": rule_id, "kind": self.kind, "path": self.path, "rationale": "draft",
                                 "approved_by": "draft", "to": self.to, "pointers": list(self.pointers),
                                 "match_kind": self.match_kind}
+        if self.waiver:
+            item["security_waiver"] = {"rationale": "draft", "approved_by": "draft"}
         return build_rule(item, cluster=self.cluster)
 
 
@@ -267,9 +270,22 @@ def draft_cluster(cluster: str, rendered: RenderedCluster, fixture_root: Path, r
 def _verify(draft: ClusterDraft, rendered: RenderedCluster, fixture_root: Path, rules: Sequence[Rule], *,
             max_file_bytes: int) -> None:
     """Compare again with the drafts: what still fails is unresolved; current rules matched are recorded."""
-    combined = [*rules, *(d.as_rule(f"draft-{i}") for i, d in enumerate(draft.rules))]
-    result = compare_cluster(draft.cluster, rendered.files, fixture_root, ruleset_of(draft.cluster, combined),
-                             rendered.plan, max_file_bytes=max_file_bytes)
+    for _ in range(len(draft.rules) + 1):
+        combined = [*rules, *(d.as_rule(f"draft-{i}") for i, d in enumerate(draft.rules))]
+        try:
+            result = compare_cluster(draft.cluster, rendered.files, fixture_root,
+                                     ruleset_of(draft.cluster, combined), rendered.plan, max_file_bytes=max_file_bytes)
+            break
+        except InputError as error:
+            hidden = re.match(r"rule 'draft-(\d+)'", error.message)
+            if error.code != "INVENTORY-SECURITY-HIDDEN" or hidden is None:
+                raise
+            index = int(hidden.group(1))
+            what = error.message.split(" would hide ", 1)[-1].split(" from parity", 1)[0]
+            draft.rules[index] = replace(draft.rules[index], waiver=True, evidence=(
+                *draft.rules[index].evidence, f"it hides {what}: a security_waiver (security review) is required"))
+    else:
+        raise InputError("INTERNAL", "draft verification did not settle", hint="report it")
     draft.matched = {i for i in result.matched_rules if not i.startswith("draft-")}
     known = {u.path for u in draft.unresolved}
     for finding in result.findings:
@@ -293,7 +309,8 @@ def fold_defaults(drafts: Sequence[ClusterDraft], all_clusters: Sequence[str]) -
         rule = next(r for r in by_cluster[all_clusters[0]].rules if r.signature == signature)
         evidence = tuple(f"{c}: {line}" for c in all_clusters[:3]
                          for r in by_cluster[c].rules if r.signature == signature for line in r.evidence[:1])
-        folded.append(replace(rule, cluster="", evidence=evidence))
+        waiver = any(r.waiver for d in drafts for r in d.rules if r.signature == signature)
+        folded.append(replace(rule, cluster="", evidence=evidence, waiver=waiver))
     shared = set(common)
     for draft in drafts:
         folded.extend(r for r in draft.rules if r.signature not in shared)
@@ -426,6 +443,8 @@ def proposal_text(proposal: Proposal, *, new_inventory: bool) -> str:
         if rule.pointers:
             fields["pointers"] = list(rule.pointers)
         fields.update(rationale="", approved_by="")
+        if rule.waiver:
+            fields["security_waiver"] = {"rationale": "", "approved_by": ""}
         comments = ("DRAFT: review, then write rationale and approved_by" + (" (every cluster)" if not rule.cluster
                                                                                else ""),
                     *rule.evidence)

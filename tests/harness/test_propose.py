@@ -12,7 +12,7 @@ import pytest
 
 from harness.differences import find_renames
 from harness.errors import InputError
-from harness.inventory import load_inventory
+from harness.inventory import load_inventory, parse_inventory
 from harness.propose import (
     RenderedCluster,
     Unresolved,
@@ -282,3 +282,39 @@ def test_rendered_only_files_and_render_errors(tmp_path: Path) -> None:
 
 def parse_error() -> InputError:
     return InputError("RENDERER-INVALID", "renderer exited 1: boom", hint="run it by hand")
+
+
+NETPOL = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web
+  namespace: web
+spec:
+  podSelector: {}
+  ingress:
+    - from:
+        - namespaceSelector: {matchLabels: {team: %s}}
+"""
+
+
+def test_a_draft_that_hides_a_security_object_asks_for_a_security_waiver(tmp_path: Path) -> None:
+    from harness.inventory import Inventory
+    from harness.propose import Proposal, proposal_text
+
+    fixture = write_tree(tmp_path / "fx", {"services/web/networkpolicy.yaml": NETPOL % "ops"})
+    rendered = RenderedCluster("c", {"services/web/networkpolicy.yaml": (NETPOL % "web").encode()})
+    draft = draft_cluster("c", rendered, fixture, [], max_file_bytes=10_000)
+    assert [(r.kind, r.pointers, r.waiver) for r in draft.rules] == [
+        ("yaml_remove", ("/spec/ingress/0/from/0/namespaceSelector/matchLabels/team",), True)]
+    assert any("security_waiver" in line for line in draft.rules[0].evidence)
+    assert draft.unresolved == []
+    empty = parse_inventory("version: 1.0.0\nfixture: fx\n", "inv.yaml")
+    text = proposal_text(Proposal(inventory=empty, clusters=["c"], all_clusters=["c"], rules=draft.rules),
+                         new_inventory=True)
+    assert text.count('""  # TO WRITE') == 4  # the rule's and the waiver's rationale and approver
+    with pytest.raises(InputError, match="must not be empty"):
+        parse_inventory(text, "draft.yaml")
+    reviewed = TO_WRITE.sub(lambda m: f"{m.group(1)}: reviewed", text)
+    inventory: Inventory = parse_inventory(reviewed, "draft.yaml")
+    assert inventory.all_rules()[0].waiver is not None
