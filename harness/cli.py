@@ -396,7 +396,8 @@ COMMANDS: dict[str, Command] = {
         "clean, 1 findings, 2 bad input.",
         ("overlay-parity check", "overlay-parity check --cluster k8s-dev -v",
          "overlay-parity check --shard 1/4 --json shard-1.json --junit shard-1.xml",
-         "overlay-parity check --cluster k8s-dev --update"),
+         "overlay-parity check --cluster k8s-dev --update",
+         "overlay-parity check --changed-since origin/main"),
         _check_arguments, _check),
     "diff": Command(
         "show the full redacted difference of one file of one cluster (rules applied)",
