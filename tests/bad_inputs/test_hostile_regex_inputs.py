@@ -94,17 +94,21 @@ HOSTILE_REGEXES = st.lists(st.tuples(REGEX_ATOMS, QUANTIFIERS).map("".join), min
 
 
 @examples(1.0)
-@given(HOSTILE_REGEXES, st.integers(10, 5000))
+@given(HOSTILE_REGEXES, st.integers(10, 2000))
 def test_user_regexes_match_in_linear_time_or_are_refused(regex: str, size: int) -> None:
     """Nested quantifiers against long non-matching input: RE2 answers (a backtracking engine would not);
     the answer agrees with Python's ``re`` on inputs short enough for it."""
     try:
         compile_regex(regex)
     except RegexError as exc:
-        assert regex not in str(exc)  # the message never repeats the pattern
+        refusal = str(exc)
+    else:
+        refusal = ""
+    if refusal:
+        assert regex not in refusal  # the message never repeats the pattern
         return
     text = "a" * size + "!"
     found = search(regex, text)
-    short = "a" * 12 + "!"
-    assert search(regex, short) == (re.search(regex, short) is not None)
+    for short in ("a!", "ab", "a a"):  # short enough for Python's backtracking engine
+        assert search(regex, short) == (re.search(regex, short) is not None)
     assert found == search(regex, text)  # deterministic
