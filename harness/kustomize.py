@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import subprocess
 import tempfile
 import threading
@@ -128,11 +129,14 @@ def content_hash(directory: Path) -> str:
         for name in sorted(files):
             path = Path(root) / name
             rel = path.relative_to(directory).as_posix()
-            digest.update(rel.encode("utf-8") + b"\0")
-            if path.is_symlink():
-                digest.update(b"link:" + os.readlink(path).encode("utf-8"))
-            else:
+            digest.update(os.fsencode(rel) + b"\0")  # any name, undecodable bytes too
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                digest.update(b"link:" + os.fsencode(os.readlink(path)))
+            elif stat.S_ISREG(mode):
                 digest.update(path.read_bytes())
+            else:  # a FIFO or device is never opened (kustomize refuses it itself)
+                digest.update(b"special:" + str(stat.S_IFMT(mode)).encode())
             digest.update(b"\0")
     return digest.hexdigest()
 

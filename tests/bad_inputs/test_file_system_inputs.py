@@ -223,3 +223,11 @@ def test_broken_pipe_exits_quietly(project: Project) -> None:
     assert "INTERNAL" not in proc.stderr
     assert proc.stderr.strip() == "", proc.stderr
     assert len(proc.stdout.splitlines()) == 1
+
+
+@pytest.mark.parametrize("kind", ["fifo", "char-device"])
+def test_special_file_in_an_overlay_under_policy(project: Project, kind: str) -> None:
+    IN_PLACE[kind](project.overlay() / "services" / "harbor" / "special.yaml")
+    outcome = run(["policy", project.overlay(), "--repo-root", project.root], cwd=project.root)
+    assert_sane(outcome)
+    assert outcome.returncode in (1, 2), outcome.output
