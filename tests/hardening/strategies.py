@@ -88,3 +88,40 @@ def assert_well_formed(error: InputError, *, codes: tuple[str, ...] = ()) -> lis
         assert f"{problem.code}: " in line
     assert "\n" not in str(error)
     return lines
+
+
+# ------------------------------------------------------------------ deep nesting (issue 18 class 1)
+
+DEEP_SHAPES = ("flow-seq", "flow-map", "block-map", "block-seq", "mixed-flow", "json")
+
+
+def deep_yaml(shape: str, depth: int, leaf: str = "x") -> str:
+    """A YAML (or JSON) text nesting ``depth`` containers under the key ``deep`` of a top-level mapping."""
+    if shape == "flow-seq":
+        return "deep: " + "[" * depth + leaf + "]" * depth + "\n"
+    if shape == "flow-map":
+        return "deep: " + "{k: " * depth + leaf + "}" * depth + "\n"
+    if shape == "mixed-flow":
+        opens = "".join("[" if i % 2 else "{k: " for i in range(depth))
+        closes = "".join("]" if i % 2 else "}" for i in reversed(range(depth)))
+        return "deep: " + opens + leaf + closes + "\n"
+    if shape == "json":
+        return '{"deep": ' + '{"k": ' * depth + f'"{leaf}"' + "}" * depth + "}\n"
+    if shape == "block-map":
+        return "deep:\n" + "".join(" " * (i + 1) + "k:\n" for i in range(depth - 1)) + " " * depth + f"k: {leaf}\n"
+    lines = [" " * i + "-" for i in range(depth - 1)]  # block-seq: "-" items nested by indentation
+    return "deep:\n" + "\n".join(lines) + ("\n" if lines else "") + " " * (depth - 1) + f"- {leaf}\n"
+
+
+def deep_documents(max_depth: int = 400) -> st.SearchStrategy[tuple[str, int]]:
+    """(text, depth of the deepest container counting the top-level mapping)."""
+    return st.tuples(st.sampled_from(DEEP_SHAPES), st.integers(1, max_depth)).map(
+        lambda pair: (deep_yaml(pair[0], pair[1]), pair[1] + 1))
+
+
+def nested_data(depth: int) -> Any:
+    """Plain data nesting ``depth`` containers (alternating mappings and lists), built without recursion."""
+    data: Any = "leaf"
+    for level in range(depth):
+        data = {"k": data} if level % 2 else [data]
+    return data
