@@ -26,16 +26,15 @@ LOADERS = {"documents": load_documents, "located": load_located, "roundtrip": lo
 @given(deep_documents(), st.sampled_from(sorted(LOADERS)))
 def test_loaders_refuse_exactly_what_is_too_deep(document: tuple[str, int], loader: str) -> None:
     text, depth = document
-    try:
-        data = LOADERS[loader](text, "deep.yaml")
-    except InputError as error:
-        assert error.code == "YAML-TOO-DEEP", error
-        assert depth > MAX_DEPTH
-        assert error.location is not None
-        assert error.location.line >= 1
-        assert_well_formed(error)
+    if depth > MAX_DEPTH:
+        with pytest.raises(InputError) as caught:
+            LOADERS[loader](text, "deep.yaml")
+        assert caught.value.code == "YAML-TOO-DEEP", caught.value
+        assert caught.value.location is not None
+        assert caught.value.location.line >= 1
+        assert_well_formed(caught.value)
         return
-    assert depth <= MAX_DEPTH
+    data = LOADERS[loader](text, "deep.yaml")
     loaded = data[0] if loader == "documents" else data
     assert too_deep(loaded) is None
     assert sum(1 for _ in iter_paths(loaded)) == 1
@@ -75,17 +74,15 @@ def test_shard_report_json_of_any_depth(tmp_path_factory: pytest.TempPathFactory
     closer = "]" if opener == "[" else "}"
     path = tmp_path_factory.mktemp("deep") / "report.json"
     path.write_text('{"notes": ' + opener * depth + "1" + closer * depth + "}", encoding="utf-8")
-    try:
-        data = load_json(path, code="REPORT-INVALID", hint="pass a report")
-    except InputError as error:
-        assert error.code == "REPORT-INVALID"
-        assert depth + 1 > MAX_DEPTH
-        assert error.location is not None
-        assert error.location.line == 1
-        assert error.location.column == len('{"notes": ') + (MAX_DEPTH - 1) * len(opener) + 1
+    if depth + 1 > MAX_DEPTH:
+        with pytest.raises(InputError) as caught:
+            load_json(path, code="REPORT-INVALID", hint="pass a report")
+        assert caught.value.code == "REPORT-INVALID"
+        assert caught.value.location is not None
+        assert caught.value.location.line == 1
+        assert caught.value.location.column == len('{"notes": ') + (MAX_DEPTH - 1) * len(opener) + 1
         return
-    assert depth + 1 <= MAX_DEPTH
-    assert json.dumps(data)
+    assert json.dumps(load_json(path, code="REPORT-INVALID", hint="pass a report"))
 
 
 def test_every_shape_at_the_limit_loads(tmp_path: Path) -> None:
