@@ -72,10 +72,13 @@ def _hash_tree(path: Path, digest: Any) -> None:
         for name in sorted(files):
             full = Path(current) / name
             digest.update(full.relative_to(path).as_posix().encode("utf-8", "surrogateescape") + b"\0")
-            if full.is_symlink():
+            mode = full.lstat().st_mode
+            if stat.S_ISLNK(mode):
                 digest.update(b"link:" + os.readlink(full).encode("utf-8", "surrogateescape"))
-            else:
+            elif stat.S_ISREG(mode):
                 digest.update(hashlib.sha256(full.read_bytes()).digest())
+            else:  # a FIFO or device is never opened: reading one blocks or never ends
+                digest.update(b"special:" + str(stat.S_IFMT(mode)).encode())
 
 
 _PARSED: dict[tuple[str, int, int], dict[str, Any]] = {}
