@@ -1,7 +1,8 @@
 """``overlay-parity propose``: the minimal draft rules that explain today's differences, for review.
 
-For each cluster the renderer's output is compared with the oracle tree under the current inventory, and
-each remaining difference gets the narrowest rule that accepts it:
+For each cluster the renderer's output is compared with the oracle tree under the current inventory (the
+differences as data: :func:`harness.differences.cluster_differences`), and each remaining difference gets the
+narrowest rule that accepts it:
 
 - a rendered file the fixture lacks, whose content is that of a fixture file the renderer does not
   produce (equal bytes, equal YAML data, or close text): ``alias`` (a rename);
@@ -31,9 +32,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness.differences import find_renames
+from harness.differences import cluster_differences, find_renames
 from harness.errors import InputError
-from harness.findings import Finding, Severity
+from harness.findings import Severity
 from harness.inventory import Inventory, KindFilter, Rule, RuleSet, build_rule, ruleset_of
 from harness.parity import compare_cluster, compare_contents
 from harness.pointers import format_pointer
@@ -227,21 +228,15 @@ def draft_cluster(cluster: str, rendered: RenderedCluster, fixture_root: Path, r
         draft.unresolved.append(Unresolved(cluster, "", f"the renderer failed ({rendered.error.one_line()}); "
                                            "fix the input first"))
         return draft
-    result = compare_cluster(cluster, rendered.files, fixture_root, ruleset_of(cluster, rules), rendered.plan,
-                             max_file_bytes=max_file_bytes)
-    draft.matched = set(result.matched_rules)
-    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    found = cluster_differences(cluster, rendered.files, fixture_root, ruleset_of(cluster, rules),
+                                max_file_bytes=max_file_bytes).differences
 
     def fixture_bytes(path: str) -> bytes:
         return read_file(fixture_root, path, max_file_bytes=max_file_bytes)
 
-    def rendered_path(finding: Finding) -> str:
-        return str(finding.extra.get("rendered_path") or finding.path)
-
-    missing = {f.path: fixture_bytes(f.path) for f in errors if f.code == "PARITY-MISSING"}
-    unexpected = {rendered_path(f): rendered.files[rendered_path(f)] for f in errors if f.code == "PARITY-UNEXPECTED"}
-    pairs: list[tuple[str, str]] = [(f.path, rendered_path(f)) for f in errors
-                                    if f.code in ("PARITY-CONTENT", "PARITY-PARSE")]
+    missing = {d.fixture_path: fixture_bytes(d.fixture_path) for d in found if d.kind == "missing"}
+    unexpected = {d.rendered_path: rendered.files[d.rendered_path] for d in found if d.kind == "extra"}
+    pairs: list[tuple[str, str]] = [(d.fixture_path, d.rendered_path) for d in found if d.kind in ("content", "parse")]
     for r_path, f_path in find_renames(unexpected, missing):
         draft.rules.append(DraftRule(cluster, "alias", r_path, to=f_path,
                                      evidence=(f"rendered {r_path} has the content of fixture {f_path}",)))
@@ -260,9 +255,6 @@ def draft_cluster(cluster: str, rendered: RenderedCluster, fixture_root: Path, r
             draft.rules.append(outcome)
         elif isinstance(outcome, Unresolved):
             draft.unresolved.append(outcome)
-    for finding in errors:
-        if finding.code not in ("PARITY-MISSING", "PARITY-UNEXPECTED", "PARITY-CONTENT", "PARITY-PARSE"):
-            draft.unresolved.append(Unresolved(cluster, finding.path, f"{finding.code}: {finding.message}"))
     _verify(draft, rendered, fixture_root, rules, max_file_bytes=max_file_bytes)
     return draft
 
