@@ -10,11 +10,13 @@ gates at an existing repository without our renderer. Exit 0 clean, 1 findings, 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from harness.anchors import ParityPlaces, anchor_parity, anchor_rendered
 from harness.errors import InputError
+from harness.findings import Finding
 from harness.kustomize import KustomizeBuilder
 from harness.options import NO_REPORTS, ReportOutputs
 from harness.policy import (
@@ -44,6 +46,13 @@ def _clusters(project: ProjectConfig, requested: Sequence[str]) -> list[str]:
     return project.select_clusters(requested)
 
 
+def _anchored(result: CheckResult, anchor: Callable[[list[Finding], ParityPlaces], list[Finding]],
+              places: ParityPlaces) -> CheckResult:
+    """The result with its findings anchored at repository files (a render lives in a temporary directory)."""
+    result.findings = anchor(result.findings, places)
+    return result
+
+
 def policy(dirs: Sequence[Path] = (), *, clusters: Sequence[str] = (), policies: Sequence[str] = (),
            disabled_conventions: Sequence[str] = (), repo_root: Path | None = None, fixture: Path | None = None,
            outputs: ReportOutputs = NO_REPORTS, verbose: bool = False) -> int:
@@ -64,7 +73,8 @@ def policy(dirs: Sequence[Path] = (), *, clusters: Sequence[str] = (), policies:
                     raise InputError("FILE-MISSING", "overlay directory does not exist", file=str(directory),
                                      hint="pass an applications/overlays/<cluster> directory")
                 result = check_overlay(directory, repo_root=repo_root, options=options, builder=builder)
-                report.results.append(_result(result))
+                places = ParityPlaces.of(project.root, directory, project.config_for(result.cluster), None, (), ())
+                report.results.append(_anchored(_result(result), anchor_parity, places))
                 report.clusters_run.add(result.cluster)
         else:
             selected = _clusters(project, clusters)
@@ -76,12 +86,14 @@ def policy(dirs: Sequence[Path] = (), *, clusters: Sequence[str] = (), policies:
                     out = Path(tmp) / "applications" / "overlays" / cluster
                     out.mkdir(parents=True)
                     seed_bootstrap(oracle, out)
-                    renderer.render(config, out)
+                    plan = renderer.render(config, out)
                     cluster_options = replace(options, fixture_dir=oracle if oracle.is_dir() else None,
                                               sops_enabled=sops_enabled_in_config(config), renderer=renderer,
                                               config_path=config)
                     result = check_overlay(out, cluster=cluster, options=cluster_options, builder=builder)
-                report.results.append(_result(result))
+                places = ParityPlaces.of(project.root, oracle, config, project.template_root,
+                                         [(a.output, a.template) for a in plan.actions], ())
+                report.results.append(_anchored(_result(result), anchor_rendered, places))
                 report.clusters_run.add(cluster)
     print(format_text(report, verbose=verbose), end="")
     outputs.write(report, tool="overlay-parity policy")

@@ -17,6 +17,7 @@ with the validated lifecycle claim, timings and build counters).
 
 from __future__ import annotations
 
+import posixpath
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -83,10 +84,13 @@ def _shown(ctx: PolicyContext, finding: Finding) -> Finding:
     """A finding with its path as reports show it (repository-relative when the repository root is known, and
     then anchored at that file for SARIF and the other report writers)."""
     shown = ctx.show_path(finding.path)
-    anchored = ctx.layout.root_known and not finding.file and shown and (ctx.repo_root / shown).is_file()
+    anchor = shown
+    if finding.path in ("", ".") and shown:  # about the whole overlay: code scanning anchors at its kustomization
+        anchor = posixpath.join(shown, "kustomization.yaml")
+    anchored = ctx.layout.root_known and not finding.file and anchor and (ctx.repo_root / anchor).is_file()
     if shown == finding.path and not anchored:
         return finding
-    return replace(finding, path=shown, file=shown if anchored else finding.file)
+    return replace(finding, path=shown, file=anchor if anchored else finding.file)
 
 
 def check_overlay(overlay_dir: Path, *, cluster: str | None = None, repo_root: Path | None = None,
