@@ -83,8 +83,12 @@ class ReferenceRenderer:
     check_coverage: bool = True
 
     def with_roots(self, template_root: Path, descriptor_root: Path) -> ReferenceRenderer:
-        """This renderer reading ``template_root`` and ``descriptor_root`` (the project's, so coverage and
-        rendering read the same tree; :class:`harness.renderer_api.RootedRenderer`)."""
+        """The built-in renderer reading the project's ``template_root`` and ``descriptor_root``, so coverage
+        and rendering read the same tree (:class:`harness.renderer_api.RootedRenderer`). An instance made for
+        other roots than the packaged ones (a repository's own ``ReferenceRenderer(template_root=...)``)
+        keeps the roots it was made for."""
+        if (Path(self.template_root), Path(self.descriptor_root)) != (TEMPLATE_ROOT, DESCRIPTOR_ROOT):
+            return self
         return dataclasses.replace(self, template_root=Path(template_root), descriptor_root=Path(descriptor_root))
 
     def plan(self, config_path: Path, *, service: str | None = None) -> RenderPlan:

@@ -99,3 +99,13 @@ def test_a_timeout_that_is_not_positive_is_a_settings_error(tmp_path: Path, time
     with pytest.raises(InputError) as info:
         renderer_for(project)
     assert info.value.code == "PROJECT-CONFIG-INVALID"
+
+
+def test_a_reference_renderer_made_for_other_roots_keeps_them(tmp_path: Path) -> None:
+    from renderer.api import ReferenceRenderer
+
+    own = ReferenceRenderer(template_root=tmp_path / "mine", descriptor_root=tmp_path / "mine-d")
+    assert own.with_roots(tmp_path / "a", tmp_path / "b") is own
+    built_in = ReferenceRenderer()
+    moved = built_in.with_roots(tmp_path / "a", tmp_path / "b")
+    assert (moved.template_root, moved.descriptor_root) == (tmp_path / "a", tmp_path / "b")
