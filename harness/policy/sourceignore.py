@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from harness.errors import InputError
+from harness.safe_read import read_regular
+
 SOURCEIGNORE = ".sourceignore"
 # source-controller's defaults (storage.go): excludeVCS, excludeExt, excludeCI, excludeExtra.
 DEFAULT_PATTERNS = (
@@ -105,9 +108,9 @@ class IgnoreMatcher:
             if SOURCEIGNORE in files:
                 domain = Path(current).relative_to(root).as_posix()
                 domain = "" if domain == "." else domain
-                try:
-                    text = (Path(current) / SOURCEIGNORE).read_text(encoding="utf-8", errors="replace")
-                except OSError:
+                try:  # a FIFO or device named .sourceignore is never read (it would block or never end)
+                    text = read_regular(Path(current) / SOURCEIGNORE).decode("utf-8", errors="replace")
+                except InputError:
                     continue
                 self.patterns += [p for p in (parse_pattern(x, domain) for x in text.splitlines()) if p is not None]
 

@@ -231,3 +231,11 @@ def test_special_file_in_an_overlay_under_policy(project: Project, kind: str) ->
     outcome = run(["policy", project.overlay(), "--repo-root", project.root], cwd=project.root)
     assert_sane(outcome)
     assert outcome.returncode in (1, 2), outcome.output
+
+
+@pytest.mark.parametrize("kind", ["fifo", "char-device"])
+def test_special_sourceignore_under_policy(project: Project, kind: str) -> None:
+    IN_PLACE[kind](project.root / ".sourceignore")
+    outcome = run(["policy", project.overlay(), "--repo-root", project.root], cwd=project.root)
+    assert_sane(outcome)
+    assert outcome.returncode in (1, 2), outcome.output
