@@ -176,3 +176,33 @@ def test_a_kind_that_is_not_a_string_is_not_a_crash() -> None:
 
     assert not is_secret_path(("kind",), doc_kind={})
     assert format_change(Change("changed", ("kind",), old="ConfigMap", new={}, kind={})) == "kind: 'ConfigMap' → {}"
+
+
+def test_yaml_diffs_mask_every_secret_bearing_shape(tmp_path: Path) -> None:
+    """The diff face (harness.yamlcompare, used by check, diff, explain and the reports) on the shapes of
+    issue 13: a Secret in a List with a quoted kind, a last-applied annotation, a hex-encoded and a
+    gzip+base64 key in a ConfigMap; neither side's value appears."""
+    import gzip
+    import json
+    import subprocess
+
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                    str(tmp_path / "k.pem")], check=True, capture_output=True)
+    pem = (tmp_path / "k.pem").read_bytes()
+    applied = json.dumps({"kind": "Secret", "stringData": {"password": "hunter2-plain"}})
+
+    def doc(password: str, key_hex: str, key_gz: str, note: str) -> bytes:
+        return (f'apiVersion: v1\n"kind": "List"\nitems:\n  - apiVersion: v1\n    "k\\x69nd": "Secret"\n'
+                f"    metadata:\n      name: s\n      annotations:\n"
+                f"        kubectl.kubernetes.io/last-applied-configuration: {json.dumps(note)}\n"
+                f"    stringData:\n      password: {password}\n"
+                f"  - apiVersion: v1\n    kind: ConfigMap\n    metadata: {{name: c}}\n"
+                f"    data:\n      hex: {key_hex}\n      gz: {key_gz}\n").encode()
+
+    old = doc("PLACEHOLDER-a", "00", "AA==", "{}")
+    packed = base64.b64encode(gzip.compress(pem)).decode()
+    new = doc("hunter2-plain", pem.hex(), packed, applied)
+    text = "\n".join(compare_yaml_bytes(new, old).diff_lines())
+    assert "<redacted sha256:" in text
+    for leaked in ("hunter2", pem.hex()[40:80], packed[20:60]):
+        assert leaked not in text
