@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from harness.findings import Finding
 from harness.secrets.allowlist import apply_allowlist, baseline, load_allowlist
-from harness.secrets.walk import scan_paths, scan_repository, walk
+from harness.secrets.walk import display_name, scan_paths, scan_repository, walk
 
 if TYPE_CHECKING:
     from harness.project_config import ProjectConfig
@@ -27,12 +26,6 @@ class ProjectScan:
     no_fixtures: bool
 
 
-def _shown(path: Path, root: Path) -> str:
-    absolute = os.path.abspath(path)
-    base = os.path.abspath(root)
-    return Path(os.path.relpath(absolute, base)).as_posix() if absolute.startswith(base + os.sep) else str(path)
-
-
 def scan_project(config: ProjectConfig, paths: Sequence[Path] = (), *, max_file_bytes: int | None = None,
                  baseline_out: Path | None = None) -> ProjectScan:
     """Scan ``paths`` (files or directories; none: the whole repository) for key material, fixture files
@@ -40,10 +33,10 @@ def scan_project(config: ProjectConfig, paths: Sequence[Path] = (), *, max_file_
     findings to ``baseline_out`` when given."""
     root, globs = config.root, tuple(config.fixture_globs)
     max_bytes = max_file_bytes or config.max_file_bytes
-    allowlist = load_allowlist(config.secret_allowlist, display=_shown(config.secret_allowlist, root))
+    allowlist = load_allowlist(config.secret_allowlist, display=display_name(config.secret_allowlist, root))
     if paths:
         findings = scan_paths(paths, root=root, max_file_bytes=max_bytes, fixture_globs=globs)
-        names = [_shown(Path(name), root) for path in paths
+        names = [display_name(Path(name), root) for path in paths
                  for name in (walk(str(path)) if Path(path).is_dir() else [str(path)])]
         scanned = len(paths)
     else:

@@ -36,6 +36,11 @@ def _display(path: Path, root_abs: str) -> str:
     return str(path)
 
 
+def display_name(path: Path, root: Path) -> str:
+    """How ``path`` is shown: relative to ``root`` (POSIX) when inside it, else as given."""
+    return _display(path, os.path.abspath(root))
+
+
 def _walk_files(directory: Path) -> Iterator[Path]:
     return map(Path, walk(str(directory)))
 
