@@ -73,8 +73,12 @@ def generate(directory: Path) -> list[Key]:
     home.mkdir(mode=0o700)
     gpg = [_tool("gpg"), "--batch", "--homedir", str(home), "--passphrase", ""]
     _run(*gpg, "--quick-gen-key", "Corpus <corpus@example.invalid>", "ed25519", "default", "never", cwd=d)
-    gpg_key = subprocess.run([*gpg, "--export-secret-keys", "--armor"], cwd=d, check=True, capture_output=True,
-                             timeout=120).stdout.decode("ascii")
+    try:
+        gpg_key = subprocess.run([*gpg, "--export-secret-keys", "--armor"], cwd=d, check=True, capture_output=True,
+                                 timeout=120).stdout.decode("ascii")
+    finally:  # gpg starts an agent for this home; stop it (it would outlive the test)
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False,
+                       timeout=60)
     age_line = next(line for line in (d / "age.txt").read_text().splitlines() if line.startswith("AGE-"))
     body = base64.encodebytes(os.urandom(300)).decode()
     pgp = f"{BEGIN}PGP PRIVATE KEY BLOCK-----\n\n{body}={base64.b64encode(os.urandom(3)).decode()}\n" \
