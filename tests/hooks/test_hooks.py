@@ -16,29 +16,11 @@ import yaml
 
 from harness.inventory_version import head_text
 from hooks import canonicalization_inventory, descriptor_coverage, fixture_secret_scan
+from tests.harness.test_inventory_version import INVENTORY
 
 ROOT = Path(__file__).resolve().parents[2]
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 
-INVENTORY = """\
-version: 1.0.0
-fixture: demo
-path_only_budget: 1
-defaults:
-  - id: flux-annotation
-    kind: yaml_remove
-    path: services/fluxcd/*.yaml
-    pointers: [/metadata/annotations]
-    rationale: reconcile annotations are written by hand in the fixture
-    approved_by: parity-oracle-owner
-clusters:
-  k8s-dev:
-    - id: dev-readme
-      kind: ignore_fixture
-      path: README.md
-      rationale: the fixture has a README the renderer does not own
-      approved_by: parity-oracle-owner
-"""
 
 
 def git(repo: Path, *args: str) -> str:
