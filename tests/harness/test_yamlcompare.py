@@ -414,3 +414,18 @@ def test_rules_edit_a_private_copy_of_the_shared_rendered_documents() -> None:
     for _ in range(2):  # the second time, the rendered side comes from the shared memo
         assert compare_yaml_bytes(rendered, fixture, normalize=drop_stamp).equal
     assert not compare_yaml_bytes(rendered, fixture).equal  # the memo still has the stamp
+
+
+@pytest.mark.parametrize("depth", [150, 5000])
+def test_data_nested_too_deep_is_a_parse_finding_not_a_crash(depth: int) -> None:
+    """Issue 18 item 1: thousands of levels on either side end in a located parse failure (PARITY-PARSE)."""
+    deep = ("a: " + "[" * depth + "]" * depth + "\n").encode()
+    flat = b"a: []\n"
+    for rendered, fixture in ((deep, flat), (flat, deep)):
+        result = compare_yaml_bytes(rendered, fixture)
+        assert not result.equal
+        [failure] = result.parse_failures
+        assert failure.code == "YAML-TOO-DEEP"
+        assert failure.line == 1
+    mapping = ("".join(f"{' ' * i}k:\n" for i in range(depth)) + " " * depth + "v: 1\n").encode()
+    assert compare_yaml_bytes(mapping, flat).parse_failures[0].code == "YAML-TOO-DEEP"
