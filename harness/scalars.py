@@ -31,6 +31,7 @@ import threading
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 
@@ -155,8 +156,16 @@ class _KustomizeResolver(VersionedResolver):
         return super().resolve(kind, value, implicit)
 
 
+class _KustomizeConstructor(SafeConstructor):
+    """The safe constructors plus :data:`PLAIN_TAG` (a class of its own: ruamel's ``add_constructor`` changes the
+    class it is called on, and the other loaders share :class:`SafeConstructor`)."""
+
+
 def _construct_plain(constructor: Any, node: Any) -> Any:
     return kustomize_value(str(node.value))
+
+
+_KustomizeConstructor.add_constructor(PLAIN_TAG, _construct_plain)
 
 
 _local = threading.local()
@@ -167,7 +176,7 @@ def _loader() -> tuple[YAML, PlainScalars]:
     if found is None:
         loader = YAML(typ="safe", pure=False)
         loader.Resolver = _KustomizeResolver
-        loader.constructor.add_constructor(PLAIN_TAG, _construct_plain)
+        loader.Constructor = _KustomizeConstructor
         found = _local.loader = (loader, PlainScalars(loader))
     return found
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 
 from harness.scalars import kustomize_value
 from harness.tools import find_tool, tool_env
@@ -62,6 +63,15 @@ def json_key(value: Any) -> tuple[str, Any]:
     return "number", value
 
 
+class OutputReader(SafeConstructor):
+    """The YAML 1.2 safe constructors, with timestamps (and ruamel's YAML 1.1 leftover ``=``) as the strings they
+    are in kustomize's output (a class of its own: ``add_constructor`` changes the class it is called on)."""
+
+
+for _tag in ("timestamp", "value"):
+    OutputReader.add_constructor(f"tag:yaml.org,2002:{_tag}", lambda _c, node: str(node.value))
+
+
 @pytest.fixture(scope="module")
 def kustomized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, Any]]:
     proc = kustomize(tmp_path_factory.mktemp("scalars"), TRICKY)
@@ -69,8 +79,7 @@ def kustomized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str,
     # YAML 1.2 core: kustomize quotes every string that would read as another type; a plain scalar that only
     # looks like a timestamp (2001-02-30, which Go refuses) is a string in its output.
     out = YAML(typ="safe", pure=True)
-    for tag in ("timestamp", "value"):  # and ruamel's YAML 1.1 leftover `=` is the string "=" there too
-        out.constructor.add_constructor(f"tag:yaml.org,2002:{tag}", lambda _c, node: str(node.value))
+    out.Constructor = OutputReader
     doc = out.load(io.StringIO(proc.stdout))
     assert doc["metadata"]["labels"] == {"read": "json"}
     return {s: json_key(doc["values"][f"k{i}"]) for i, s in enumerate(TRICKY)}
