@@ -203,7 +203,8 @@ class ParitySession:
             project = self.project()
             try:
                 self._inventory = load_inventory(project.inventory, max_bytes=project.max_file_bytes,
-                                                 display=display_path(project.inventory, project.root))
+                                                 display=display_path(project.inventory, project.root),
+                                                 security_kinds=project.security_kinds)
             except InputError as error:
                 self._inventory = error
         if isinstance(self._inventory, InputError):

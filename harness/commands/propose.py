@@ -26,7 +26,8 @@ def _load(project: Any) -> tuple[Any, bool]:
     shown = display_path(project.inventory, project.root)
     if not project.inventory.exists():
         return parse_inventory(empty_inventory(inventory_name(project.fixture)), shown), True
-    return load_inventory(project.inventory, max_bytes=project.max_file_bytes, display=shown), False
+    return load_inventory(project.inventory, max_bytes=project.max_file_bytes, display=shown,
+                          security_kinds=project.security_kinds), False
 
 
 def propose_rules(project_options: ProjectOptions, *, clusters: Sequence[str] = (), out: Path | None = None,
