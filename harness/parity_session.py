@@ -239,11 +239,17 @@ class ParitySession:
     def _secrets(self, root: str, globs: tuple[str, ...]) -> CheckResult:
         from harness.findings import Finding
         from harness.secrets import fixture_files, scan_paths
+        from harness.secrets.allowlist import apply_allowlist, load_allowlist
+        from harness.secrets.walk import display_name
 
         project = self.project()
         started = time.perf_counter()
+        allowlist = load_allowlist(project.secret_allowlist,
+                                   display=display_name(project.secret_allowlist, project.root))
         files = fixture_files(project.root, globs)
-        findings = scan_paths(files, root=project.root, max_file_bytes=project.max_file_bytes)
+        findings = apply_allowlist(
+            scan_paths(files, root=project.root, max_file_bytes=project.max_file_bytes),
+            allowlist, scanned=[display_name(path, project.root) for path in files], whole_repository=False)
         if not files:
             findings.append(Finding(code="FILE-MISSING", check="secrets", path=root, severity=Severity.WARNING,
                                     message=f"no file matches fixture_globs {list(globs)}: nothing was scanned",

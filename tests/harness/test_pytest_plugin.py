@@ -312,3 +312,40 @@ def test_a_parity_run_leaves_no_benchmarks_directory(project: FakeProject, pytes
     pytester.runpytest_subprocess("--parity", *NOT_POLICY).assert_outcomes(passed=5, deselected=18)
     assert not (pytester.path / ".benchmarks").exists()
     assert {p.name for p in pytester.path.iterdir() if p.name.startswith(".")} - before == set()
+
+
+def test_secrets_item_applies_the_reviewed_allowlist(project: FakeProject, pytester: pytest.Pytester,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pytest face judges secrets as ``scan-secrets`` does: an accepted finding needs a reviewed
+    allowlist entry (issue 13 item 6), and an entry that matches nothing is a failure of its own."""
+    from harness.cli import main
+
+    secret = project.root / "testdata/fake-fixture/applications/overlays/k8s-a/services/app/secret.yaml"
+    secret.write_text("apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n"
+                      "  password: hunter2-not-a-placeholder\n", encoding="utf-8")
+    failing = pytester.runpytest("--parity", "-k", "secrets", "--parity-report=before.json")
+    assert failing.parseoutcomes().get("failed") == 1
+    assert "passed" not in failing.parseoutcomes()
+    codes = [f["code"] for r in report_of(pytester.path / "before.json")["results"] for f in r["findings"]]
+    assert codes == ["SECRET-NOT-PLACEHOLDER"]
+
+    monkeypatch.chdir(pytester.path)
+    assert main(["scan-secrets", "--baseline-out", "draft.yaml", "testdata/fake-fixture"]) == 1
+    reviewed = (pytester.path / "draft.yaml").read_text(encoding="utf-8").replace(
+        'rationale: ""', "rationale: demo value of the plugin test").replace(
+        'approved_by: ""', "approved_by: platform-security")
+    allowlist = pytester.path / ".overlay-parity-secrets.yaml"
+    allowlist.write_text(reviewed, encoding="utf-8")
+    passing = pytester.runpytest("--parity", "-k", "secrets")
+    assert passing.ret == 0
+    assert passing.parseoutcomes().get("passed") == 1
+
+    allowlist.write_text(reviewed + "  - fingerprint: sha256:" + "0" * 64 + "\n"
+                         "    path: \"testdata/fake-fixture/**\"\n    rationale: a value removed since\n"
+                         "    approved_by: platform-security\n", encoding="utf-8")
+    stale = pytester.runpytest("--parity", "-k", "secrets", "--parity-report=stale.json")
+    assert stale.parseoutcomes().get("failed") == 1
+    assert "passed" not in stale.parseoutcomes()
+    codes = [f["code"] for r in report_of(pytester.path / "stale.json")["results"] for f in r["findings"]]
+    assert codes == ["SECRET-STALE-ALLOW"]
+    assert "hunter2" not in stale.stdout.str() + failing.stdout.str()
