@@ -32,6 +32,24 @@ def renderer_for(project: ProjectConfig, spec: str | None = None) -> Renderer:
                          descriptor_root=project.descriptor_root if rooted else None)
 
 
+def coverage_roots(project: ProjectConfig) -> tuple[Path, Path]:
+    """The template and descriptor trees the coverage check reads: the project's when it names them (or the
+    default directories exist), else the trees of the renderer it renders with (the reference renderer's
+    packaged templates in a GitOps repository that has none of its own), so coverage and rendering read the
+    same tree. PROJECT-CONFIG-INVALID when neither names them (a command renderer)."""
+    if _roots_set(project):
+        return project.template_root, project.descriptor_root
+    renderer = renderer_for(project)
+    roots = getattr(renderer, "template_root", None), getattr(renderer, "descriptor_root", None)
+    if isinstance(roots[0], Path) and isinstance(roots[1], Path):
+        return roots[0], roots[1]
+    raise InputError("PROJECT-CONFIG-INVALID",
+                     f"coverage needs the renderer's template and descriptor trees: {project.template_root} "
+                     f"does not exist and the renderer {project.renderer!r} does not name its own",
+                     file=str(project.source) if project.source else None,
+                     hint=f"set template_root and descriptor_root in {project.settings_file}")
+
+
 def _roots_set(project: ProjectConfig) -> bool:
     """Whether the project names template and descriptor roots: set in its settings (not the defaults), or
     the default directories exist. Otherwise a renderer keeps its own (the reference renderer's packaged

@@ -109,3 +109,37 @@ def test_a_reference_renderer_made_for_other_roots_keeps_them(tmp_path: Path) ->
     built_in = ReferenceRenderer()
     moved = built_in.with_roots(tmp_path / "a", tmp_path / "b")
     assert (moved.template_root, moved.descriptor_root) == (tmp_path / "a", tmp_path / "b")
+
+
+def _gitops_repository(root: Path, renderer: str | None = None) -> Path:
+    """A GitOps repository with only an overlay-parity.toml, one cluster config and its overlay."""
+    root.mkdir(parents=True)
+    settings = ['fixture = "."'] + ([f"renderer = {renderer!r}"] if renderer else [])
+    (root / "overlay-parity.toml").write_text("\n".join(settings) + "\n")
+    shutil.copy(FIXTURE / ".k8s-dev-config.yaml", root / ".k8s-dev-config.yaml")
+    return root
+
+
+def _coverage(root: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "harness.cli", "coverage"], cwd=root, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_coverage_reads_the_built_in_renderers_own_trees_when_the_repository_has_none(tmp_path: Path) -> None:
+    """A GitOps repository rendering with the built-in renderer has no template tree of its own: coverage
+    checks the trees the renderer renders from (its packaged templates), not a missing default folder."""
+    root = _gitops_repository(tmp_path / "repo")
+    result = _coverage(root)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "FILE-MISSING" not in result.stdout + result.stderr
+
+
+def test_coverage_without_trees_for_a_command_renderer_is_one_line(tmp_path: Path) -> None:
+    root = _gitops_repository(tmp_path / "repo", renderer="./render.sh {config} {out}")
+    result = _coverage(root)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "PROJECT-CONFIG-INVALID" in lines[0]
+    assert "overlay-parity.toml" in lines[0]
+    assert "template_root" in lines[0]
