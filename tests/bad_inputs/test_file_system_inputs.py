@@ -239,3 +239,21 @@ def test_special_sourceignore_under_policy(project: Project, kind: str) -> None:
     outcome = run(["policy", project.overlay(), "--repo-root", project.root], cwd=project.root)
     assert_sane(outcome)
     assert outcome.returncode in (1, 2), outcome.output
+
+
+pytest_plugins = ("pytester",)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "char-device", "directory", "symlink-loop"])
+def test_inventory_replaced_under_pytest_parity(pytester: pytest.Pytester, pristine: Path, kind: str) -> None:
+    from tests.hardening.support import make_project
+
+    project = make_project(pytester.path, pristine=pristine)
+    replace(project.inventory, kind)
+    result = pytester.runpytest_subprocess("--parity", "-p", "no:cacheprovider", "-p", "no:randomly", timeout=300)
+    text = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in text
+    assert "INTERNAL" not in text
+    assert "inventory.yaml" in text
+    assert any(code in text for code in ("FILE-SPECIAL", "FILE-SYMLINK")), text[-1500:]
+    assert result.ret in (pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.USAGE_ERROR), text[-1500:]
