@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.policy.substitution import disabled, references, substitute, unresolved
 
 
@@ -12,7 +14,7 @@ def test_references_defaults_and_escapes() -> None:
 
 
 def test_substitute_and_unresolved() -> None:
-    data = {"metadata": {"name": "${app}-web", "labels": {"env": "${env:=dev}"}},
+    data: dict[str, dict[str, Any]] = {"metadata": {"name": "${app}-web", "labels": {"env": "${env:=dev}"}},
             "spec": {"replicas": "${replicas}", "script": "echo $HOME $${KEEP}", "url": "${missing}"}}
     variables = {"app": "shop", "replicas": "3"}
     assert unresolved(data, variables) == ["missing"]
