@@ -472,7 +472,7 @@ class PolicyContext:
 
     def __init__(self, overlay: Path, cluster: str, *, repo_root: Path | None, options: PolicyOptions,
                  builder: KustomizeBuilder) -> None:
-        self.layout = RepoLayout.locate(overlay, repo_root or options.repo_root)
+        self.layout = RepoLayout.locate(overlay, repo_root or options.repo_root).with_bootstrap_root()
         self.overlay = self.layout.tree
         self.cluster = cluster
         self.repo_root = self.layout.root

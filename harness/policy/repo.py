@@ -82,6 +82,36 @@ class RepoLayout:
             return resolved.as_posix()
         return rel or "."
 
+    def with_bootstrap_root(self) -> RepoLayout:
+        """Without ``.git`` or a given root (an exported tarball), the root implied by the bootstrap files in the
+        tree: ``<root>/<spec.path>/flux-system/gotk-sync.yaml`` whose Kustomization's path is ``<spec.path>``."""
+        if self.root_known or self.bundled:
+            return self
+        from harness.errors import InputError
+        from harness.yamlio import load_file
+
+        for sync in sorted(self.tree.glob("**/flux-system/gotk-sync.yaml"))[:50]:
+            try:
+                docs = load_file(sync)
+            except InputError:
+                continue
+            for doc in docs:
+                spec = doc.get("spec") if isinstance(doc, dict) else None
+                if not (isinstance(doc, dict) and doc.get("kind") == "Kustomization" and isinstance(spec, dict)
+                        and isinstance(spec.get("path"), str)):
+                    continue
+                parts = [p for p in spec["path"].strip().strip("/").split("/") if p not in ("", ".")]
+                cluster_dir = sync.parent.parent.resolve()
+                if not parts:
+                    root = cluster_dir
+                elif list(cluster_dir.parts[-len(parts):]) == parts:
+                    root = Path(*cluster_dir.parts[:-len(parts)])
+                else:
+                    continue
+                if root == self.tree or root in self.tree.parents:
+                    return RepoLayout(self.tree, root, True, self.bundled)
+        return self
+
     def tree_prefix(self) -> str:
         """The checked directory relative to the display root ('' when they are the same)."""
         shown = self.display(self.tree)

@@ -261,3 +261,13 @@ def test_sops_secrets_and_documentation_examples_are_not_alarms(repo: Path) -> N
     edit(repo / "infrastructure/configs/kustomization.yaml", "- cluster-issuers.yaml",
          "- cluster-issuers.yaml\n  - dns-credentials.yaml")
     assert _problems(repo) == []
+
+
+def test_exported_tree_without_git_finds_its_root_from_bootstrap(mono: Path, tmp_path: Path) -> None:
+    import shutil
+
+    export = tmp_path / "export"
+    shutil.copytree(mono, export, ignore=shutil.ignore_patterns(".git"))
+    result = check_overlay(export / "clusters/production")
+    assert [f"{f.code} {f.message}" for f in result.findings if f.severity is not Severity.NOTE] == []
+    assert result.notes["builds"] == 4  # the cluster, infrastructure/controllers, infrastructure/configs, apps
