@@ -181,7 +181,7 @@ def flux_problems(data: dict[str, Any], *, namespaced: bool) -> list[str]:
             problems.append(f"{' or '.join(alternatives)} is required")
     for field, type_name in FLUX_TYPES.items():
         present, value = _lookup(data, field)
-        if present and not _TYPE_CHECKS[type_name](value):
+        if present and not _TYPE_CHECKS[type_name](value) and not _substituted_later(value):
             problems.append(f"{field} must be a {type_name}")
     return problems
 

@@ -139,3 +139,15 @@ def test_schema_store_is_shared_and_version_checked() -> None:
     with pytest.raises(InputError) as info:
         schema_store("1.99")
     assert info.value.code == "USAGE"
+
+
+def test_values_that_flux_substitutes_later_are_not_type_errors() -> None:
+    from harness.policy.schema import flux_problems
+
+    spec: dict[str, object] = {"interval": "${sync_interval}", "prune": True,
+                               "sourceRef": {"kind": "GitRepository", "name": "x"}}
+    data = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": {"name": "a"},
+            "spec": spec}
+    assert flux_problems(data, namespaced=True) == []
+    spec["interval"] = "often"
+    assert flux_problems(data, namespaced=True) == ["spec.interval must be a duration"]
