@@ -757,10 +757,15 @@ class PolicyContext:
         for obj in objects:
             if obj.kind == kind and obj.namespace == namespace and obj.name == name and is_flux_source(obj.data):
                 return obj
+        return self._tree_sources.get((kind, namespace, name))
+
+    @cached_property
+    def _tree_sources(self) -> dict[tuple[str, str, str], KObject]:
+        found: dict[tuple[str, str, str], KObject] = {}
         for obj in self.tree_objects:
-            if obj.kind == kind and obj.namespace == namespace and obj.name == name and is_flux_source(obj.data):
-                return obj
-        return None
+            if is_flux_source(obj.data):
+                found.setdefault((obj.kind, obj.namespace, obj.name), obj)
+        return found
 
     def resolve_target(self, obj: KObject, objects: list[KObject]) -> FluxTarget:
         """Where a Flux Kustomization's path lands, or why it is not followed."""

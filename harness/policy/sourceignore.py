@@ -11,7 +11,6 @@ part of a generated kustomization, so :mod:`harness.policy.fluxbuild` asks this 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,32 +54,48 @@ def parse_pattern(line: str, domain: str = "") -> Pattern | None:
 
 
 class IgnoreMatcher:
-    """Exclusion rules for one source root: defaults plus every ``.sourceignore`` below it."""
+    """Exclusion rules for one source root: defaults plus the ``.sourceignore`` files that govern a path.
+
+    A ``.sourceignore`` only concerns paths below its directory, so each is read when a path below it is
+    first asked about (memoized per directory): checking one cluster never walks the whole repository.
+    """
 
     def __init__(self, root: Path, *, defaults: bool = True) -> None:
         self.root = root
-        self.patterns: list[Pattern] = []
+        self.defaults: list[Pattern] = []
         if defaults:
-            self.patterns += [p for p in (parse_pattern(x) for x in DEFAULT_PATTERNS) if p is not None]
-        for current, dirs, files in os.walk(root):
-            dirs[:] = sorted(d for d in dirs if d != ".git")
-            if SOURCEIGNORE in files:
-                domain = Path(current).relative_to(root).as_posix()
-                domain = "" if domain == "." else domain
-                try:
-                    text = (Path(current) / SOURCEIGNORE).read_text(encoding="utf-8", errors="replace")
-                except OSError:
-                    continue
-                self.patterns += [p for p in (parse_pattern(x, domain) for x in text.splitlines()) if p is not None]
+            self.defaults = [p for p in (parse_pattern(x) for x in DEFAULT_PATTERNS) if p is not None]
+        self._by_dir: dict[str, list[Pattern]] = {}
+
+    def _patterns_in(self, domain: str) -> list[Pattern]:
+        if domain not in self._by_dir:
+            found: list[Pattern] = []
+            path = self.root / domain / SOURCEIGNORE if domain else self.root / SOURCEIGNORE
+            try:
+                if path.is_file() and not path.is_symlink():
+                    text = path.read_text(encoding="utf-8", errors="replace")
+                    found = [p for p in (parse_pattern(x, domain) for x in text.splitlines()) if p is not None]
+            except OSError:
+                found = []
+            self._by_dir[domain] = found
+        return self._by_dir[domain]
+
+    @property
+    def patterns(self) -> list[Pattern]:
+        """The default patterns and every ``.sourceignore`` read so far."""
+        return [*self.defaults, *(p for patterns in self._by_dir.values() for p in patterns)]
 
     def ignored(self, rel: str, *, is_dir: bool = False) -> bool:
-        """Whether a root-relative POSIX path is left out of the artifact (the last matching pattern decides;
-        a pattern naming a directory covers everything below it)."""
+        """Whether a root-relative POSIX path is left out of the artifact (the last matching pattern decides,
+        deeper ``.sourceignore`` files after shallower ones; a pattern naming a directory covers everything
+        below it)."""
         path = rel.strip("/")
+        parts = path.split("/")
+        domains = [""] + ["/".join(parts[:depth]) for depth in range(1, len(parts) if not is_dir else len(parts) + 1)]
         if is_dir:
             path += "/."  # a directory is excluded when a file directly in it would be
         excluded = False
-        for pattern in self.patterns:
+        for pattern in [*self.defaults, *(p for d in domains for p in self._patterns_in(d))]:
             if pattern.domain:
                 if not path.startswith(pattern.domain + "/"):
                     continue
