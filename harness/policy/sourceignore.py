@@ -14,7 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.errors import InputError
 from harness.globs import Glob, GlobError, compile_pattern
+from harness.safe_read import read_regular
 
 SOURCEIGNORE = ".sourceignore"
 # source-controller's defaults (storage.go): excludeVCS, excludeExt, excludeCI, excludeExtra.
@@ -71,11 +73,11 @@ class IgnoreMatcher:
         if domain not in self._by_dir:
             found: list[Pattern] = []
             path = self.root / domain / SOURCEIGNORE if domain else self.root / SOURCEIGNORE
-            try:
+            try:  # a FIFO or device named .sourceignore is never read (it would block or never end)
                 if path.is_file() and not path.is_symlink():
-                    text = path.read_text(encoding="utf-8", errors="replace")
+                    text = read_regular(path).decode("utf-8", errors="replace")
                     found = [p for p in (parse_pattern(x, domain) for x in text.splitlines()) if p is not None]
-            except OSError:
+            except (InputError, OSError):
                 found = []
             self._by_dir[domain] = found
         return self._by_dir[domain]
