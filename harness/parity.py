@@ -19,6 +19,7 @@ spread over processes (pytest-xdist) can merge them and judge stale rules once
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 
 from harness.change_lines import change_line, document_lines
 from harness.findings import Finding, Severity
+from harness.fingerprints import fingerprint
 from harness.inventory import Rule, RuleSet
 from harness.normalizers import DocumentNormalizer
 from harness.pairing import (
@@ -218,6 +220,18 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
                                        hint=hint, owner=owner, rules=_ids(rules), diff=tuple(diff), severity=severity,
                                        extra={"rendered_path": rendered_path, **(extra or {})}))
 
+    inputs: set[str] | None = None  # secretGenerator inputs of either tree, found only when a file differs
+
+    def generator_input(path: str) -> bool:
+        nonlocal inputs
+        if inputs is None:
+            from harness.secrets.generators import KUSTOMIZATION_NAMES, opaque_generator_inputs
+
+            inputs = opaque_generator_inputs(
+                [(p, read_rendered(p)) for p in rendered_tree.owned if posixpath.basename(p) in KUSTOMIZATION_NAMES]
+                + [(p, read_fixture(p)) for p in fixture_tree.owned if posixpath.basename(p) in KUSTOMIZATION_NAMES])
+        return bool(path) and path in inputs
+
     pairing = pair_trees(ruleset, rendered_tree.owned, fixture_tree.owned)
     matched: set[str] = set(pairing.matched)
     for dropped in pairing.dropped:
@@ -241,8 +255,9 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
                     rules=outcome.rules)
             continue
         compared += 1
-        comparison, effective = compare_contents(read_rendered(pair.rendered_path), pair.rendered_path,
-                                                 read_fixture(pair.key), pair.key, pair.content_rules)
+        rendered_bytes, fixture_bytes = read_rendered(pair.rendered_path), read_fixture(pair.key)
+        comparison, effective = compare_contents(rendered_bytes, pair.rendered_path, fixture_bytes, pair.key,
+                                                 pair.content_rules)
         identical += comparison.byte_identical
         parsed += comparison.parsed
         path_only += bool(pair.presence_only)
@@ -263,15 +278,23 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
                               "changes": [{"op": c.op, "pointer": c.pointer, "key_path": format_path(c.path),
                                            "doc": c.doc, "line": change_line(lines, c)}
                                           for c in comparison.changes[:max_diff_lines]]})
-        finding(outcome.code, pair.key, outcome.message, outcome.hint, rendered_path=pair.rendered_path,
-                rules=outcome.rules, diff=comparison.diff_lines(max_lines=max_diff_lines), line=line,
-                extra=extra or None, severity=outcome.severity)
+        message, diff = outcome.message, comparison.diff_lines(max_lines=max_diff_lines)
+        if generator_input(pair.key) or generator_input(pair.rendered_path):
+            message, diff = withheld_generator_input(fixture_bytes, rendered_bytes), ()
+        finding(outcome.code, pair.key, message, outcome.hint, rendered_path=pair.rendered_path,
+                rules=outcome.rules, diff=diff, line=line, extra=extra or None, severity=outcome.severity)
     result.files_compared, result.byte_identical = compared, identical
     result.parsed, result.path_only = parsed, path_only
     result.findings.sort(key=lambda f: (f.path, f.code))
     result.matched_rules = matched
     ruleset.mark(*matched)
     return result
+
+
+def withheld_generator_input(fixture: bytes, rendered: bytes) -> str:
+    """The message for a differing secretGenerator input: its content is Secret data, so only fingerprints."""
+    return (f"content differs; this file is a secretGenerator input (Secret data), shown by fingerprint only: "
+            f"fixture {fingerprint(fixture)}, rendered {fingerprint(rendered)}")
 
 
 def _redacted(value: Any, hidden: list[str]) -> Any:

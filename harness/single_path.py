@@ -10,6 +10,7 @@ of every bundled cluster).
 
 from __future__ import annotations
 
+import posixpath
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from harness.renderer_api import Plan
 from harness.rules import Facts, Rule, kind_of
 from harness.runner import ParityRun
 from harness.selection import select_clusters
-from harness.tree import OWNED_DIRS, OWNED_FILES, Ownership, classify, walk_tree
+from harness.tree import OWNED_DIRS, OWNED_FILES, Ownership, classify, read_file, walk_tree
 from harness.yamlcompare import FileComparison
 
 OWNERSHIP = {Ownership.OWNED: "renderer-owned", Ownership.BOOTSTRAP: "bootstrap-owned",
@@ -203,3 +204,13 @@ def explanation(project: ProjectConfig, cluster: str, path: str) -> dict[str, An
             "summary": found.summary,
         })
     return data
+
+
+def generator_inputs(rendered: RenderedCluster, *, max_file_bytes: int) -> set[str]:
+    """The secretGenerator inputs of either tree of ``rendered`` (their content is Secret data)."""
+    from harness.secrets.generators import KUSTOMIZATION_NAMES, opaque_generator_inputs
+
+    sides = [(rendered.out, rendered.rendered_files), (rendered.fixture_root, rendered.fixture_files)]
+    return opaque_generator_inputs((path, read_file(root, path, max_file_bytes=max_file_bytes))
+                                 for root, paths in sides for path in sorted(paths)
+                                 if posixpath.basename(path) in KUSTOMIZATION_NAMES)

@@ -42,8 +42,14 @@ def text_diff(fixture: bytes, rendered: bytes, fixture_name: str, rendered_name:
 def diff(project_options: ProjectOptions, cluster: str, path_text: str) -> int:
     """Render ``cluster``, compare the one file, print the diff; returns 0 (accepted) or 1 (reported)."""
     from harness.config_secrets import config_secrets
-    from harness.parity import compare_pair
-    from harness.single_path import inspect_path, overlay_relative, rendered_cluster, select_one
+    from harness.parity import compare_pair, withheld_generator_input
+    from harness.single_path import (
+        generator_inputs,
+        inspect_path,
+        overlay_relative,
+        rendered_cluster,
+        select_one,
+    )
 
     project = project_options.load()
     select_one(project, cluster)
@@ -89,12 +95,15 @@ def diff(project_options: ProjectOptions, cluster: str, path_text: str) -> int:
             for verdict in found.reported:
                 print(verdict.summary)
             return 1 if found.failing else 0
-        if comparison.parsed or comparison.parse_failures:
+        fixture_bytes = read_file(rendered.fixture_root, found.fixture_path, max_file_bytes=max_bytes)
+        rendered_bytes = read_file(rendered.out, found.rendered_path, max_file_bytes=max_bytes)
+        if {found.fixture_path, found.rendered_path} & generator_inputs(rendered, max_file_bytes=max_bytes):
+            lines = [withheld_generator_input(fixture_bytes, rendered_bytes)]
+        elif comparison.parsed or comparison.parse_failures:
             lines = list(comparison.diff_lines(max_lines=FULL))
         else:
-            lines = text_diff(read_file(rendered.fixture_root, found.fixture_path, max_file_bytes=max_bytes),
-                              read_file(rendered.out, found.rendered_path, max_file_bytes=max_bytes),
-                              f"fixture:{found.fixture_path}", f"rendered:{found.rendered_path}")
+            lines = text_diff(fixture_bytes, rendered_bytes, f"fixture:{found.fixture_path}",
+                              f"rendered:{found.rendered_path}")
             if len(lines) >= 2 and lines[0].startswith("---") and lines[1].startswith("+++"):
                 lines = lines[2:]  # the file header was printed already
         hidden = config_secrets(project.config_for(cluster), max_bytes=max_bytes)

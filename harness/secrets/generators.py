@@ -13,8 +13,9 @@ Key material is looked for in these files anyway (as in every file); this adds t
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -160,3 +161,28 @@ def _structured_problems(text: str, source: str) -> Iterator[tuple[int, str, str
             problem = value_problem(value, encrypted=encrypted)
             if problem:
                 yield 0, key_text(key), problem, digest(value)
+
+
+def opaque_generator_inputs(kustomizations: Iterable[tuple[str, bytes]]) -> set[str]:
+    """The tree-relative POSIX paths of the secretGenerator inputs in ``kustomizations`` ((tree-relative
+    path, bytes) of kustomization files) whose whole content is Secret data: every ``envs:`` file and every
+    ``files:`` input that is not structured YAML/JSON (a values file is structured data, masked by key as
+    :mod:`harness.redact` masks any document). A face shows these by fingerprint only. A kustomization
+    that does not parse names no input."""
+    from harness.errors import InputError
+    from harness.yamlio import load_documents
+
+    found: set[str] = set()
+    for path, data in kustomizations:
+        if b"secretGenerator" not in data:
+            continue
+        try:
+            docs = load_documents(data.decode("utf-8", errors="replace"), path)
+        except InputError:
+            continue
+        base = posixpath.dirname(path)
+        for doc in docs:
+            for item in generator_inputs(doc):
+                if item.mode == "envs" or PurePosixPath(item.path).suffix.lower() not in _STRUCTURED:
+                    found.add(posixpath.normpath(posixpath.join(base, item.path)))
+    return found

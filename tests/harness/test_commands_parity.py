@@ -387,3 +387,24 @@ def test_merge_reports_counts_a_render_error_as_covered(project: FakeProject,
     assert code == 1
     assert "PARITY-RENDER-ERROR" in out
     assert "PARITY-NOT-RUN" not in out
+
+
+def test_a_secret_generator_input_is_never_shown_by_diff_or_check(project: FakeProject,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """An ``envs:`` file of a secretGenerator is Secret data (issue 13 item 5): ``check`` and ``diff`` name
+    the difference by fingerprint only."""
+    kustomization = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nsecretGenerator:\n"
+                     "  - name: app-env\n    envs:\n      - app.env\n")
+    project.set_rendered("k8s-a", "services/vault/kustomization.yaml", kustomization)
+    project.set_rendered("k8s-a", "services/vault/app.env", "MODE=canary-rendered-Lm4Xp9\n")
+    (project.overlay("k8s-a") / "services/vault").mkdir(parents=True)
+    (project.overlay("k8s-a") / "services/vault/kustomization.yaml").write_text(kustomization)
+    (project.overlay("k8s-a") / "services/vault/app.env").write_text("MODE=canary-fixture-Qw7Zr2\n")
+    code, out, err = cli(capsys, "check", "--cluster", "k8s-a", "--json", "r.json")
+    assert code == 1
+    assert "PARITY-CONTENT" in out
+    assert "secretGenerator input" in out
+    code, diff_out, diff_err = cli(capsys, "diff", "--cluster", "k8s-a", "services/vault/app.env")
+    assert code == 1
+    assert "shown by fingerprint only" in diff_out
+    assert "canary-" not in out + err + diff_out + diff_err + (project.root / "r.json").read_text()

@@ -460,3 +460,49 @@ def test_content_findings_carry_the_fixture_line_and_pointer_of_the_differing_ke
     assert (added["op"], added["pointer"]) == ("added", "/spec/decryption/force")
     assert lines[added["line"] - 1].strip() == "decryption:"  # a key the fixture lacks: at its parent
     assert all(c["doc"].startswith("[doc 2 Kustomization") for c in finding.extra["changes"])
+
+
+@pytest.mark.parametrize(("entry", "name", "fixture_text", "rendered_text"), [
+    ("files", "token.txt", "canary-token-fixture-Qw7Zr2\n", "canary-token-rendered-Lm4Xp9\n"),
+    ("files", "creds=creds.txt", "user=app\nconfig=canary-token-fixture-Qw7Zr2\n",
+     "user=app\nconfig=canary-token-rendered-Lm4Xp9\n"),
+    ("envs", "app.env", "MODE=canary-token-fixture-Qw7Zr2\n", "MODE=canary-token-rendered-Lm4Xp9\n"),
+])
+def test_a_differing_secret_generator_input_is_shown_by_fingerprint_only(
+        overlay_pair: tuple[Path, Path], entry: str, name: str, fixture_text: str, rendered_text: str) -> None:
+    """A secretGenerator input's content becomes Secret data (issue 13 item 5): whatever its name or format,
+    a difference in it is reported by fingerprint, never by value, in the message, diff or extra. (A YAML
+    or JSON input is structured data: its credential-named keys are masked like any document's.)"""
+    rendered, fixture = overlay_pair
+    file = name.split("=", 1)[-1]
+    kustomization = (f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nsecretGenerator:\n"
+                     f"  - name: app-credentials\n    {entry}:\n      - {name}\n")
+    for root, text in ((rendered, rendered_text), (fixture, fixture_text)):
+        (root / "services" / "vault").mkdir(parents=True, exist_ok=True)
+        (root / "services" / "vault" / "kustomization.yaml").write_text(kustomization)
+        (root / "services" / "vault" / file).write_text(text)
+    result = run(rendered, fixture)
+    found = [f for f in result.findings if f.path == f"services/vault/{file}"]
+    assert [f.code for f in found] == ["PARITY-CONTENT"]
+    assert "secretGenerator input" in found[0].message
+    assert "sha256:" in found[0].message
+    shown = all_text(result.findings)
+    assert "canary-token" not in shown
+
+
+def test_a_structured_secret_generator_input_masks_its_credentials(overlay_pair: tuple[Path, Path]) -> None:
+    """A Helm values file fed to a secretGenerator stays reviewable: its ordinary keys are diffed, its
+    credential-named keys are masked (the scanner's model for structured generator inputs)."""
+    rendered, fixture = overlay_pair
+    kustomization = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nsecretGenerator:\n"
+                     "  - name: app-values\n    files:\n      - values.yaml=override-values.yaml\n")
+    for root, replicas, password in ((rendered, 3, "canary-rendered-Lm4Xp9"), (fixture, 2, "canary-fixture-Qw7Zr2")):
+        (root / "services" / "vault").mkdir(parents=True, exist_ok=True)
+        (root / "services" / "vault" / "kustomization.yaml").write_text(kustomization)
+        (root / "services" / "vault" / "override-values.yaml").write_text(
+            f"replicas: {replicas}\nauth:\n  adminPassword: {password}\n")
+    result = run(rendered, fixture)
+    found = [f for f in result.findings if f.path == "services/vault/override-values.yaml"]
+    assert [f.code for f in found] == ["PARITY-CONTENT"]
+    assert any("replicas" in line for line in found[0].diff)
+    assert "canary-" not in all_text(result.findings)
