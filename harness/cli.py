@@ -304,7 +304,7 @@ def _policy_arguments(parser: argparse.ArgumentParser) -> None:
                         help="repository root Flux spec.path resolves against (default: nearest ancestor with .git)")
     parser.add_argument("--fixture", type=Path, default=None, metavar="DIR",
                         help="fixture directory (default: settings key fixture)")
-    add_verbose_option(parser, "show warnings and notes too")
+    add_verbose_option(parser, "show warnings and notes too", quiet=True)
     add_report_options(parser)
 
 
@@ -312,7 +312,8 @@ def _policy(args: argparse.Namespace) -> int:
     from harness.commands.policy import policy
 
     return policy(args.dirs, clusters=args.cluster, policies=args.policy, disabled_conventions=args.no_convention,
-                  repo_root=args.repo_root, fixture=args.fixture, outputs=_outputs(args), verbose=args.verbose)
+                  repo_root=args.repo_root, fixture=args.fixture, outputs=_outputs(args), verbose=args.verbose,
+                  quiet=args.quiet)
 
 
 def _propose_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ gates at an existing repository without our renderer. Exit 0 clean, 1 findings, 
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -27,9 +28,11 @@ from harness.policy import (
     sops_enabled_in_config,
 )
 from harness.policy.lifecycle import seed_bootstrap
+from harness.progress import ProgressLine
 from harness.project_config import ProjectConfig, load_project_config
 from harness.renderers import renderer_for
-from harness.report import CheckResult, Report, format_text
+from harness.report import CheckResult, Report
+from harness.report.text import result_text, summary_text
 from harness.tools import find_tool
 
 
@@ -55,29 +58,43 @@ def _anchored(result: CheckResult, anchor: Callable[[list[Finding], ParityPlaces
 
 def policy(dirs: Sequence[Path] = (), *, clusters: Sequence[str] = (), policies: Sequence[str] = (),
            disabled_conventions: Sequence[str] = (), repo_root: Path | None = None, fixture: Path | None = None,
-           outputs: ReportOutputs = NO_REPORTS, verbose: bool = False) -> int:
-    """Run the policies over ``dirs`` (or the rendered configured clusters) and print the report."""
+           outputs: ReportOutputs = NO_REPORTS, verbose: bool = False, quiet: bool = False) -> int:
+    """Run the policies over ``dirs`` (or the rendered configured clusters) and print each result as it is
+    done (``quiet``: the failing findings only), then the summary. On a terminal, a run that lasts shows one
+    updating progress line on stderr (:mod:`harness.progress`)."""
     project = load_project_config(Path.cwd()).with_overrides(fixture=fixture)
     options = PolicyOptions.from_project(project, policies=tuple(policies),
                                          disabled_conventions=frozenset(disabled_conventions))
     select_policies(options.policies)
     find_tool("kubectl")  # fail before any rendering when the main tool is missing
     report = Report()
+    if dirs and clusters:
+        raise InputError("USAGE", "--cluster selects configured clusters; with DIR the cluster name is the "
+                                  "directory name", hint="drop --cluster or drop DIR")
+    for directory in dirs:  # every DIR before the first result is printed
+        if not directory.is_dir():
+            raise InputError("FILE-MISSING", "overlay directory does not exist", file=str(directory),
+                             hint="pass an applications/overlays/<cluster> directory")
+    selected = [] if dirs else _clusters(project, clusters)
+    line = ProgressLine(sys.stderr, len(dirs) or len(selected))
+
+    def done(result: CheckResult) -> None:
+        report.results.append(result)
+        report.clusters_run.add(result.cluster)
+        line.clear()
+        text = result_text(result, verbose=verbose, quiet=quiet)
+        if text:
+            print("\n".join(text))
+            sys.stdout.flush()
+        line.advance()
+
     with KustomizeBuilder(timeout=options.build_timeout, jobs=options.jobs, persistent=True) as builder:
         if dirs:
-            if clusters:
-                raise InputError("USAGE", "--cluster selects configured clusters; with DIR the cluster name is the "
-                                          "directory name", hint="drop --cluster or drop DIR")
             for directory in dirs:
-                if not directory.is_dir():
-                    raise InputError("FILE-MISSING", "overlay directory does not exist", file=str(directory),
-                                     hint="pass an applications/overlays/<cluster> directory")
                 result = check_overlay(directory, repo_root=repo_root, options=options, builder=builder)
                 places = ParityPlaces.of(project.root, directory, project.config_for(result.cluster), None, (), ())
-                report.results.append(_anchored(_result(result), anchor_parity, places))
-                report.clusters_run.add(result.cluster)
+                done(_anchored(_result(result), anchor_parity, places))
         else:
-            selected = _clusters(project, clusters)
             renderer = renderer_for(project)
             for cluster in selected:
                 config = project.config_for(cluster)
@@ -93,8 +110,8 @@ def policy(dirs: Sequence[Path] = (), *, clusters: Sequence[str] = (), policies:
                     result = check_overlay(out, cluster=cluster, options=cluster_options, builder=builder)
                 places = ParityPlaces.of(project.root, oracle, config, project.template_root,
                                          [(a.output, a.template) for a in plan.actions], ())
-                report.results.append(_anchored(_result(result), anchor_rendered, places))
-                report.clusters_run.add(cluster)
-    print(format_text(report, verbose=verbose), end="")
+                done(_anchored(_result(result), anchor_rendered, places))
+    line.clear()
+    print(summary_text(report))
     outputs.write(report, tool="overlay-parity policy")
     return report.exit_code()

@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.findings import Finding, Severity
 from harness.report.escape import terminal
-from harness.report.model import Report
+from harness.report.model import CheckResult, Report
 
 
 def format_finding(finding: Finding) -> str:
@@ -35,23 +35,32 @@ def format_finding(finding: Finding) -> str:
 
 def format_text(report: Report, *, verbose: bool = False) -> str:
     """Terminal report: one status line per check result, findings below failing ones, then a summary."""
-    lines: list[str] = []
-    for result in report.results:
-        errors = [f for f in result.findings if f.severity is Severity.ERROR]
-        status = "FAIL" if errors else "ok"
-        detail = f"{len(errors)} finding(s)" if errors else _notes_summary(result.notes)
-        lines.append(terminal(f"{status:<4} {result.name:<40} {detail}".rstrip()))
-        shown = result.findings if verbose else errors
-        for finding in shown:
-            lines.extend("     " + line for line in format_finding(finding).splitlines())
+    lines = [line for result in report.results for line in result_text(result, verbose=verbose)]
+    lines.append(summary_text(report))
+    return "\n".join(lines) + "\n"
+
+
+def result_text(result: CheckResult, *, verbose: bool = False, quiet: bool = False) -> list[str]:
+    """The lines :func:`format_text` prints for one result: its status line and, indented, its failing
+    findings (every finding with ``verbose``); with ``quiet`` only the failing findings, not indented."""
+    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    if quiet:
+        return [line for finding in errors for line in format_finding(finding).splitlines()]
+    status = "FAIL" if errors else "ok"
+    detail = f"{len(errors)} finding(s)" if errors else _notes_summary(result.notes)
+    lines = [terminal(f"{status:<4} {result.name:<40} {detail}".rstrip())]
+    for finding in result.findings if verbose else errors:
+        lines.extend("     " + line for line in format_finding(finding).splitlines())
+    return lines
+
+
+def summary_text(report: Report) -> str:
+    """The closing line of :func:`format_text`: ``PASSED: 3 of 3 checks clean, 0 finding(s)``."""
     summary = report.to_dict()["summary"]
     verdict = "FAILED" if report.failing() else "PASSED"
-    lines.append(
-        f"{verdict}: {summary['checks'] - summary['failed_checks']} of {summary['checks']} checks clean, "
-        f"{summary['errors']} finding(s)"
-        + (f" ({', '.join(f'{k}: {v}' for k, v in summary['by_code'].items())})" if summary["by_code"] else "")
-    )
-    return "\n".join(lines) + "\n"
+    return (f"{verdict}: {summary['checks'] - summary['failed_checks']} of {summary['checks']} checks clean, "
+            f"{summary['errors']} finding(s)"
+            + (f" ({', '.join(f'{k}: {v}' for k, v in summary['by_code'].items())})" if summary["by_code"] else ""))
 
 
 def _notes_summary(notes: dict[str, Any]) -> str:

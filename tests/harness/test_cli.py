@@ -205,3 +205,34 @@ def test_no_progress_line_for_a_short_run() -> None:
     assert code == 0
     assert terminal == ""
     assert out.startswith("ok   parity[k8s-dev]")
+
+
+def test_policy_shows_progress_on_a_terminal_and_prints_results_as_they_finish() -> None:
+    env = {**os.environ, "OVERLAY_PARITY_PROGRESS_DELAY": "0"}
+    argv = ["policy", "--policy", "conventions", "--cluster", "k8s-dev", "--cluster", "k8s-qa"]
+    code, out, terminal = run_with_stderr_on_a_terminal(argv, env)
+    assert code == 0
+    assert "\r\x1b[K[1/2 clusters] 0:" in terminal
+    assert terminal.endswith("\r\x1b[K")
+    assert "\n" not in terminal
+    piped = subprocess.run([sys.executable, "-m", "harness.cli", *argv], cwd=ROOT, env=env, capture_output=True,
+                           text=True, check=False, timeout=300)
+    assert piped.returncode == 0
+    assert piped.stderr == ""
+    assert piped.stdout == out
+    assert [line.split()[:2] for line in out.splitlines()] == [
+        ["ok", "policy[k8s-dev]"], ["ok", "policy[k8s-qa]"], ["PASSED:", "2"]]
+
+
+def test_policy_quiet_prints_failing_findings_and_the_summary_only(tmp_path: Path) -> None:
+    overlay = tmp_path / "k8s-x"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text("resources:\n  - missing.yaml\n")
+    argv = [sys.executable, "-m", "harness.cli", "policy", "--policy", "lifecycle", str(overlay)]
+    loud = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)
+    quiet = subprocess.run([*argv, "-q"], cwd=ROOT, capture_output=True, text=True, check=False, timeout=300)
+    assert loud.returncode == quiet.returncode == 1
+    assert loud.stdout.startswith("FAIL policy[k8s-x]")
+    assert "policy[k8s-x]" not in quiet.stdout
+    assert quiet.stdout.splitlines()[-1].startswith("FAILED: 0 of 1 checks clean")
+    assert "POLICY-LIFECYCLE kustomization.yaml:2" in quiet.stdout.splitlines()[0]
