@@ -21,7 +21,9 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
 # Characters XML 1.0 cannot hold at all (tab, newline and carriage return are allowed in text).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# What a JSON string value may not carry raw: _UNSAFE without newline, carriage return and tab.
+_JSON_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+                          "\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~])")
 
 
@@ -40,9 +42,12 @@ def terminal(text: str) -> str:
 
 
 def json_text(text: str) -> str:
-    """For JSON written as UTF-8: only undecodable bytes and lone surrogates are escaped (the JSON encoder
-    escapes control characters itself), so every string is valid Unicode for strict parsers."""
-    return _SURROGATE.sub(lambda m: _escape_char(m.group()), text)
+    """For JSON written as UTF-8: undecodable bytes, lone surrogates and every control, invisible or
+    direction-changing character except newline, carriage return and tab become visible escapes (as on the
+    terminal), so every string is valid Unicode for strict parsers and no consumer that prints a value (a
+    code-scanning UI, a log) meets a raw DEL, C1 control (0x9b is an 8-bit CSI) or bidi override. The JSON
+    encoder escapes newline, carriage return and tab itself."""
+    return _JSON_UNSAFE.sub(lambda m: _escape_char(m.group()), text)
 
 
 def json_tree(value: Any) -> Any:

@@ -19,7 +19,7 @@ from harness.report.html_report import html_report
 from harness.report.json_report import report_json
 from harness.report.markdown import markdown_report
 from harness.report.sarif import sarif_json
-from tests.hardening.hostile import assert_sane, owned_elsewhere, run
+from tests.hardening.hostile import assert_sane, run
 from tests.hardening.support import Project, examples, make_project, snapshot
 
 HOSTILE_NAMES: dict[str, bytes] = {
@@ -37,9 +37,6 @@ HOSTILE_NAMES: dict[str, bytes] = {
 }
 CONTROL = {chr(c) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]} | {"\u202e", "\u2028", "\u2029"}
 C0 = {chr(c) for c in range(0x20)}
-RAW_IN_JSON = owned_elsewhere("reports",
-                              "JSON and SARIF writers leave DEL, C1 controls, U+2028/2029 and bidi overrides raw")
-PENDING = {"bidi-override": RAW_IN_JSON, "del-and-nul-free-c1": RAW_IN_JSON}
 
 
 @pytest.fixture
@@ -81,7 +78,7 @@ def check_outputs(root: Path) -> None:
 OUTPUTS = ["--json", "r.json", "--junit", "r.xml", "--sarif", "r.sarif", "--markdown", "r.md", "--html", "r.html"]
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=[PENDING[name]] if name in PENDING else [])
+@pytest.mark.parametrize("name", [pytest.param(name)
                                   for name in sorted(HOSTILE_NAMES)])
 def test_hostile_file_name_in_the_oracle_tree(project: Project, name: str) -> None:
     plant(project, [HOSTILE_NAMES[name]])
@@ -168,7 +165,6 @@ def test_every_writer_escapes_generated_names(path: str, message: str) -> None:
     ET.fromstring(faces["junit"].split("?>", 1)[-1])  # noqa: S314 -- our own output
 
 
-@RAW_IN_JSON
 @pytest.mark.parametrize("char", ["\x7f", "\x85", "\x9b", "\u2028", "\u202e"])
 def test_json_faces_escape_every_control(char: str) -> None:
     faces = faces_of(f"a{char}b.yaml", char)

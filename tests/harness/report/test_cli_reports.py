@@ -123,7 +123,7 @@ def test_a_hostile_file_name_is_escaped_in_every_face(project: FakeProject, tmp_
         text = (out / name).read_bytes().decode("utf-8")  # strict: valid UTF-8
         assert "\x1b" not in text
     data = json.loads((out / "r.json").read_text(encoding="utf-8"))
-    assert data["results"][0]["findings"][0]["path"] == "services/app/evil\n\x1b[31mred\\xff.yaml"
+    assert data["results"][0]["findings"][0]["path"] == "services/app/evil\n\\x1b[31mred\\xff.yaml"
     etree.parse(str(out / "r.xml"), etree.XMLParser(recover=False))
     uri = json.loads((out / "r.sarif").read_text(encoding="utf-8"))["runs"][0]["results"][0]["locations"][0][
         "physicalLocation"]["artifactLocation"]["uri"]

@@ -43,7 +43,7 @@ def hostile_report(name: str) -> Report:
 def test_escape_functions_on_known_characters() -> None:
     name = "a\nb\tc\x1b\x7f\x85\u202e\udcff\ud800é"
     assert esc.terminal(name) == "a\\nb\\tc\\x1b\\x7f\\x85\\u202e\\xff\\ud800é"
-    assert esc.json_text(name) == "a\nb\tc\x1b\x7f\x85\u202e\\xff\\ud800é"
+    assert esc.json_text(name) == "a\nb\tc\\x1b\\x7f\\x85\\u202e\\xff\\ud800é"
     assert esc.xml_text(name) == "a\nb\tc\\x1b\x7f\x85\u202e\\xff\\ud800é"
     assert esc.uri_path("dir/a b\udcff") == "dir/a%20b%FF"
     assert esc.markdown_inline("a|b*c_<d>@e") == "a\\|b\\*c\\_&lt;d&gt;@&#8203;e"

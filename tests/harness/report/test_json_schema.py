@@ -51,12 +51,12 @@ def test_location_roles_match_the_model() -> None:
 def test_hostile_names_are_valid_unicode_json(tmp_path: Path) -> None:
     text = report_json(fleet(hostile=True))
     text.encode("utf-8")  # strict: no lone surrogate
-    assert "evil\\n|name\\u001b[31m\\\\xff<b>@bob`x`.yaml" in text
+    assert "evil\\n|name\\\\x1b[31m\\\\xff<b>@bob`x`.yaml" in text
     path = tmp_path / "r.json"
     write_json(fleet(hostile=True), path)
     again = read_report(path)
     paths = [f.path for f in again.findings()]
-    assert "evil\n|name\x1b[31m\\xff<b>@bob`x`.yaml" in paths
+    assert "evil\n|name\\x1b[31m\\xff<b>@bob`x`.yaml" in paths
     assert HOSTILE not in paths
 
 
