@@ -273,6 +273,9 @@ def scan_paths(paths: Iterable[Path], *, root: Path, max_file_bytes: int = DEFAU
             raise InputError("FILE-MISSING", "path does not exist", file=str(path), hint="check the path") from None
         if stat.S_ISLNK(mode):
             continue
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):  # named by the user: say so (a walk skips them)
+            raise InputError("FILE-SPECIAL", "not a regular file or directory (a FIFO, device or socket): "
+                             "it is never read", file=str(path), hint="name a file or a directory to scan")
         files: Iterable[Path] = _walk_files(path) if stat.S_ISDIR(mode) else [path]
         for file in files:
             shown = _display(file, root_abs)

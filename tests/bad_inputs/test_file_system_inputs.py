@@ -153,7 +153,6 @@ def test_project_settings_file_replaced_by_something_else(project: Project, kind
     assert outcome.returncode == 2, outcome.output
 
 
-@owned_elsewhere("secrets", "scan-secrets FIFO|DEVICE given by name prints 'clean' and exits 0")
 @pytest.mark.parametrize("kind", ["fifo", "char-device"])
 def test_scan_secrets_given_a_special_file(project: Project, kind: str) -> None:
     target = IN_PLACE[kind](project.root / "special.yaml")
