@@ -28,35 +28,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from harness.cache_dir import cache_root, private_dir
 from harness.kustomize_refs import KUSTOMIZATION_FILES, has_remote, references
 
-CACHE_ENV = "OVERLAY_PARITY_CACHE_DIR"
 FORMAT = 1
-_OFF = ("", "0", "off")
-
-
-def cache_root(environ: dict[str, str] | None = None) -> Path | None:
-    """The cache directory named by the environment, None when switched off or not determinable."""
-    environ = dict(os.environ) if environ is None else environ
-    if CACHE_ENV in environ:
-        chosen = environ[CACHE_ENV].strip()
-        return None if chosen.lower() in _OFF else Path(chosen)
-    xdg = environ.get("XDG_CACHE_HOME", "").strip()
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "overlay-parity"
-    home = environ.get("HOME", "").strip()
-    return Path(home) / ".cache" / "overlay-parity" if home and os.path.isabs(home) else None
-
-
-def private_dir(path: Path) -> bool:
-    """Create ``path`` (mode 0700) if missing; True when it is a real directory of ours, closed to others."""
-    try:
-        path.mkdir(mode=0o700, exist_ok=True)
-        info = os.lstat(path)
-    except OSError:
-        return False
-    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
-            and not stat.S_IMODE(info.st_mode) & (stat.S_IWGRP | stat.S_IWOTH))
 
 
 def tool_fingerprint(tool: Path) -> str:

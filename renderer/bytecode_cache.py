@@ -24,16 +24,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import stat
 import sys
-from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.bccache import Bucket
 
-CACHE_ENV = "OVERLAY_PARITY_CACHE_DIR"
-_OFF = ("", "0", "off")
+from harness.cache_dir import cache_root, private_dir
 
 
 class SafeBytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -75,30 +72,6 @@ def fingerprint(env: jinja2.Environment) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:24]
 
 
-def _private_dir(path: Path) -> bool:
-    """Create ``path`` (mode 0700) if missing; True when it is a real directory of ours, closed to others."""
-    try:
-        path.mkdir(mode=0o700, exist_ok=True)
-        info = os.lstat(path)
-    except OSError:
-        return False
-    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
-            and not stat.S_IMODE(info.st_mode) & (stat.S_IWGRP | stat.S_IWOTH))
-
-
-def cache_root(environ: dict[str, str] | None = None) -> Path | None:
-    """The cache directory named by the environment (see the module docstring), None when switched off."""
-    environ = dict(os.environ) if environ is None else environ
-    if CACHE_ENV in environ:
-        chosen = environ[CACHE_ENV].strip()
-        return None if chosen.lower() in _OFF else Path(chosen)
-    xdg = environ.get("XDG_CACHE_HOME", "").strip()
-    if xdg and os.path.isabs(xdg):
-        return Path(xdg) / "overlay-parity"
-    home = environ.get("HOME", "").strip()
-    return Path(home) / ".cache" / "overlay-parity" if home and os.path.isabs(home) else None
-
-
 def bytecode_cache(env: jinja2.Environment, environ: dict[str, str] | None = None) -> SafeBytecodeCache | None:
     """A bytecode cache for ``env`` (configure it fully first: the fingerprint reads it), or None when
     caching is off or no private directory can be made."""
@@ -112,6 +85,6 @@ def bytecode_cache(env: jinja2.Environment, environ: dict[str, str] | None = Non
     except OSError:
         return None
     folder = root / f"jinja-{fingerprint(env)}"
-    if not (_private_dir(root) and _private_dir(folder)):
+    if not (private_dir(root) and private_dir(folder)):
         return None
     return SafeBytecodeCache(str(folder))

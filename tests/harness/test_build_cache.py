@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.build_cache import BuildCache, input_digest, private_dir
+from harness.build_cache import BuildCache, input_digest
+from harness.cache_dir import private_dir
 from harness.kustomize import KustomizeBuilder
 from harness.tools import find_tool
 from tests.support.trees import replace_once as edit

@@ -14,7 +14,8 @@ import jinja2
 import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from renderer.bytecode_cache import CACHE_ENV, SafeBytecodeCache, bytecode_cache, cache_root, fingerprint
+from harness.cache_dir import CACHE_ENV, cache_root
+from renderer.bytecode_cache import SafeBytecodeCache, bytecode_cache, fingerprint
 from renderer.render import template_environment
 
 from .conftest import CLUSTERS, ROOT, config_path

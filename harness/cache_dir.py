@@ -1,0 +1,39 @@
+"""The project's cache directory and its safety rule, shared by the template bytecode cache and the build cache.
+
+``$OVERLAY_PARITY_CACHE_DIR`` (``off``, ``0`` or empty: no cache), else ``$XDG_CACHE_HOME/overlay-parity``,
+else ``~/.cache/overlay-parity``. A cache folder is used only when it is a real directory owned by the
+current user and closed to writes by others (mode 0700 when created), never a symlink.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+CACHE_ENV = "OVERLAY_PARITY_CACHE_DIR"
+_OFF = ("", "0", "off")
+
+
+def cache_root(environ: dict[str, str] | None = None) -> Path | None:
+    """The cache directory named by the environment, None when switched off or not determinable."""
+    environ = dict(os.environ) if environ is None else environ
+    if CACHE_ENV in environ:
+        chosen = environ[CACHE_ENV].strip()
+        return None if chosen.lower() in _OFF else Path(chosen)
+    xdg = environ.get("XDG_CACHE_HOME", "").strip()
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "overlay-parity"
+    home = environ.get("HOME", "").strip()
+    return Path(home) / ".cache" / "overlay-parity" if home and os.path.isabs(home) else None
+
+
+def private_dir(path: Path) -> bool:
+    """Create ``path`` (mode 0700) if missing; True when it is a real directory of ours, closed to others."""
+    try:
+        path.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and not stat.S_IMODE(info.st_mode) & (stat.S_IWGRP | stat.S_IWOTH))
