@@ -231,13 +231,16 @@ def _check(args: argparse.Namespace) -> int:
 
 def _diff_arguments(parser: argparse.ArgumentParser) -> None:
     _one_path_arguments(parser)
+    parser.add_argument("--unified", action="store_true",
+                        help="for YAML, a unified diff of the two canonical YAML texts (keys sorted, secret values "
+                             "masked, yaml_remove rules applied) instead of the YAML-path diff")
     add_project_options(parser)
 
 
 def _diff(args: argparse.Namespace) -> int:
     from harness.commands.diff import diff
 
-    return diff(_project(args), args.cluster, args.path)
+    return diff(_project(args), args.cluster, args.path, unified=args.unified)
 
 
 def _explain_arguments(parser: argparse.ArgumentParser) -> None:
@@ -406,7 +409,8 @@ COMMANDS: dict[str, Command] = {
         "YAML-path diff after the inventory's yaml_remove rules, other text as a unified diff, binary files as "
         "sizes and fingerprints; secret values are masked. PATH may name either side of an alias rule. Exit 0 "
         "when check accepts the file, 1 when check reports it, 2 bad input.",
-        ("overlay-parity diff --cluster k8s-dev services/fluxcd/harbor.yaml",),
+        ("overlay-parity diff --cluster k8s-dev services/fluxcd/harbor.yaml",
+         "overlay-parity diff --unified --cluster k8s-prod services/kube-prometheus-stack/override-values.yaml"),
         _diff_arguments, _diff),
     "explain": Command(
         "explain how one path of one cluster is owned, compared and canonicalized",

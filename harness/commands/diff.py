@@ -12,11 +12,18 @@ as sizes and fingerprints. Exit 0 when the check would accept the file, 1 when i
 from __future__ import annotations
 
 import difflib
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from harness.colour import diff_line, wanted
 from harness.errors import InputError
 from harness.options import ProjectOptions
 from harness.redact import fingerprint, redact_text, safe_line
 from harness.tree import Ownership, classify, read_file
+
+if TYPE_CHECKING:
+    from harness.rules import Rule
 
 FULL = 1_000_000
 
@@ -39,8 +46,26 @@ def text_diff(fixture: bytes, rendered: bytes, fixture_name: str, rendered_name:
     return lines
 
 
-def diff(project_options: ProjectOptions, cluster: str, path_text: str) -> int:
-    """Render ``cluster``, compare the one file, print the diff; returns 0 (accepted) or 1 (reported)."""
+def canonical_diff(fixture: bytes, rendered: bytes, fixture_name: str, rendered_name: str,
+                   rules: Sequence[Rule] = ()) -> list[str]:
+    """A unified diff of the canonical, redacted YAML texts of both sides (``rules``' yaml_remove applied),
+    without the file header lines."""
+    from harness.canonical_yaml import canonical_yaml
+    from harness.normalizers import DocumentNormalizer
+    from harness.safe_read import decode_text
+    from harness.scalars import load_as_kustomize  # the comparator's reading of scalars
+
+    old_docs = load_as_kustomize(decode_text(fixture, fixture_name), fixture_name)
+    new_docs = load_as_kustomize(decode_text(rendered, rendered_name), rendered_name)
+    if rules:
+        DocumentNormalizer(rules)(new_docs, old_docs)
+    old, new = canonical_yaml(old_docs).splitlines(), canonical_yaml(new_docs).splitlines()
+    return list(difflib.unified_diff(old, new, fixture_name, rendered_name, lineterm=""))[2:]
+
+
+def diff(project_options: ProjectOptions, cluster: str, path_text: str, *, unified: bool = False) -> int:
+    """Render ``cluster``, compare the one file, print the diff (``unified``: of the canonical YAML texts;
+    coloured on a terminal, see :mod:`harness.colour`); returns 0 (accepted) or 1 (reported)."""
     from harness.config_secrets import config_secrets
     from harness.parity import compare_pair, withheld_generator_input
     from harness.single_path import (
@@ -99,6 +124,10 @@ def diff(project_options: ProjectOptions, cluster: str, path_text: str) -> int:
         rendered_bytes = read_file(rendered.out, found.rendered_path, max_file_bytes=max_bytes)
         if {found.fixture_path, found.rendered_path} & generator_inputs(rendered, max_file_bytes=max_bytes):
             lines = [withheld_generator_input(fixture_bytes, rendered_bytes)]
+        elif unified and comparison.parsed and not comparison.parse_failures:
+            lines = canonical_diff(fixture_bytes, rendered_bytes, f"fixture:{found.fixture_path}",
+                                   f"rendered:{found.rendered_path}",
+                                   found.pair.content_rules if found.pair is not None else ())
         elif comparison.parsed or comparison.parse_failures:
             lines = list(comparison.diff_lines(max_lines=FULL))
         else:
@@ -107,8 +136,9 @@ def diff(project_options: ProjectOptions, cluster: str, path_text: str) -> int:
             if len(lines) >= 2 and lines[0].startswith("---") and lines[1].startswith("+++"):
                 lines = lines[2:]  # the file header was printed already
         hidden = config_secrets(project.config_for(cluster), max_bytes=max_bytes)
+        paint = diff_line if wanted(sys.stdout) else str
         for line in lines:
-            print(f"  {redact_text(line, hidden) if hidden else line}")
+            print(f"  {paint(redact_text(line, hidden) if hidden else line)}")
         if not found.failing:
             print("; ".join(accepted) or "accepted")
             return 0

@@ -408,3 +408,24 @@ def test_a_secret_generator_input_is_never_shown_by_diff_or_check(project: FakeP
     assert code == 1
     assert "shown by fingerprint only" in diff_out
     assert "canary-" not in out + err + diff_out + diff_err + (project.root / "r.json").read_text()
+
+
+def test_diff_unified_shows_the_canonical_yaml_texts_redacted(project: FakeProject, capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    mutate(project, "k8s-b", "customer-managed/sources/repo-auth.yaml", PLANTED, "PLACEHOLDER-other-value")
+    mutate(project, "k8s-b", "customer-managed/sources/repo-auth.yaml", "stringData:", "type: Opaque\nstringData:")
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, out, _ = cli(capsys, "diff", "--unified", "--cluster", "k8s-b", "customer-managed/sources/repo-auth.yaml")
+    assert code == 1
+    lines = [line.strip() for line in out.splitlines()]
+    assert "-type: Opaque" in lines  # the fixture side has it, the rendered side not
+    assert any(line.startswith("@@ ") for line in lines)
+    assert any(line.startswith(("-  identity: <redacted sha256:", "+  identity: <redacted sha256:")) for line in lines)
+    assert PLANTED not in out
+    assert "other-value" not in out
+    assert "\x1b[" not in out  # NO_COLOR
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    _, coloured, _ = cli(capsys, "diff", "--unified", "--cluster", "k8s-b", "customer-managed/sources/repo-auth.yaml")
+    assert "\x1b[31m-type: Opaque\x1b[0m" in coloured
+    assert PLANTED not in coloured
