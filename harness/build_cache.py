@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from harness.cache_dir import cache_root, private_dir
+from harness.cache_dir import cache_folder
 from harness.kustomize_refs import KUSTOMIZATION_FILES, has_remote, references
 
 FORMAT = 1
@@ -152,17 +152,12 @@ class BuildCache:
     @classmethod
     def for_tool(cls, tool: Path, environ: dict[str, str] | None = None) -> BuildCache | None:
         """The cache for this kustomize binary, or None when caching is off or no private directory can be made."""
-        if not hasattr(os, "getuid"):
-            return None
-        root = cache_root(environ)
-        if root is None:
-            return None
         try:
-            root.parent.mkdir(parents=True, exist_ok=True)
-            folder = root / f"kustomize-{tool_fingerprint(tool)}"
+            name = f"kustomize-{tool_fingerprint(tool)}"
         except OSError:
             return None
-        if not (private_dir(root) and private_dir(folder)):
+        folder = cache_folder(name, environ)
+        if folder is None:
             return None
         return cls(folder)
 

@@ -37,3 +37,19 @@ def private_dir(path: Path) -> bool:
         return False
     return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
             and not stat.S_IMODE(info.st_mode) & (stat.S_IWGRP | stat.S_IWOTH))
+
+
+def cache_folder(name: str, environ: dict[str, str] | None = None) -> Path | None:
+    """``<cache root>/<name>``, created private (0700) together with the root; None when caching is off, the
+    platform has no user ids, or either directory is not a private one of ours."""
+    if not hasattr(os, "getuid"):
+        return None
+    root = cache_root(environ)
+    if root is None:
+        return None
+    try:
+        root.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    folder = root / name
+    return folder if private_dir(root) and private_dir(folder) else None

@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import sys
 from typing import Any
 
 import jinja2
 from jinja2.bccache import Bucket
 
-from harness.cache_dir import cache_root, private_dir
+from harness.cache_dir import cache_folder
 
 
 class SafeBytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -75,16 +74,7 @@ def fingerprint(env: jinja2.Environment) -> str:
 def bytecode_cache(env: jinja2.Environment, environ: dict[str, str] | None = None) -> SafeBytecodeCache | None:
     """A bytecode cache for ``env`` (configure it fully first: the fingerprint reads it), or None when
     caching is off or no private directory can be made."""
-    if not hasattr(os, "getuid"):
-        return None
-    root = cache_root(environ)
-    if root is None:
-        return None
-    try:
-        root.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    folder = root / f"jinja-{fingerprint(env)}"
-    if not (private_dir(root) and private_dir(folder)):
+    folder = cache_folder(f"jinja-{fingerprint(env)}", environ)
+    if folder is None:
         return None
     return SafeBytecodeCache(str(folder))
