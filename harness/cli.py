@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
+from harness import restore_interrupts
 from harness.errors import InputError, InputErrors
 from harness.options import ProjectOptions, ReportOutputs, from_values
 from harness.project_config import use_config
@@ -521,6 +522,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 def guarded(call: Callable[[], int], *, debug: bool = False, prog: str = PROG) -> int:
     """Run ``call`` and map what it raises to an exit code, one line each on stderr: bad input 2,
     interrupted 130, anything else 3 (the exception's type only: its text may quote input)."""
+    restore_interrupts()
     try:
         return call()
     except InputErrors as errors:

@@ -40,7 +40,14 @@ from renderer.descriptors import (
     excluded,
     output_template,
 )
-from renderer.templatetree import TemplateTree, snapshot, strict_walk, unreadable, walk_files
+from renderer.templatetree import (
+    TemplateTree,
+    refuse_file_named_directory,
+    snapshot,
+    strict_walk,
+    unreadable,
+    walk_files,
+)
 
 RENDERER_NAME = "renderer.api:RENDERER"
 
@@ -359,6 +366,8 @@ def _walk_files(base: Path) -> list[str]:
             if (here / name).is_symlink():
                 raise InputError("FILE-SYMLINK", "symlink in the template root", file=str(here / name),
                                  hint="templates must be regular files inside the template root")
+        for name in dirs:
+            refuse_file_named_directory(here / name)
         for name in files:
             if not (here / name).is_file():
                 raise InputError("FILE-SPECIAL", "special file in the template root", file=str(here / name),

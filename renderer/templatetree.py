@@ -83,6 +83,18 @@ def snapshot(root: Path) -> TemplateTree:
     return TemplateTree(root, listing, complete, index)
 
 
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+def refuse_file_named_directory(path: Path) -> None:
+    """A directory named like a manifest (``kustomization.yaml/``, ``x.json/``) where a template file is
+    expected: rendering from inside it would write a tree no kustomize build can read."""
+    if path.name.lower().endswith(MANIFEST_SUFFIXES) or path.name == "Kustomization":
+        raise InputError("FILE-SPECIAL", "is a directory, not a file", file=str(path),
+                         hint="a directory named like a manifest in a template root is refused: make it a file "
+                              "or rename the directory")
+
+
 def walk_files(tree: TemplateTree, base: str) -> list[str]:
     """Sorted paths (relative to ``base``, itself relative to the root) of every regular file under ``base``.
 
@@ -102,6 +114,8 @@ def walk_files(tree: TemplateTree, base: str) -> list[str]:
             if entry.is_link:
                 raise InputError("FILE-SYMLINK", "symlink in the template root", file=str(here / entry.name),
                                  hint="templates must be regular files inside the template root")
+        for entry in dirs:
+            refuse_file_named_directory(here / entry.name)
         prefix = folder[len(base):].lstrip("/")
         for entry in others:
             if not entry.is_file:

@@ -38,11 +38,16 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.overlay-parity-installed
-want="$(sha256sum pyproject.toml | cut -c1-16)"
+want="$(sha256sum pyproject.toml | cut -c1-16)-compat"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: installing overlay-parity[dev] into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
+  # compat: a plain path entry in a .pth file. The default editable finder imports pathlib from site.py in
+  # every process (~15 ms of start-up for each command, hook and xdist worker, and a start-up window in
+  # which Ctrl-C prints a KeyboardInterrupt traceback from site.py).
+  # A setuptools without the compat mode gets the default editable install (correct, only slower to start).
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]" --config-settings editable_mode=compat \
+    || .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[dev]"
   # No longer a dependency (it made a .benchmarks/ directory in every project pytest ran in): remove it from
   # virtualenvs made before.
   .venv/bin/python -m pip uninstall -q -y pytest-benchmark >/dev/null 2>&1 || true

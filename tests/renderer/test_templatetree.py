@@ -136,3 +136,27 @@ def test_a_special_file_in_the_template_root_is_file_special_not_a_symlink(templ
     with pytest.raises(InputError) as planned:
         plan_render(load_descriptors(), load_config(config_path("k8s-dev")), template_root=template_copy)
     assert planned.value.code == "FILE-SPECIAL"
+
+
+@pytest.mark.parametrize("name", ["kustomization.yaml", "extra.yml", "values.JSON", "Kustomization"])
+def test_a_directory_named_like_a_manifest_in_a_root_is_refused(template_copy: Path, name: str) -> None:
+    folder = template_copy / "services" / "calico" / name
+    folder.unlink(missing_ok=True)
+    folder.mkdir()
+    (folder / "inside.yaml").write_text("a: 1\n", encoding="utf-8")
+    walks: list[Callable[[], list[str]]] = [lambda: walk_files(snapshot(template_copy.resolve()), "services/calico"),
+                                            lambda: _walk(template_copy.resolve() / "services" / "calico")]
+    for walk in walks:
+        with pytest.raises(InputError) as info:
+            walk()
+        assert info.value.code == "FILE-SPECIAL"
+        assert "is a directory" in info.value.one_line()
+        assert info.value.location is not None
+        assert info.value.location.file.endswith(name)
+
+
+def test_an_ordinary_subdirectory_of_a_root_is_walked(template_copy: Path) -> None:
+    folder = template_copy / "services" / "calico" / "crds.d"
+    folder.mkdir()
+    (folder / "inside.yaml").write_text("a: 1\n", encoding="utf-8")
+    assert "crds.d/inside.yaml" in walk_files(snapshot(template_copy.resolve()), "services/calico")
