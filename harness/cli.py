@@ -214,6 +214,9 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
                              "(never ignored or security-relevant ones)")
     parser.add_argument("--update-force", action="store_true",
                         help="with --update, also rewrite ignored and security-relevant files")
+    parser.add_argument("-j", "--jobs", type=_jobs, default=0, metavar="N",
+                        help="check clusters on N worker processes (default 0: one per usable core, in process "
+                             "for a few clusters; 1: in process); results and their order do not change")
     add_verbose_option(parser, "also show notes and warnings, and files excluded from parity", quiet=True)
     add_project_options(parser)
     add_report_options(parser)
@@ -226,8 +229,17 @@ def _check(args: argparse.Namespace) -> int:
         raise InputError("USAGE", "--update-force needs --update", hint="add --update")
     return check(_project(args), clusters=args.cluster, shard=args.shard, outputs=_outputs(args), update=args.update,
                  update_force=args.update_force, verbose=args.verbose, quiet=args.quiet,
-                 changed_since=args.changed_since,
-                 changed=args.changed)
+                 changed_since=args.changed_since, changed=args.changed, jobs=args.jobs)
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r} (0 means one per core)")
+    return value
 
 
 def _diff_arguments(parser: argparse.ArgumentParser) -> None:

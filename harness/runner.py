@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.anchors import ParityPlaces, anchor_in_root, anchor_parity
+from harness.cluster_pool import map_in_order, worker_count
 from harness.command_renderer import CommandRenderer
 from harness.config_secrets import lazy_config_secrets
 from harness.errors import InputError, InputErrors
@@ -144,6 +145,20 @@ class ParityRun:
             outcome = self.compare(cluster, out, plan)
         return self._result(cluster, outcome, started)
 
+    def check_in_worker(self, cluster: str) -> dict[str, Any]:
+        """:meth:`check_cluster` as plain data for :mod:`harness.cluster_pool`: the result and what the
+        comparison adds to the run (matched rules, whether the cluster ran)."""
+        self.matched_rules, self.clusters_run = set(), set()
+        result = self.check_cluster(cluster)
+        return {"result": result.to_dict(), "matched_rules": sorted(self.matched_rules),
+                "clusters_run": sorted(self.clusters_run)}
+
+    def checked_from_worker(self, data: dict[str, Any]) -> CheckResult:
+        """Take a :meth:`check_in_worker` answer into this run; returns the cluster's result."""
+        self.matched_rules.update(data["matched_rules"])
+        self.clusters_run.update(data["clusters_run"])
+        return CheckResult.from_dict(data["result"])
+
     def update_cluster(self, cluster: str, *, force: bool = False, dry_run: bool = False,
                        rendered: tuple[Path, Plan] | None = None) -> tuple[CheckResult, list[Change]]:
         """``--parity-update``: rewrite the cluster's fixture from the renderer (:mod:`harness.update`), then
@@ -191,20 +206,29 @@ class ParityRun:
 
 
 def run_parity(project: ProjectConfig, clusters: Iterable[str] | None = None, *, shard: str | None = None,
-               progress: Progress | None = None, update: bool = False, force: bool = False) -> Report:
+               progress: Progress | None = None, update: bool = False, force: bool = False,
+               jobs: int = 1) -> Report:
     """A full parity run: every selected cluster (streamed), then the inventory check; returns the report.
 
     With ``update``, each cluster's fixture is first brought in line with the renderer
     (:mod:`harness.update`; ``force`` lifts the ignore-rule and security protections) and the result's
     ``notes["updates"]`` lists every decision. ``progress`` is called with each result as soon as it
     exists (the CLI prints status lines with it). Bad input (selection, inventory, renderer, a broken
-    tree) raises InputError before or during the run.
+    tree) raises InputError before or during the run. ``jobs`` other than 1 checks the clusters on worker
+    processes (:mod:`harness.cluster_pool`; 0: one per core), with the same results in the same order;
+    ``update`` always runs in process.
     """
     selected = select_clusters(project, clusters, shard, require_overlays=not update)
     run = ParityRun.create(project)
     report = Report(shard=shard or "")
-    for cluster in selected:
-        result = run.update_cluster(cluster, force=force)[0] if update else run.check_cluster(cluster)
+    workers = 1 if update else worker_count(jobs, len(selected))
+    if update:
+        results: Iterator[CheckResult] = (run.update_cluster(cluster, force=force)[0] for cluster in selected)
+    elif workers > 1:
+        results = (run.checked_from_worker(data) for data in map_in_order(run.check_in_worker, selected, workers))
+    else:
+        results = (run.check_cluster(cluster) for cluster in selected)
+    for result in results:
         report.results.append(result)
         if progress is not None:
             progress(result)

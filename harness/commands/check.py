@@ -25,13 +25,14 @@ if TYPE_CHECKING:
 def check(project: ProjectOptions, *, clusters: Sequence[str] = (), shard: str | None = None,
           outputs: ReportOutputs = NO_REPORTS, update: bool = False, update_force: bool = False,
           verbose: bool = False, quiet: bool = False, changed_since: str | None = None,
-          changed: Sequence[Path] | None = None) -> int:
+          changed: Sequence[Path] | None = None, jobs: int = 0) -> int:
     """Run the check, print it as it goes, write the report files; returns the exit code (0 or 1).
 
     With ``changed_since`` (a git revision) or ``changed`` (paths), only the clusters the change can affect
     are checked (:mod:`harness.affected`); the first line names them and the clusters not affected.
     ``quiet`` prints the failing findings and the summary only. On a terminal, a run that lasts shows one
-    updating progress line on stderr (:mod:`harness.progress`).
+    updating progress line on stderr (:mod:`harness.progress`). ``jobs``: worker processes
+    (:mod:`harness.cluster_pool`; 0 one per core).
     """
     from harness.runner import gate, run_parity
 
@@ -58,7 +59,8 @@ def check(project: ProjectOptions, *, clusters: Sequence[str] = (), shard: str |
         report = run_inventory_only(settings)
         progress(report.results[-1])
     else:
-        report = run_parity(settings, selected, shard=shard, progress=progress, update=update, force=update_force)
+        report = run_parity(settings, selected, shard=shard, progress=progress, update=update, force=update_force,
+                            jobs=jobs)
     line.clear()
     if selection is not None:
         report.results[-1].notes["selection"] = selection.to_dict()

@@ -21,7 +21,7 @@ from harness.single_path import inspect_path, rendered_cluster
 from tests.integration.test_bundled_fixture import CLUSTERS, copy_bundled, overlay
 
 
-def _mutate(root: Path) -> None:
+def plant_drift(root: Path) -> None:
     """One drift of each kind, spread over the clusters (the renderer's output is unchanged)."""
     dev = overlay(root, "k8s-dev")
     (dev / "services/harbor/override-values.yaml").unlink()  # missing
@@ -50,7 +50,7 @@ def _codes(findings: list[Finding], path: str) -> list[str]:
 def test_explain_agrees_with_check_on_every_path(tmp_path: Path, mutated: bool) -> None:
     root = copy_bundled(tmp_path / "project")
     if mutated:
-        _mutate(root)
+        plant_drift(root)
     project = load_project_config(root)
     run = ParityRun.create(project)
     disagreements: list[str] = []

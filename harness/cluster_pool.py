@@ -1,0 +1,98 @@
+"""Check clusters on every core: a fork-based worker pool that hands results back in input order.
+
+Clusters are independent, so a run of many clusters splits across ``jobs`` worker processes forked from the
+loaded run (inventory, renderer and warm caches are shared copy-on-write; nothing is re-imported). Results
+come back in the order of the input, so progress lines, reports and exit codes are those of a serial run.
+
+- ``jobs``: 1 runs in process; 0 (the default) means one worker per usable core (``sched_getaffinity``),
+  and stays in process for fewer than :data:`MIN_ITEMS_PER_WORKER` items per worker (a pool costs ~20 ms).
+- Bad input in a worker (an ``InputError``) is raised in the parent, at its place in the order, exactly as
+  a serial run raises it: one located line, exit 2.
+- Workers ignore SIGINT: Ctrl-C reaches the parent, which stops the pool and reports the interrupt once.
+- Work functions take and return JSON-ready values, so what crosses the process boundary is plain data.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from harness.errors import InputError, InputErrors
+
+T = TypeVar("T")
+MIN_ITEMS_PER_WORKER = 4
+
+_work: Callable[[Any], Any] | None = None  # the work function, set in the parent before the workers fork
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def worker_count(jobs: int, items: int) -> int:
+    """Workers for ``items`` items: ``jobs`` when positive, else one per usable core; 1 means in process."""
+    wanted = jobs if jobs > 0 else usable_cores()
+    if jobs <= 0:
+        wanted = min(wanted, items // MIN_ITEMS_PER_WORKER)
+    return max(1, min(wanted, items))
+
+
+def error_to_dict(error: InputError) -> dict[str, Any]:
+    """An InputError (or InputErrors) as plain data."""
+    errors = error.errors if isinstance(error, InputErrors) else [error]
+    return {"errors": [{"code": e.code, "message": e.message, "hint": e.hint,
+                        "file": e.location.file if e.location else None,
+                        "line": e.location.line if e.location else 0,
+                        "column": e.location.column if e.location else 0} for e in errors]}
+
+
+def error_from_dict(data: dict[str, Any]) -> InputError:
+    """Inverse of :func:`error_to_dict`."""
+    errors = [InputError(e["code"], e["message"], file=e["file"], line=e["line"], column=e["column"],
+                         hint=e["hint"]) for e in data["errors"]]
+    return errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+def _ignore_interrupts() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _call(item: Any) -> tuple[str, Any]:
+    assert _work is not None
+    try:
+        return "ok", _work(item)
+    except InputError as error:
+        return "error", error_to_dict(error)
+
+
+def map_in_order(work: Callable[[T], Any], items: Sequence[T], workers: int) -> Iterator[Any]:
+    """``work(item)`` for every item, in order; on ``workers`` forked processes when more than one.
+
+    ``work`` must return plain data. An InputError raised by ``work`` is raised here at its item's place.
+    Leaving the iteration early (an error, an interrupt) stops the workers.
+    """
+    if workers <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (work(item) for item in items)
+        return
+    global _work
+    _work = work
+    try:
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts)
+        try:
+            for kind, payload in pool.imap(_call, items, chunksize=1):
+                if kind == "error":
+                    raise error_from_dict(payload)
+                yield payload
+            pool.close()
+        finally:
+            pool.terminate()
+            pool.join()
+    finally:
+        _work = None

@@ -1,0 +1,73 @@
+"""``check -j 2`` says exactly what ``check -j 1`` says: the same lines in the same order, the same reports
+(JSON, JUnit, SARIF; timings aside), the same exit code, on the bundled fixture with drift of every kind, and
+the same one located line when a cluster's tree is bad input in the middle of the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.hardening.hostile import Outcome, assert_sane, run
+from tests.integration.test_bundled_fixture import copy_bundled, overlay
+from tests.integration.test_pairing_property import plant_drift
+
+TIMING = re.compile(r'(seconds|time|timestamp)="[^"]*"')
+DURATION = re.compile(r"\b\d+\.\d+s\b")
+
+
+def lines(text: str) -> str:
+    """Terminal output with the durations taken out."""
+    return DURATION.sub("<t>", text)
+
+
+def without_timings(value: Any) -> Any:
+    """A JSON report with every duration and time stamp dropped."""
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items()
+                if k not in {"seconds", "generated_at", "timestamp", "duration", "startTimeUtc", "endTimeUtc"}}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value
+
+
+def check(root: Path, jobs: int) -> tuple[Outcome, dict[str, Any]]:
+    reports = root / f"reports-{jobs}"
+    reports.mkdir()
+    outcome = run(["check", "-j", str(jobs), "--json", reports / "r.json", "--junit", reports / "r.xml",
+                   "--sarif", reports / "r.sarif"], cwd=root)
+    assert_sane(outcome)
+    texts = {name: (reports / name).read_text(encoding="utf-8") for name in ("r.json", "r.xml", "r.sarif")}
+    return outcome, {"json": without_timings(json.loads(texts["r.json"])),
+                     "sarif": without_timings(json.loads(texts["r.sarif"])),
+                     "junit": TIMING.sub("", texts["r.xml"])}
+
+
+@pytest.mark.parametrize("drift", [False, True])
+def test_two_workers_report_what_one_process_reports(tmp_path: Path, drift: bool) -> None:
+    root = copy_bundled(tmp_path / "project")
+    if drift:
+        plant_drift(root)
+    serial, serial_reports = check(root, 1)
+    parallel, parallel_reports = check(root, 2)
+    assert serial.returncode == (1 if drift else 0)
+    assert parallel.returncode == serial.returncode
+    assert lines(parallel.stdout) == lines(serial.stdout)
+    assert parallel.stderr == serial.stderr
+    assert parallel_reports == serial_reports
+
+
+def test_bad_input_in_a_middle_cluster_is_the_same_one_line(tmp_path: Path) -> None:
+    root = copy_bundled(tmp_path / "project")
+    os.mkfifo(overlay(root, "k8s-prod") / "services" / "pipe.yaml")
+    serial = run(["check", "-j", "1"], cwd=root, timeout=120)
+    parallel = run(["check", "-j", "2"], cwd=root, timeout=120)
+    assert_sane(parallel)
+    assert serial.returncode == parallel.returncode == 2
+    assert lines(parallel.stdout) == lines(serial.stdout)
+    assert parallel.stderr == serial.stderr
+    assert "pipe.yaml" in parallel.stderr
