@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -114,6 +115,24 @@ class MemoryRenderer(Protocol):
     def render_files(self, config_path: Path) -> RenderedFiles:
         """Render ``config_path`` (whole cluster) and return the plan and the files; raises InputError."""
         ...
+
+
+@runtime_checkable
+class BatchRenderer(Protocol):
+    """Optional: a renderer that can share work across the renders of one run (many clusters).
+
+    Inside ``with renderer.batch():`` the caller promises that the renderer's own inputs other than the
+    cluster configs (templates, descriptors) do not change, so the renderer may read and check them once.
+    """
+
+    def batch(self) -> AbstractContextManager[None]:
+        """A context in which renders share the reading of everything but the configs."""
+        ...
+
+
+def batch_of(renderer: Renderer) -> AbstractContextManager[None]:
+    """``renderer.batch()`` when the renderer has it (:class:`BatchRenderer`), else a context that does nothing."""
+    return renderer.batch() if isinstance(renderer, BatchRenderer) else nullcontext()
 
 
 def cluster_name(config_path: Path) -> str:

@@ -30,7 +30,7 @@ from harness.inventory import Inventory, load_inventory
 from harness.inventory_judge import display_path, inventory_notes, inventory_result
 from harness.parity import CHECK, ClusterResult, compare_cluster
 from harness.project_config import ProjectConfig
-from harness.renderer_api import MemoryRenderer, Plan, RenderedFiles, Renderer
+from harness.renderer_api import MemoryRenderer, Plan, RenderedFiles, Renderer, batch_of
 from harness.renderers import renderer_for
 from harness.report import CheckResult, Report
 from harness.selection import select_clusters
@@ -228,10 +228,11 @@ def run_parity(project: ProjectConfig, clusters: Iterable[str] | None = None, *,
         results = (run.checked_from_worker(data) for data in map_in_order(run.check_in_worker, selected, workers))
     else:
         results = (run.check_cluster(cluster) for cluster in selected)
-    for result in results:
-        report.results.append(result)
-        if progress is not None:
-            progress(result)
+    with batch_of(run.renderer):
+        for result in results:
+            report.results.append(result)
+            if progress is not None:
+                progress(result)
     inventory = run.inventory_result()
     report.results.append(inventory)
     if progress is not None:

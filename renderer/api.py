@@ -5,12 +5,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import importlib
 import importlib.util
 import os
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from harness.errors import InputError, InputErrors
 from harness.renderer_api import Plan, RenderedFiles
 from renderer.config import load_config
-from renderer.descriptors import DESCRIPTOR_ROOT, TEMPLATE_ROOT, load_descriptors
+from renderer.descriptors import DESCRIPTOR_ROOT, TEMPLATE_ROOT, DescriptorSet, load_descriptors
 from renderer.plan import RenderPlan, plan_render
 from renderer.render import DEFAULT_LOCK_TIMEOUT, execute, render_bytes
 from renderer.templatetree import TemplateTree, snapshot, strict_walk, unreadable
@@ -74,6 +75,19 @@ def coverage_gate(template_root: Path, descriptor_root: Path, *, templates: Temp
 
 
 @dataclass(frozen=True)
+class _SharedInputs:
+    """What every plan of a batch reads the same way: descriptors, the template tree, the coverage verdict."""
+
+    descriptors: DescriptorSet
+    templates: TemplateTree
+    coverage: InputError | None
+
+
+# Inside ReferenceRenderer.batch(): the shared inputs per (template root, descriptor root, coverage gate on).
+_batch: dict[tuple[Path, Path, bool], _SharedInputs] | None = None
+
+
+@dataclass(frozen=True)
 class ReferenceRenderer:
     """Descriptor-driven renderer over a template root and a descriptor directory."""
 
@@ -91,15 +105,44 @@ class ReferenceRenderer:
             return self
         return dataclasses.replace(self, template_root=Path(template_root), descriptor_root=Path(descriptor_root))
 
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Renders inside the block read the descriptors and the template tree, and run the coverage gate, once
+        (:class:`harness.renderer_api.BatchRenderer`): the caller promises not to change them meanwhile. The
+        configs are read for every render. Batches nest; forked workers inherit what was read."""
+        global _batch
+        outer = _batch
+        _batch = {} if outer is None else outer
+        try:
+            yield
+        finally:
+            _batch = outer
+
+    def _inputs(self) -> _SharedInputs:
+        key = (Path(self.template_root), Path(self.descriptor_root), self.check_coverage)
+        if _batch is not None and key in _batch:
+            return _batch[key]
+        descriptors = load_descriptors(self.descriptor_root)
+        templates = snapshot(self.template_root)  # one listing of the template root for the gate and the plan
+        coverage: InputError | None = None
+        if self.check_coverage:
+            try:
+                coverage_gate(self.template_root, self.descriptor_root, templates=templates)
+            except InputError as error:
+                coverage = error
+        inputs = _SharedInputs(descriptors, templates, coverage)
+        if _batch is not None:
+            _batch[key] = inputs
+        return inputs
+
     def plan(self, config_path: Path, *, service: str | None = None) -> RenderPlan:
         """Load the config and descriptors and plan, without writing anything."""
         config = load_config(Path(config_path))
-        descriptors = load_descriptors(self.descriptor_root)
-        templates = snapshot(self.template_root)  # one listing of the template root for the gate and the plan
-        if self.check_coverage:
-            coverage_gate(self.template_root, self.descriptor_root, templates=templates)
-        return plan_render(descriptors, config, service=service, template_root=self.template_root,
-                           templates=templates)
+        inputs = self._inputs()
+        if inputs.coverage is not None:
+            raise inputs.coverage.with_traceback(None)
+        return plan_render(inputs.descriptors, config, service=service, template_root=self.template_root,
+                           templates=inputs.templates)
 
     def render(self, config_path: Path, out_dir: Path, *, service: str | None = None) -> Plan:
         """Render ``config_path`` into ``out_dir`` atomically and return the executed plan."""
