@@ -196,8 +196,14 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
     fixture_display = str(fixture_root)
     kinds: SecurityKinds | None = None
 
+    last_read: list[tuple[str, bytes]] = []  # the judge reads a pair just before it is compared: read it once
+
     def read_fixture(path: str) -> bytes:
-        return read_file(fixture_display, path, max_file_bytes=max_file_bytes, display=fixture_display)
+        if last_read and last_read[0][0] == path:
+            return last_read[0][1]
+        data = read_file(fixture_display, path, max_file_bytes=max_file_bytes, display=fixture_display)
+        last_read[:] = [(path, data)]
+        return data
 
     def judge(rules: Iterable[Rule], sides: Iterable[tuple[str, Callable[[str], bytes]]]) -> None:
         nonlocal kinds

@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,6 +87,7 @@ class ParitySession:
     _workdir: Path | None = None
     _rendered: dict[str, tuple[Path, Plan] | InputError] = field(default_factory=dict)
     _builder: Any = None
+    _batch: ExitStack = field(default_factory=ExitStack)
 
     # ------------------------------------------------------------------------------------ selection
 
@@ -174,6 +176,9 @@ class ParitySession:
             except InputError as error:
                 self._run_error = error
                 raise
+            from harness.renderer_api import batch_of
+
+            self._batch.enter_context(batch_of(self._run.renderer))  # the session renders many clusters
         return self._run
 
     def _parity(self, cluster: str) -> CheckResult:
@@ -358,7 +363,8 @@ class ParitySession:
         return lines or ["no fixture file needed a change"]
 
     def close(self) -> None:
-        """Stop the kustomize builder, remove the shared renders."""
+        """End the renderer's batch, stop the kustomize builder, remove the shared renders."""
+        self._batch.close()
         if self._builder is not None:
             self._builder.close()
             self._builder = None

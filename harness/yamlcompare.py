@@ -35,7 +35,7 @@ from harness.errors import InputError
 from harness.keypath import key_path_text
 from harness.pointers import format_pointer
 from harness.scalars import load_as_kustomize
-from harness.yamlio import decode_text
+from harness.yamlio import DocumentMemo, decode_text
 
 YAML_SUFFIXES = (".yaml", ".yml")
 PathT = tuple[str | int, ...]
@@ -401,6 +401,12 @@ def _has_cycle(docs: list[Any]) -> bool:
     return any(visit(d) for d in docs)
 
 
+# Both sides of every parsed pair, by bytes: a template renders the same text for many clusters, and oracle
+# trees repeat too. Shared documents are only read (compare_documents does not modify them); a normalizer
+# that edits documents gets private copies.
+_PARSED = DocumentMemo(parse=parse_side)
+
+
 def compare_yaml_bytes(rendered: bytes, fixture: bytes, *, rendered_name: str = "rendered",
                        fixture_name: str = "fixture", normalize: Normalizer | None = None) -> FileComparison:
     """Compare two YAML files given as bytes. ``normalize(rendered_docs, fixture_docs)`` may edit the parsed
@@ -411,7 +417,7 @@ def compare_yaml_bytes(rendered: bytes, fixture: bytes, *, rendered_name: str = 
     sides: list[list[Any]] = []
     for side, data, name in (("rendered", rendered, rendered_name), ("fixture", fixture, fixture_name)):
         try:
-            sides.append(parse_side(data, name))
+            sides.append(_PARSED.documents(data, name, private=normalize is not None))
         except InputError as exc:
             failures.append(ParseFailure(side, exc.code, exc.one_line(), exc.location.line if exc.location else 0))
             sides.append([])

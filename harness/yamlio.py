@@ -12,7 +12,7 @@ import re
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -269,49 +269,56 @@ def load_documents(text: str, name: str, *, max_nodes: int = DEFAULT_MAX_NODES) 
 
 
 class DocumentMemo:
-    """:func:`load_documents` results by text, least recently used first out, bounded by the total text size.
+    """Parsed documents by source (text or bytes), least recently used first out, bounded by total source size.
 
-    For a caller that parses the same texts again and again (the reference renderer validates every YAML
-    output it writes, and most outputs repeat across clusters). Only successful parses are kept (an error
-    is re-raised with the caller's file name each time); texts over ``max_text`` characters are never
-    kept, so the memo holds at most about ``budget`` characters of source.
+    For a caller that parses the same sources again and again (the comparison: most rendered outputs, and
+    many oracle files, repeat across clusters). ``parse(source, name)`` does the parsing (default
+    :func:`load_documents`). Only successful parses are kept (an error is re-raised with the caller's
+    name each time); sources over ``max_text`` are never kept, so the memo holds at most about ``budget``
+    characters or bytes of source.
     """
 
-    def __init__(self, *, budget: int = 4 << 20, max_text: int = 256 << 10) -> None:
+    def __init__(self, *, budget: int = 4 << 20, max_text: int = 256 << 10,
+                 parse: Callable[[Any, str], list[Any]] | None = None) -> None:
         self.budget = budget
         self.max_text = max_text
-        self._entries: OrderedDict[str, tuple[Any, ...]] = OrderedDict()
+        self._parse: Callable[[Any, str], list[Any]] = parse if parse is not None else load_documents
+        self._entries: OrderedDict[str | bytes, tuple[Any, ...]] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
-    def documents(self, text: str, name: str, *, private: bool = False) -> list[Any]:
-        """The documents of ``text`` (see :func:`load_documents`; errors name ``name``).
+    def documents(self, source: str | bytes, name: str, *, private: bool = False) -> list[Any]:
+        """The documents of ``source`` (errors name ``name``).
 
         The lists and mappings inside are shared with every other caller and must not be modified, unless
-        ``private`` is set: then the caller gets its own copy. A text with an anchor (``&``) is then parsed
+        ``private`` is set: then the caller gets its own copy. A source with an anchor (``&``) is then parsed
         afresh, because a copy would turn aliases of one node into separate nodes.
         """
-        if private and "&" in text:
-            return load_documents(text, name)
+        if private and _has_anchor(source):
+            return self._parse(source, name)
         with self._lock:
-            docs = self._entries.get(text)
+            docs = self._entries.get(source)
             if docs is not None:
-                self._entries.move_to_end(text)
+                self._entries.move_to_end(source)
         if docs is None:
-            docs = tuple(load_documents(text, name))
-            if len(text) <= self.max_text:
-                self._keep(text, docs)
+            docs = tuple(self._parse(source, name))
+            if len(source) <= self.max_text:
+                self._keep(source, docs)
         return [copy_plain(d) for d in docs] if private else list(docs)
 
-    def _keep(self, text: str, docs: tuple[Any, ...]) -> None:
+    def _keep(self, source: str | bytes, docs: tuple[Any, ...]) -> None:
         with self._lock:
-            if text in self._entries:
+            if source in self._entries:
                 return
-            self._entries[text] = docs
-            self._size += len(text)
+            self._entries[source] = docs
+            self._size += len(source)
             while self._size > self.budget and self._entries:
                 old, _ = self._entries.popitem(last=False)
                 self._size -= len(old)
+
+
+def _has_anchor(source: str | bytes) -> bool:
+    return b"&" in source if isinstance(source, bytes) else "&" in source
 
 
 def copy_plain(value: Any) -> Any:

@@ -429,3 +429,20 @@ def test_data_nested_too_deep_is_a_parse_finding_not_a_crash(depth: int) -> None
         assert failure.line == 1
     mapping = ("".join(f"{' ' * i}k:\n" for i in range(depth)) + " " * depth + "v: 1\n").encode()
     assert compare_yaml_bytes(mapping, flat).parse_failures[0].code == "YAML-TOO-DEEP"
+
+
+def test_a_normalizer_never_edits_the_documents_other_pairs_share() -> None:
+    """Parsed sides are memoized by bytes; a normalizer that edits its documents must not change what the
+    next comparison of the same bytes sees."""
+    rendered = b"kind: ConfigMap\ndata:\n  a: '1'\n  stamp: now\n"
+    fixture = b"kind: ConfigMap\ndata: {a: '1', stamp: then}\n"
+
+    def drop_stamp(rendered_docs: list[Any], fixture_docs: list[Any]) -> None:
+        for doc in (*rendered_docs, *fixture_docs):
+            doc["data"].pop("stamp")
+
+    assert compare_yaml_bytes(rendered, fixture, normalize=drop_stamp).equal
+    again = compare_yaml_bytes(rendered, fixture)
+    assert not again.equal
+    assert [c.pointer for c in again.changes] == ["/data/stamp"]
+    assert compare_yaml_bytes(rendered, fixture, normalize=drop_stamp).equal
