@@ -20,10 +20,9 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jsonschema_rs
-from jsonschema import Draft202012Validator, ValidationError, validators
 from ruamel.yaml.comments import TaggedScalar
 
 from harness.errors import InputError, InputErrors
@@ -48,6 +47,9 @@ from renderer.config_model import (
     SopsRule,
 )
 from renderer.trust import check_trust
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 CONFIG_INVALID = "CONFIG-INVALID"
 DEFAULT_CONFIG_MAX_BYTES = 1024 * 1024
@@ -74,6 +76,8 @@ def _schema() -> dict[str, Any]:
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
     """JSON Schema ``pattern``, matched with RE2 (:mod:`harness.user_regex`) instead of Python's ``re``."""
     if validator.is_type(instance, "string") and not search(pattern, instance):
+        from jsonschema import ValidationError
+
         yield ValidationError(f"does not match {pattern!r}")
 
 
@@ -88,13 +92,15 @@ def _pattern_properties(validator: Any, patterns: Mapping[str, Any], instance: A
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
-_ConfigValidator: Any = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties})
-
-
 @lru_cache(maxsize=1)
 def _validator() -> Any:
-    return _ConfigValidator(_schema())
+    """The reference validator (jsonschema, ~40 ms to import): only a config the compiled validator refuses
+    needs it, to word the problems."""
+    from jsonschema import Draft202012Validator, validators
+
+    config_validator: Any = validators.extend(  # type: ignore[no-untyped-call]
+        Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties})
+    return config_validator(_schema())
 
 
 def config_schema() -> dict[str, Any]:
