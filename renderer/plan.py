@@ -219,6 +219,10 @@ class _Planner:
     def _snapshot_path(self, descriptor: Descriptor, relative: str, line: int, *, directory: bool) -> Path:
         """:meth:`template_path` answered from the snapshot (same checks, same errors, in the same order)."""
         assert self.tree is not None
+        key = ("template_path", self.template_root, relative, directory)
+        known: Path | None = self.tree.answers.get(key)
+        if known is not None:
+            return known
         parts = relative.split("/")
         entry = None
         for end in range(1, len(parts) + 1):
@@ -230,7 +234,8 @@ class _Planner:
         kind_ok = entry is not None and (entry.is_dir if directory else entry.is_file)
         if not kind_ok:
             self._missing(descriptor, relative, line, directory=directory)
-        return self.template_root.joinpath(*parts)
+        found = self.tree.answers[key] = self.template_root.joinpath(*parts)
+        return found
 
     def _missing(self, descriptor: Descriptor, relative: str, line: int, *, directory: bool) -> NoReturn:
         what = "root directory" if directory else "template"

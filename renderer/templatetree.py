@@ -10,9 +10,10 @@ listed is marked incomplete, and callers then ask the file system directly.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.errors import InputError
 
@@ -36,6 +37,9 @@ class TemplateTree:
     listing: Mapping[str, tuple[Entry, ...]]
     complete: bool
     index: Mapping[str, Entry]
+    answers: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Answers worked out from this snapshot (template paths, root listings), shared by every plan that
+    reads it (:meth:`renderer.api.ReferenceRenderer.batch`); only successful answers are kept."""
 
     def entry(self, relative: str) -> Entry | None:
         """The entry at a ``/``-separated path relative to the root, None if there is none."""
@@ -102,6 +106,13 @@ def walk_files(tree: TemplateTree, base: str) -> list[str]:
     directory, links among its subdirectories then among its other entries, then special files, then the
     subdirectories in ``scandir`` order.
     """
+    key = ("walk_files", base)
+    if key not in tree.answers:
+        tree.answers[key] = tuple(_walk_files(tree, base))
+    return list(tree.answers[key])
+
+
+def _walk_files(tree: TemplateTree, base: str) -> list[str]:
     found: list[str] = []
     pending = [base]
     while pending:
