@@ -20,6 +20,7 @@ from harness.errors import InputError, InputErrors
 from harness.renderer_api import Plan, RenderedFiles
 from renderer.config import load_config
 from renderer.descriptors import DESCRIPTOR_ROOT, TEMPLATE_ROOT, DescriptorSet, load_descriptors
+from renderer.output_memo import OutputMemo
 from renderer.plan import RenderPlan, plan_render
 from renderer.render import DEFAULT_LOCK_TIMEOUT, execute, render_bytes
 from renderer.templatetree import TemplateTree, snapshot, strict_walk, unreadable
@@ -81,6 +82,7 @@ class _SharedInputs:
     descriptors: DescriptorSet
     templates: TemplateTree
     coverage: InputError | None
+    outputs: OutputMemo | None  # rendered outputs shared by the batch's renders (None outside a batch)
 
 
 # Inside ReferenceRenderer.batch(): the shared inputs per (template root, descriptor root, coverage gate on).
@@ -130,7 +132,7 @@ class ReferenceRenderer:
                 coverage_gate(self.template_root, self.descriptor_root, templates=templates)
             except InputError as error:
                 coverage = error
-        inputs = _SharedInputs(descriptors, templates, coverage)
+        inputs = _SharedInputs(descriptors, templates, coverage, OutputMemo() if _batch is not None else None)
         if _batch is not None:
             _batch[key] = inputs
         return inputs
@@ -153,7 +155,7 @@ class ReferenceRenderer:
     def render_files(self, config_path: Path) -> RenderedFiles:
         """Render the whole cluster of ``config_path`` into memory (:class:`harness.renderer_api.MemoryRenderer`)."""
         planned = self.plan(config_path)
-        return RenderedFiles(plan=planned.plan, files=render_bytes(planned))
+        return RenderedFiles(plan=planned.plan, files=render_bytes(planned, self._inputs().outputs))
 
 
 RENDERER = ReferenceRenderer()

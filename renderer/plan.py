@@ -105,12 +105,6 @@ def build_context(config: ClusterConfig) -> dict[str, Any]:
     services: Mapping[str, Any] = opencenter.get("services", {})
     sops: Mapping[str, Any] = units.get("sops", {"enabled": False})
 
-    def service_enabled(name: str) -> bool:
-        if not schema_has_field(f"opencenter.services.{name}.enabled"):
-            raise jinja2.TemplateRuntimeError(f"service_enabled(): unknown service '{name}'")
-        options = services.get(name)
-        return isinstance(options, Mapping) and options.get("enabled") is True
-
     return {
         "config": data,
         "opencenter": opencenter,
@@ -128,8 +122,24 @@ def build_context(config: ClusterConfig) -> dict[str, Any]:
         "services": services,
         "managed_services": opencenter.get("managed_services", {}),
         "overlay_path": f"./applications/overlays/{config.cluster}",
-        "service_enabled": service_enabled,
+        "service_enabled": ServiceEnabled(services),
     }
+
+
+class ServiceEnabled:
+    """``service_enabled(name)`` of the template context: whether the config enables a known service."""
+
+    def __init__(self, services: Mapping[str, Any]) -> None:
+        self._services = services
+        self.memo_key = tuple((name, self(name)) for name in services if schema_has_field(
+            f"opencenter.services.{name}.enabled"))  # what every answer depends on (renderer.output_memo)
+
+    def __call__(self, name: str) -> bool:
+        """True when ``opencenter.services.<name>.enabled`` is true; an unknown service is a template error."""
+        if not schema_has_field(f"opencenter.services.{name}.enabled"):
+            raise jinja2.TemplateRuntimeError(f"service_enabled(): unknown service '{name}'")
+        options = self._services.get(name)
+        return isinstance(options, Mapping) and options.get("enabled") is True
 
 
 def unit_options(descriptor: Descriptor, data: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -55,6 +55,7 @@ from harness.yamlfast import reads_as_string
 from harness.yamlio import decode_text, load_documents
 from renderer.bytecode_cache import bytecode_cache
 from renderer.descriptors import check_output_path
+from renderer.output_memo import OutputMemo
 from renderer.plan import PlannedFile, RenderPlan
 from renderer.templatetree import strict_walk
 from renderer.validation import ValidOutputs
@@ -239,12 +240,18 @@ def _template_error(exc: Exception, planned: PlannedFile, plan: RenderPlan) -> I
 
 # --------------------------------------------------------------------------------------- rendering
 
-def _has_output(outputs: frozenset[str], current: str) -> Callable[[str], bool]:
-    def has_output(relative: str) -> bool:
-        """Whether this descriptor plans ``relative`` (relative to the current output's directory)."""
-        return str(PurePosixPath(current).parent / relative) in outputs
+class HasOutput:
+    """``has_output(relative)`` of the template context: whether this descriptor plans ``relative`` (relative
+    to the current output's directory)."""
 
-    return has_output
+    def __init__(self, outputs: frozenset[str], current: str) -> None:
+        self._outputs = outputs
+        self._current = current
+        self.memo_key = (outputs, current)  # what every answer depends on (renderer.output_memo)
+
+    def __call__(self, relative: str) -> bool:
+        """True when the descriptor renders ``relative`` next to the current output."""
+        return str(PurePosixPath(self._current).parent / relative) in self._outputs
 
 
 def rendered_at(environ: Mapping[str, str] | None = None) -> str:
@@ -283,18 +290,26 @@ def file_context(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = 
         item=planned.item,
         members=list(planned.members or ()),
         output=planned.output,
-        has_output=_has_output(plan.outputs_by_owner.get(planned.owner, frozenset()), planned.output),
+        has_output=HasOutput(plan.outputs_by_owner.get(planned.owner, frozenset()), planned.output),
     )
 
 
-def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = None) -> bytes:
+def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = None,
+                memo: OutputMemo | None = None) -> bytes:
     """The bytes of one planned output (rendered, or copied for ``render: false``); ``stamp``: see
-    :func:`file_context`."""
+    :func:`file_context`; ``memo``: outputs rendered before in the same batch (:mod:`renderer.output_memo`)."""
     env = template_environment(plan.template_root)
+    key = None
     try:
         if planned.mode == "copy":
             return _safe_template_path(plan.template_root, planned.template).read_bytes()
-        text = env.get_template(planned.template).render(file_context(plan, planned, stamp=stamp))
+        context = file_context(plan, planned, stamp=stamp)
+        if memo is not None:
+            key = memo.key(env, planned.template, context, plan.context)
+            known = memo.get(key) if key is not None else None
+            if known is not None:
+                return known
+        text = env.get_template(planned.template).render(context)
     except InputError:
         raise
     except jinja2.TemplateNotFound as exc:
@@ -308,7 +323,10 @@ def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = N
             raise InputError("TEMPLATE-ERROR", f"renders invalid YAML into {planned.output} (output line {line}): "
                              f"{message}", file=str(plan.template_root / planned.template),
                              hint="fix the template so its output parses")
-    return text.encode("utf-8")
+    data = text.encode("utf-8")
+    if memo is not None and key is not None:
+        memo.put(key, data)
+    return data
 
 
 _VALID_OUTPUTS = ValidOutputs()
@@ -360,17 +378,18 @@ def _render_into(new: Path, plan: RenderPlan) -> None:
         _write_bytes(_target(new, planned.output, created), render_file(plan, planned, stamp=stamp))
 
 
-def render_bytes(plan: RenderPlan) -> dict[str, bytes]:
+def render_bytes(plan: RenderPlan, memo: OutputMemo | None = None) -> dict[str, bytes]:
     """Every planned output's bytes by overlay-relative path, in plan order, without touching the disk.
 
     The in-memory twin of :func:`execute` for a whole-cluster plan: the same templates, the same single
-    ``rendered_at`` stamp, the same output-path checks and YAML validation (``TEMPLATE-ERROR``).
+    ``rendered_at`` stamp, the same output-path checks and YAML validation (``TEMPLATE-ERROR``). ``memo``
+    shares outputs with the other renders of a batch.
     """
     stamp = rendered_at()
     files: dict[str, bytes] = {}
     for planned in plan.files:
         check_output_path(planned.output, what="output", file=str(plan.template_root), line=0)
-        files[planned.output] = render_file(plan, planned, stamp=stamp)
+        files[planned.output] = render_file(plan, planned, stamp=stamp, memo=memo)
     return files
 
 

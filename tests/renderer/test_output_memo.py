@@ -1,0 +1,75 @@
+"""The output memo: keys differ whenever a render could differ (types, order, callables, included
+templates), templates with computed includes are never memoized, and a batch over the bundled clusters
+renders byte for byte what renders without a memo produce while reusing outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+
+from renderer.api import ReferenceRenderer
+from renderer.output_memo import OutputMemo, freeze
+from renderer.render import HasOutput, render_bytes
+
+from .conftest import CLUSTERS, config_path
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    (1, 1.0), (1, True), (0, False), ("1", 1), (None, "None"), ([1, 2], (1, 2)), ([1, 2], [2, 1]),
+    ({"a": 1, "b": 2}, {"b": 2, "a": 1}), ({"a": 1}, {"a": "1"}), ({"a": [1]}, {"a": [1.0]}),
+])
+def test_values_that_could_render_differently_freeze_differently(one: Any, other: Any) -> None:
+    assert freeze(one) != freeze(other)
+
+
+def test_equal_values_freeze_equal() -> None:
+    assert freeze({"a": [1, {"b": None}], "c": "x"}) == freeze({"a": [1, {"b": None}], "c": "x"})
+    assert freeze(HasOutput(frozenset({"a/x.yaml"}), "a/y.yaml")) == \
+        freeze(HasOutput(frozenset({"a/x.yaml"}), "a/y.yaml"))
+    assert freeze(HasOutput(frozenset({"a/x.yaml"}), "a/y.yaml")) != \
+        freeze(HasOutput(frozenset({"a/z.yaml"}), "a/y.yaml"))
+
+
+def environment(templates: dict[str, str]) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.DictLoader(templates), undefined=jinja2.StrictUndefined,
+                              autoescape=False)  # noqa: S701 (YAML, as the renderer)
+
+
+def test_the_key_covers_what_included_templates_read() -> None:
+    env = environment({"main.yaml": "a: {{ a }}\n{% include 'part.yaml' %}", "part.yaml": "b: {{ b }}\n"})
+    memo = OutputMemo()
+    assert memo.reads(env, "main.yaml") == ("a", "b")
+    shared: dict[str, Any] = {}
+    one = memo.key(env, "main.yaml", {"a": 1, "b": 2, "c": 3}, shared)
+    assert one == memo.key(env, "main.yaml", {"a": 1, "b": 2, "c": 4}, shared)  # c is never read
+    assert one != memo.key(env, "main.yaml", {"a": 1, "b": 3, "c": 3}, shared)
+
+
+def test_a_computed_include_or_an_unknown_callable_is_never_memoized() -> None:
+    env = environment({"dyn.yaml": "{% include name %}", "call.yaml": "a: {{ f() }}\n", "x.yaml": "x: 1\n"})
+    memo = OutputMemo()
+    assert memo.reads(env, "dyn.yaml") is None
+    assert memo.key(env, "dyn.yaml", {"name": "x.yaml"}, {}) is None
+    assert memo.key(env, "call.yaml", {"f": lambda: 1}, {}) is None
+
+
+def test_a_value_changed_under_the_same_shared_context_is_seen() -> None:
+    env = environment({"t.yaml": "a: {{ svc.x }}\n"})
+    memo = OutputMemo()
+    shared: dict[str, Any] = {}
+    first = memo.key(env, "t.yaml", {"svc": {"x": 1}}, shared)
+    assert first != memo.key(env, "t.yaml", {"svc": {"x": 2}}, shared)
+
+
+def test_a_batch_memo_renders_what_renders_without_it_and_reuses_outputs(template_copy: Path,
+                                                                        descriptor_copy: Path) -> None:
+    renderer = ReferenceRenderer(template_root=template_copy, descriptor_root=descriptor_copy)
+    memo = OutputMemo()
+    for _ in range(2):
+        for cluster in CLUSTERS:
+            plan = renderer.plan(config_path(cluster))
+            assert render_bytes(plan, memo) == render_bytes(plan)
+    assert memo.hits >= sum(len(renderer.plan(config_path(c)).files) for c in CLUSTERS) // 2
