@@ -5,7 +5,7 @@ loaded run (inventory, renderer and warm caches are shared copy-on-write; nothin
 come back in the order of the input, so progress lines, reports and exit codes are those of a serial run.
 
 - ``jobs``: 1 runs in process; 0 (the default) means one worker per usable core (``sched_getaffinity``),
-  and stays in process for fewer than :data:`MIN_ITEMS_PER_WORKER` items per worker (a pool costs ~20 ms).
+  and stays in process below :data:`MIN_ITEMS_PER_WORKER` items per worker (a pool costs ~20-30 ms).
 - Bad input in a worker (an ``InputError``) is raised in the parent, at its place in the order, exactly as
   a serial run raises it: one located line, exit 2.
 - Workers ignore SIGINT: Ctrl-C reaches the parent, which stops the pool and reports the interrupt once.
@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from harness.errors import InputError, InputErrors
 
 T = TypeVar("T")
-MIN_ITEMS_PER_WORKER = 4
+MIN_ITEMS_PER_WORKER = 8
 
 _work: Callable[[Any], Any] | None = None  # the work function, set in the parent before the workers fork
 
