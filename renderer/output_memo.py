@@ -13,12 +13,18 @@ includes or imports) looks up, found statically with ``jinja2.meta``:
   and global is a pure function, so equal keys render equal text.
 
 Only successful renders are kept (their output was validated when first rendered); an error is raised
-again by rendering again. The memo lives for one batch (:meth:`renderer.api.ReferenceRenderer.batch`),
-inside which the templates do not change, and holds at most ``budget`` bytes of output.
+again by rendering again. A template is analysed only when a batch renders it a second time, and the
+analysis is kept on disk next to the compiled templates, so a one-cluster run pays nothing for the memo.
+The memo lives for one batch (:meth:`renderer.api.ReferenceRenderer.batch`), inside which the templates
+do not change, and holds at most ``budget`` bytes of output.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 from collections.abc import Hashable, Mapping
 from typing import Any
 
@@ -48,6 +54,43 @@ def freeze(value: Any) -> Hashable:
     raise _NotKeyable(type(value).__name__)
 
 
+def local_reads(env: jinja2.Environment, template: str) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
+    """The context names ``template`` itself looks up and the templates it includes, imports or extends (None
+    for a computed name), kept next to the compiled templates of ``env`` (its bytecode cache directory),
+    keyed by the source text: parsing a template to find them costs ~2 ms, reading them back ~50 µs."""
+    assert env.loader is not None
+    source = env.loader.get_source(env, template)[0]
+    folder = getattr(env.bytecode_cache, "directory", None)
+    path = os.path.join(folder, f"reads-{hashlib.sha256(source.encode()).hexdigest()}.json") if folder else None
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            names, pulled_in = tuple(data["names"]), tuple(data["pulled_in"])
+            if all(isinstance(n, str) for n in names) and all(p is None or isinstance(p, str) for p in pulled_in):
+                return names, pulled_in
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not there or damaged: work it out again
+    tree = env.parse(source)
+    names = tuple(sorted(meta.find_undeclared_variables(tree)))
+    pulled_in = tuple(meta.find_referenced_templates(tree))
+    if path is not None:
+        _write_atomically(path, json.dumps({"names": names, "pulled_in": pulled_in}))
+    return names, pulled_in
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Best effort: a cache that cannot be written only means parsing again next time."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
 class OutputMemo:
     """Rendered bytes by (template, values of the names it reads), for the renders of one batch."""
 
@@ -56,6 +99,7 @@ class OutputMemo:
         self.hits = 0
         self._size = 0
         self._reads: dict[str, tuple[str, ...] | None] = {}
+        self._seen: set[str] = set()
         self._outputs: dict[Hashable, bytes] = {}
         self._context: Mapping[str, Any] | None = None
         self._frozen: dict[int, tuple[Any, Hashable]] = {}
@@ -70,11 +114,9 @@ class OutputMemo:
 
     def _names(self, env: jinja2.Environment, template: str, seen: set[str]) -> frozenset[str] | None:
         seen.add(template)
-        assert env.loader is not None
-        source = env.loader.get_source(env, template)[0]
-        tree = env.parse(source)
-        names = set(meta.find_undeclared_variables(tree))
-        for other in meta.find_referenced_templates(tree):
+        names, pulled_in = local_reads(env, template)
+        found = set(names)
+        for other in pulled_in:
             if other is None:
                 return None
             if other in seen:
@@ -82,14 +124,17 @@ class OutputMemo:
             pulled = self._names(env, other, seen)
             if pulled is None:
                 return None
-            names |= pulled
-        return frozenset(names)
+            found |= pulled
+        return frozenset(found)
 
     def key(self, env: jinja2.Environment, template: str, context: Mapping[str, Any],
             shared: Mapping[str, Any]) -> Hashable | None:
         """The memo key of rendering ``template`` with ``context``; None: not memoizable. ``shared`` is the
         cluster's context (the same object for every file of one render): frozen values are reused while it
         stays the same, each held with the value it was made from, so an id is never mistaken."""
+        if template not in self._reads and template not in self._seen:
+            self._seen.add(template)  # a template rendered once in a batch costs no analysis
+            return None
         names = self.reads(env, template)
         if names is None:
             return None

@@ -12,7 +12,7 @@ import pytest
 
 from renderer.api import ReferenceRenderer
 from renderer.output_memo import OutputMemo, freeze
-from renderer.render import HasOutput, render_bytes
+from renderer.render import HasOutput, render_bytes, template_environment
 
 from .conftest import CLUSTERS, config_path
 
@@ -48,20 +48,47 @@ def test_the_key_covers_what_included_templates_read() -> None:
     assert one != memo.key(env, "main.yaml", {"a": 1, "b": 3, "c": 3}, shared)
 
 
+def test_a_template_seen_once_is_not_analysed() -> None:
+    env = environment({"t.yaml": "a: {{ a }}\n"})
+    memo = OutputMemo()
+    assert memo.key(env, "t.yaml", {"a": 1}, {}) is None  # first sight: rendered without a key
+    assert memo.key(env, "t.yaml", {"a": 1}, {}) is not None
+
+
 def test_a_computed_include_or_an_unknown_callable_is_never_memoized() -> None:
     env = environment({"dyn.yaml": "{% include name %}", "call.yaml": "a: {{ f() }}\n", "x.yaml": "x: 1\n"})
     memo = OutputMemo()
     assert memo.reads(env, "dyn.yaml") is None
     assert memo.key(env, "dyn.yaml", {"name": "x.yaml"}, {}) is None
+    assert memo.reads(env, "call.yaml") == ("f",)
     assert memo.key(env, "call.yaml", {"f": lambda: 1}, {}) is None
 
 
 def test_a_value_changed_under_the_same_shared_context_is_seen() -> None:
     env = environment({"t.yaml": "a: {{ svc.x }}\n"})
     memo = OutputMemo()
+    memo.reads(env, "t.yaml")
     shared: dict[str, Any] = {}
     first = memo.key(env, "t.yaml", {"svc": {"x": 1}}, shared)
+    assert first is not None
     assert first != memo.key(env, "t.yaml", {"svc": {"x": 2}}, shared)
+
+
+def test_what_a_template_reads_is_kept_on_disk_by_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "templates"
+    root.mkdir()
+    (root / "main.yaml").write_text("a: {{ a }}\n{% include 'part.yaml' %}", encoding="utf-8")
+    (root / "part.yaml").write_text("b: {{ b }}\n", encoding="utf-8")
+    env = template_environment(root)
+    assert OutputMemo().reads(env, "main.yaml") == ("a", "b")
+    kept = sorted((tmp_path / "cache").rglob("reads-*.json"))
+    assert len(kept) == 2
+    (root / "part.yaml").write_text("c: {{ c }}\n", encoding="utf-8")  # an included template changes
+    assert OutputMemo().reads(env, "main.yaml") == ("a", "c")
+    for path in kept:
+        path.write_text("{broken", encoding="utf-8")  # a damaged entry is worked out again
+    assert OutputMemo().reads(env, "main.yaml") == ("a", "c")
 
 
 def test_a_batch_memo_renders_what_renders_without_it_and_reuses_outputs(template_copy: Path,
