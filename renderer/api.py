@@ -19,6 +19,7 @@ from typing import Any
 from harness.errors import InputError, InputErrors
 from harness.renderer_api import Plan, RenderedFiles
 from renderer.config import load_config
+from renderer.coverage_memo import coverage_key, known_clean, remember_clean
 from renderer.descriptors import DESCRIPTOR_ROOT, TEMPLATE_ROOT, DescriptorSet, load_descriptors
 from renderer.output_memo import OutputMemo
 from renderer.plan import RenderPlan, plan_render
@@ -60,19 +61,24 @@ def coverage_gate(template_root: Path, descriptor_root: Path, *, templates: Temp
     ACTIVATION POINT: runs ``harness.coverage.check_coverage(template_root, descriptor_root)`` only
     when that module exists (guarded by ``importlib.util.find_spec``); otherwise it is a no-op.
     Every failing (error-severity) finding becomes one line of an :class:`InputErrors`; warnings pass.
-    The verdict is cached per listing of both directories: the names and kinds of every template-root
-    entry (all the coverage check reads there; ``templates``, a snapshot of that root, when the caller
-    took one) and the paths, sizes and mtimes of the descriptor directory.
+    The verdict is cached by everything the check reads: the names and kinds of every template-root entry
+    (``templates``, a snapshot of that root, when the caller took one) and the descriptors' paths and bytes
+    (:func:`renderer.coverage_memo.coverage_key`; paths, sizes and mtimes of both roots when the snapshot is
+    incomplete); a clean verdict is also remembered across processes (:mod:`renderer.coverage_memo`).
     """
     if importlib.util.find_spec(COVERAGE_MODULE) is None:
         return
     template_root, descriptor_root = template_root.resolve(), descriptor_root.resolve()
     tree = templates if templates is not None and templates.root == template_root else snapshot(template_root)
-    key: Hashable = ((tree.signature(), _listing(descriptor_root)) if tree.complete
-                     else _listing(template_root, descriptor_root))
+    remembered = coverage_key(tree, descriptor_root) if tree.complete else None
+    if remembered is not None and known_clean(remembered):
+        return
+    key: Hashable = remembered if remembered is not None else _listing(template_root, descriptor_root)
     errors = _coverage_errors(template_root, descriptor_root, key)
     if errors:
         raise InputErrors(list(errors))
+    if remembered is not None:
+        remember_clean(remembered)
 
 
 @dataclass(frozen=True)
