@@ -14,6 +14,7 @@ public hooks and APIs; when pytest or xdist change, this is the file to read).
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
 
 import pytest
@@ -65,14 +66,21 @@ def run_extra_item(session: pytest.Session, item: pytest.Item) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def skip_assertion_rewrite(config: pytest.Config) -> None:
+def skip_assertion_rewrite(config: pytest.Config | None = None) -> None:
     """Import our packages without pytest's assertion rewriting (test modules and conftest files are still
-    rewritten: they are matched by name, not by this mark)."""
-    hook = getattr(config.pluginmanager, "rewrite_hook", None)
-    marked = getattr(hook, "_must_rewrite", None)
-    cache = getattr(hook, "_marked_for_rewrite_cache", None)
-    if isinstance(marked, set) and marked & set(OWN_PACKAGES):
-        marked.difference_update(OWN_PACKAGES)
-        if isinstance(cache, dict):
-            for name in [n for n in cache if n.partition(".")[0] in OWN_PACKAGES]:
-                del cache[name]
+    rewritten: they are matched by name, not by this mark). Without ``config`` the rewrite hook is found on
+    ``sys.meta_path``: this module does that when it is imported, so the plugin's own imports are not
+    rewritten either."""
+    hooks = [getattr(config.pluginmanager, "rewrite_hook", None)] if config is not None else [
+        hook for hook in sys.meta_path if type(hook).__name__ == "AssertionRewritingHook"]
+    for hook in hooks:
+        marked = getattr(hook, "_must_rewrite", None)
+        cache = getattr(hook, "_marked_for_rewrite_cache", None)
+        if isinstance(marked, set) and marked & set(OWN_PACKAGES):
+            marked.difference_update(OWN_PACKAGES)
+            if isinstance(cache, dict):
+                for name in [n for n in cache if n.partition(".")[0] in OWN_PACKAGES]:
+                    del cache[name]
+
+
+skip_assertion_rewrite()
