@@ -14,7 +14,6 @@ come back in the order of the input, so progress lines, reports and exit codes a
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
@@ -78,6 +77,8 @@ def map_in_order(work: Callable[[T], Any], items: Sequence[T], workers: int) -> 
     ``work`` must return plain data. An InputError raised by ``work`` is raised here at its item's place.
     Leaving the iteration early (an error, an interrupt) stops the workers.
     """
+    import multiprocessing  # ~8 ms to import: only for a run that may fork
+
     if workers <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield from (work(item) for item in items)
         return

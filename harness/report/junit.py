@@ -10,7 +10,6 @@ so a file name with control characters or undecodable bytes cannot make the docu
 
 from __future__ import annotations
 
-import socket
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +49,11 @@ def _testcase(suite: ET.Element, check: str, result: CheckResult) -> None:
 def junit_xml(report: Report, *, timestamp: datetime | None = None, hostname: str | None = None) -> str:
     """JUnit XML: one testsuite per check kind, one testcase per result, one failure per failing result."""
     stamp = (timestamp or datetime.now(UTC)).isoformat(timespec="seconds")
-    host = xml_attr(hostname if hostname is not None else socket.gethostname())
+    if hostname is None:
+        import socket  # ~7 ms to import: only when a JUnit file is written
+
+        hostname = socket.gethostname()
+    host = xml_attr(hostname)
     suites = ET.Element("testsuites", name="overlay-parity", tests=str(len(report.results)),
                         failures=str(sum(1 for r in report.results if r.failed)), errors="0", skipped="0",
                         time=f"{sum(r.seconds for r in report.results):.3f}", timestamp=stamp)
