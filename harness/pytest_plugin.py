@@ -180,9 +180,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     policies: list[str] = []
     if _available("harness.policy"):
-        from harness.policy import POLICIES
+        from harness.policy_names import POLICY_NAMES
 
-        policies = list(POLICIES)
+        policies = list(POLICY_NAMES)
     try:
         specs = parity.items(policies=policies, coverage=_available("harness.coverage"),
                              secrets=_available("harness.secrets"))

@@ -40,7 +40,8 @@ def test_a_same_size_same_mtime_descriptor_edit_is_checked_again(template_copy: 
     harbor = descriptor_copy / "harbor.yaml"
     before = harbor.stat()
     text = harbor.read_text(encoding="utf-8")
-    edited = text.replace("services/harbor/certificate.yaml\n    output:", "services/harbor/certificatX.yaml\n    output:")
+    edited = text.replace("services/harbor/certificate.yaml\n    output:",
+                          "services/harbor/certificatX.yaml\n    output:")
     assert edited != text
     assert len(edited) == len(text)
     harbor.write_text(edited, encoding="utf-8")
