@@ -24,7 +24,9 @@ The material itself never enters a finding, a message or an exception.
 
 The package, one concept per module: :mod:`.prefilter` (one pass over the bytes; most files stop there),
 :mod:`.keys` (the key families), :mod:`.base64runs` (decoding), :mod:`.material` (finding keys through
-the layers), :mod:`.policy` (the Secret-value policy), :mod:`.scan` (one file), :mod:`.walk` (which files).
+the layers), :mod:`.policy` (the Secret-value policy), :mod:`.scan` (one file),
+:mod:`.reading` (reading one), :mod:`.walk` (which files), :mod:`.repository` (the whole repository) and
+:mod:`.fanout` (over several processes).
 """
 
 from __future__ import annotations
@@ -34,17 +36,9 @@ from harness.secrets.material import KeyMatch, find_key_material, parses_as_key
 from harness.secrets.model import CHECK, PLACEHOLDER_PREFIX
 from harness.secrets.prefilter import MAX_LAYERS, base64_signatures, encoded_re, prefilter
 from harness.secrets.project import ProjectScan, scan_project
+from harness.secrets.repository import repository_files, scan_repository
 from harness.secrets.scan import YAML_SUFFIXES, scan_bytes, scan_text
-from harness.secrets.walk import (
-    DEFAULT_MAX_FILE_BYTES,
-    SKIP_DIRS,
-    fixture_files,
-    is_fixture,
-    repository_files,
-    scan_file,
-    scan_paths,
-    scan_repository,
-)
+from harness.secrets.walk import DEFAULT_MAX_FILE_BYTES, SKIP_DIRS, fixture_files, is_fixture, scan_file, scan_paths
 
 __all__ = [
     "CHECK",

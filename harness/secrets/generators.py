@@ -30,9 +30,17 @@ _CREDENTIAL_ENDINGS = ("password", "passwd", "passphrase", "secret", "token", "p
                        "apikey", "access_key", "accesskey", "secret_key", "secretkey", "credential", "credentials")
 
 
-_CREDENTIAL_KEY = re.compile("(?i)(?:" + "|".join(ending.replace("_", "[_.-]?") for ending in _CREDENTIAL_ENDINGS)
-                             + r"|identity|known_hosts)[\"']?\s*:|\\")
-"""A credential-named key in YAML or JSON text (or an escape that might spell one)."""
+_CREDENTIAL_KEY = re.compile("(?:" + "|".join(ending.replace("_", "[_.-]?") for ending in _CREDENTIAL_ENDINGS)
+                             + r"|identity|known[_.-]?hosts)[\"']?\s*:")
+"""A credential-named key in the lower-cased YAML or JSON text (:func:`may_name_credential`)."""
+
+
+def may_name_credential(text: str) -> bool:
+    """Whether ``text`` may have a mapping key that :func:`credential_key` accepts: one written out, whose
+    lower-cased form (as :func:`credential_key` compares it) ends the same way in the lower-cased text, before
+    the end of the key; or an escape, which might spell one. (Searched case-sensitively in ``text.lower()``:
+    an ignore-case search of every ending at every position took longer than parsing the file.)"""
+    return "\\" in text or _CREDENTIAL_KEY.search(text.lower()) is not None
 
 
 def credential_key(name: str) -> bool:
@@ -142,7 +150,7 @@ def _env_problems(text: str) -> Iterator[tuple[int, str, str, str]]:
 
 
 def _structured_problems(text: str, source: str) -> Iterator[tuple[int, str, str, str]]:
-    if not _CREDENTIAL_KEY.search(text):
+    if not may_name_credential(text):
         return  # no credential-named key anywhere in the text (escapes aside): nothing to parse for
     from harness.errors import InputError
     from harness.yamlio import iter_paths, load_documents

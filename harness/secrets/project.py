@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from harness.findings import Finding
 from harness.secrets.allowlist import apply_allowlist, baseline, load_allowlist
-from harness.secrets.walk import display_name, scan_paths, scan_repository, walk
+from harness.secrets.repository import scan_repository
+from harness.secrets.walk import display_name, scan_paths, walk
 
 if TYPE_CHECKING:
     from harness.project_config import ProjectConfig

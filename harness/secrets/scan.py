@@ -11,7 +11,7 @@ import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import InputError
 from harness.findings import Finding
@@ -22,6 +22,9 @@ from harness.secrets.material import KeyMatch, find_key_occurrences
 from harness.secrets.model import CHECK, HINTS, Located, key_text
 from harness.secrets.policy import has_sops_metadata, secret_documents, secret_policy
 from harness.secrets.prefilter import SECRET_KIND, has_escapes, prefilter
+
+if TYPE_CHECKING:
+    from harness.yamlio import DocumentMemo
 
 YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 _SPACED_BASE64 = re.compile(r"[A-Za-z0-9+/_=\s-]{20,}")
@@ -58,22 +61,24 @@ def scan_text(text: str, name: str, *, as_yaml: bool | None = None, policy: bool
 
 
 def scan_bytes(data: bytes, name: str, *, as_yaml: bool | None = None, policy: bool = True,
-               generator_inputs_out: list[GeneratorInput] | None = None) -> list[Finding]:
+               generator_inputs_out: list[GeneratorInput] | None = None,
+               memo: DocumentMemo | None = None) -> list[Finding]:
     """Scan one file's bytes: pre-filter, then (only on a match) decode, parse and check. ``policy``: also
     apply the Secret-value policy (fixture files); key material is looked for either way. UTF-16 and
     UTF-32 files (with a byte order mark, as YAML allows) are read as text first. The secretGenerator
-    inputs of the parsed documents go to ``generator_inputs_out`` when given (policy scans only)."""
+    inputs of the parsed documents go to ``generator_inputs_out`` when given (policy scans only). ``memo``:
+    parsed documents by text, shared by the files of one scan (a fleet repeats its kustomizations)."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             try:
                 return scan_text(data.decode(codec), name, as_yaml=as_yaml, policy=policy)
             except UnicodeDecodeError:
                 break
-    return _scan(data, name, as_yaml=as_yaml, policy=policy, generator_inputs_out=generator_inputs_out)
+    return _scan(data, name, as_yaml=as_yaml, policy=policy, generator_inputs_out=generator_inputs_out, memo=memo)
 
 
 def _scan(data: bytes, name: str, *, as_yaml: bool | None, text: str | None = None, policy: bool = True,
-          generator_inputs_out: list[GeneratorInput] | None = None) -> list[Finding]:
+          generator_inputs_out: list[GeneratorInput] | None = None, memo: DocumentMemo | None = None) -> list[Finding]:
     reasons = prefilter(data)
     if not policy:
         reasons.discard("secret")
@@ -99,7 +104,7 @@ def _scan(data: bytes, name: str, *, as_yaml: bool | None, text: str | None = No
         from harness.yamlio import load_documents
 
         try:
-            docs = load_documents(yaml_text, name)
+            docs = load_documents(yaml_text, name) if memo is None else memo.documents(yaml_text, name)
         except InputError as exc:
             if looks_secret:
                 findings.append(Finding(

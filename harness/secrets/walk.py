@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,10 +15,12 @@ from harness.findings import Finding
 from harness.secrets.generators import KUSTOMIZATION_NAMES, GeneratorInput, input_findings
 from harness.secrets.model import CHECK, HINTS
 from harness.secrets.prefilter import prefilter
+from harness.secrets.reading import read_regular
 from harness.secrets.scan import scan_bytes
 
 if TYPE_CHECKING:
     from harness.globs import GlobSet
+    from harness.yamlio import DocumentMemo
 
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 SKIP_DIRS = frozenset({".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache",
@@ -28,11 +30,12 @@ _CHUNK = 1 << 20
 _OVERLAP = 4096
 
 
-def _display(path: Path, root_abs: str) -> str:
+def _display(path: Path | str, root_abs: str) -> str:
     """``path`` relative to the (absolute) root when inside it, else as given; no filesystem calls."""
     absolute = os.path.abspath(path)
-    if absolute.startswith(root_abs.rstrip(os.sep) + os.sep):
-        return Path(absolute[len(root_abs.rstrip(os.sep)) + 1:]).as_posix()
+    inside = root_abs.rstrip(os.sep) + os.sep
+    if absolute.startswith(inside):
+        return absolute[len(inside):].replace(os.sep, "/")
     return str(path)
 
 
@@ -95,6 +98,11 @@ def is_fixture(path: Path, root: Path, globs: Sequence[str]) -> bool:
     return _fixture_globs(tuple(globs)).any_match(rel)
 
 
+def fixture_matcher(globs: Sequence[str]) -> Callable[[str], bool]:
+    """Whether a root-relative POSIX name matches one of the fixture ``globs`` (compiled once per list)."""
+    return _fixture_globs(tuple(globs)).any_match
+
+
 @functools.lru_cache(maxsize=16)
 def _fixture_globs(globs: tuple[str, ...]) -> GlobSet[str]:
     from harness.globs import compile_all
@@ -102,104 +110,56 @@ def _fixture_globs(globs: tuple[str, ...]) -> GlobSet[str]:
     return compile_all(globs)
 
 
+InputResult = tuple[tuple[str, str], list[Finding]]
+"""One secretGenerator input checked: ((its shown path, mode), its findings)."""
+
+
+def generator_input_results(directory: str, inputs: Sequence[GeneratorInput], shown: str, root_abs: str,
+                            checked: set[tuple[str, str]],
+                            max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> list[InputResult]:
+    """Policy findings for the files a kustomization (in ``directory``, shown as ``shown``) turns into
+    Secret data through its secretGenerators (``inputs``), reported at each input file, per input (keyed
+    by shown path and mode); an input already in ``checked`` is skipped, one checked is added to it."""
+    results: list[InputResult] = []
+    for item in inputs:
+        target = os.path.join(directory, item.path)
+        key = (_display(target, root_abs), item.mode)
+        if key in checked or key[0].startswith(("/", "..")) or ".." in item.path:
+            continue
+        checked.add(key)
+        results.append((key, _input_file_findings(target, key[0], item, shown, max_file_bytes)))
+    return results
+
+
 def generated_secret_findings(directory: str, inputs: Sequence[GeneratorInput], shown: str, root_abs: str,
                               checked: set[tuple[str, str]],
                               max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> list[Finding]:
-    """Policy findings for the files a kustomization (in ``directory``, shown as ``shown``) turns into
-    Secret data through its secretGenerators (``inputs``), reported at each input file; each input once
-    per run (``checked``)."""
-    findings: list[Finding] = []
-    for item in inputs:
-        target = os.path.join(directory, item.path)
-        target_shown = _display(Path(target), root_abs)
-        if (target_shown, item.mode) in checked or target_shown.startswith(("/", "..")) or ".." in item.path:
-            continue
-        checked.add((target_shown, item.mode))
-        try:
-            info = os.lstat(target)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > max_file_bytes:
-                continue
-            with open(target, encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError):
-            continue
-        for line, key_path, problem, value_digest in input_findings(text, item, target_shown):
-            what = f"{key_path} " if key_path else ""
-            findings.append(Finding(
-                code="SECRET-NOT-PLACEHOLDER", check=CHECK, path=target_shown, line=line,
-                message=f"becomes Secret data through secretGenerator {item.generator} ({item.mode}) in {shown}: "
-                        f"{what}{problem}", hint=HINTS["SECRET-NOT-PLACEHOLDER"],
-                extra={"key_path": key_path, "layer": "literal", "fingerprint": value_digest[:15],
-                       "digest": value_digest, "generator": item.generator, "kustomization": shown}))
-    return findings
+    """:func:`generator_input_results` as one list: each input once per run (``checked``)."""
+    return [finding for _, found in generator_input_results(directory, inputs, shown, root_abs, checked,
+                                                            max_file_bytes) for finding in found]
 
 
-def repository_files(root: Path) -> list[Path]:
-    """Every file of the repository at ``root``: what ``git ls-files`` lists plus untracked files that are
-    not ignored; outside a git work tree, every file under ``root`` (minus :data:`SKIP_DIRS`). Sorted."""
-    return [root / name for name in _repository_names(root)]
-
-
-def _repository_names(root: Path) -> list[str]:
-    """:func:`repository_files` as root-relative POSIX names."""
-    listed = _git_files(root)
-    if listed is None:
-        cut = len(os.path.join(os.path.abspath(root), ""))
-        names = [path[cut:].replace(os.sep, "/") for path in walk(os.path.abspath(root))]
-    else:  # a tracked file deleted in the work tree is not there to scan
-        names = [name for name in listed if os.path.lexists(os.path.join(root, name))]
-    return sorted(names, key=lambda name: name.split("/"))
-
-
-def _git_files(root: Path) -> list[str] | None:
-    """Repository-relative names from git, or None when ``root`` is not the top of a git work tree (or git
-    is missing)."""
-    import shutil
-    import subprocess
-
-    git = shutil.which("git")
-    if git is None or not (root / ".git").exists():
-        return None
+def _input_file_findings(target: str, target_shown: str, item: GeneratorInput, shown: str,
+                         max_file_bytes: int) -> list[Finding]:
     try:
-        out = subprocess.run([git, "-C", str(root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                             capture_output=True, check=True, timeout=120).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return sorted({name for name in out.decode("utf-8", "surrogateescape").split("\0") if name})
-
-
-def no_fixture_warning(root: Path, globs: Sequence[str]) -> Finding:
-    """The loud warning of a run in which no file matched the fixture globs (no Secret was policy-checked)."""
-    from harness.findings import Severity
-
-    return Finding(code="SECRET-NO-FIXTURES", check=CHECK, path=".", severity=Severity.WARNING,
-                   message=f"no file matches the fixture globs {list(globs)} under {root}: the Secret-value policy "
-                           "checked nothing (key material was still looked for)",
-                   hint="set `fixture` or `fixture_globs` in the overlay-parity settings to where the fixtures are")
-
-
-def scan_repository(root: Path, *, fixture_globs: Sequence[str],
-                    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[list[Finding], int]:
-    """Scan every file of the repository at ``root`` (:func:`repository_files`) for key material, and its
-    fixture files for the Secret-value policy. Returns the findings and how many files were read; a
-    ``SECRET-NO-FIXTURES`` warning when no file matched ``fixture_globs``."""
-    root_abs = os.path.abspath(root)
-    in_fixture = _fixture_globs(tuple(fixture_globs)).any_match
-    checked: set[tuple[str, str]] = set()
+        data = read_regular(target, target_shown, max_file_bytes)
+        if not isinstance(data, bytes):
+            return []  # not a regular file, or too large to be a generator input worth reading
+        text = data.decode("utf-8")
+    except (OSError, InputError, UnicodeDecodeError):
+        return []
+    if "\r" in text:  # read as a text file reads it: universal newlines
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     findings: list[Finding] = []
-    names = _repository_names(root)
-    any_fixture = False
-    for name in names:  # names stay strings: this reads every file of a fleet
-        policy = in_fixture(name)
-        any_fixture = any_fixture or policy
-        try:
-            findings.extend(_scan_one(os.path.join(root_abs, name), name, policy, root_abs, checked, max_file_bytes))
-        except InputError:
-            continue  # listed by git but gone (or replaced) since: nothing to read
-    if not any_fixture:
-        findings.append(no_fixture_warning(root, fixture_globs))
-    findings.sort(key=lambda f: (f.path, f.line, f.code, f.extra.get("key_path", "")))
-    return findings, len(names)
+    for line, key_path, problem, value_digest in input_findings(text, item, target_shown):
+        what = f"{key_path} " if key_path else ""
+        findings.append(Finding(
+            code="SECRET-NOT-PLACEHOLDER", check=CHECK, path=target_shown, line=line,
+            message=f"becomes Secret data through secretGenerator {item.generator} ({item.mode}) in {shown}: "
+                    f"{what}{problem}", hint=HINTS["SECRET-NOT-PLACEHOLDER"],
+            extra={"key_path": key_path, "layer": "literal", "fingerprint": value_digest[:15],
+                   "digest": value_digest, "generator": item.generator, "kustomization": shown}))
+    return findings
 
 
 def is_fixture_name(name: str, globs: Sequence[str]) -> bool:
@@ -221,26 +181,23 @@ def _prefilter_stream(path: Path) -> bool:
 
 
 def scan_file(path: Path | str, *, display: str | None = None, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
-              policy: bool = True, generator_inputs_out: list[GeneratorInput] | None = None) -> list[Finding]:
+              policy: bool = True, generator_inputs_out: list[GeneratorInput] | None = None,
+              memo: DocumentMemo | None = None) -> list[Finding]:
     """Scan one file (symlinks are not followed: they hold no material themselves). ``policy``: also apply
-    the Secret-value policy (fixture files); key material is looked for in every file."""
+    the Secret-value policy (fixture files); key material is looked for in every file. ``memo``: see
+    :func:`~harness.secrets.scan.scan_bytes`."""
     name = display or str(path)
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        raise InputError("FILE-MISSING", "file does not exist", file=name, hint="check the path") from None
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISREG(info.st_mode):
+    data = read_regular(os.fspath(path), name, max_file_bytes)
+    if data is None:
         return []
-    if info.st_size > max_file_bytes:
+    if isinstance(data, int):
         if not _prefilter_stream(Path(path)):
             return []
         return [Finding(code="SECRET-UNSCANNABLE", check=CHECK, path=name,
-                        message=f"file is {info.st_size} bytes, over max_file_bytes ({max_file_bytes}), and its "
+                        message=f"file is {data} bytes, over max_file_bytes ({max_file_bytes}), and its "
                                 "pre-filter matched: it may hold key material or a Secret",
                         hint=HINTS["SECRET-UNSCANNABLE"])]
-    with open(path, "rb") as handle:
-        data = handle.read()
-    return scan_bytes(data, name, policy=policy, generator_inputs_out=generator_inputs_out)
+    return scan_bytes(data, name, policy=policy, generator_inputs_out=generator_inputs_out, memo=memo)
 
 
 def _scan_one(file: str, shown: str, policy: bool, root_abs: str, checked: set[tuple[str, str]],
