@@ -417,11 +417,16 @@ def leg_secrets(bench: Bench, fleet: Fleet) -> None:
     r = bench.results
     r["secret_scan_scope"] = scope
     r["secret_scan_files"] = count
+    r["secret_scan_git"] = (fleet.root / ".git").exists()  # False: the fleet is walked, not listed by git
+    r["secret_scan_loadavg"] = list(os.getloadavg())  # other work on the machine when the leg starts
     ours = bench.child("scan-secrets", bench.cli("scan-secrets", *paths), cwd=fleet.root)
     if ours.returncode != 0:
         bench.error(f"scan-secrets exited {ours.returncode} on the fleet: {ours.tail()}")
     r["secret_scan_seconds"] = ours.seconds
     r["secret_scan_cpu_seconds"] = ours.cpu_seconds
+    # both sides may use several processes (ours forks one per CPU, detect-secrets a multiprocessing pool):
+    # CPU time / wall time is how many cores each actually got
+    r["secret_scan_cores_used"] = ours.cpu_seconds / max(ours.seconds, 1e-6)
     detect = _tool("detect-secrets")
     if detect is None:
         bench.error("detect-secrets is not installed")
@@ -432,6 +437,7 @@ def leg_secrets(bench: Bench, fleet: Fleet) -> None:
             bench.error(f"detect-secrets exited {theirs.returncode}: {theirs.tail()}")
         r["detect_secrets_seconds"] = theirs.seconds
         r["detect_secrets_cpu_seconds"] = theirs.cpu_seconds
+        r["detect_secrets_cores_used"] = theirs.cpu_seconds / max(theirs.seconds, 1e-6)
         r["detect_secrets_flagged_files"] = len(_detect_results(theirs.stdout))
         # CPU time too: on a shared machine a short run's wall time is mostly waiting for a core
         r["secret_scan_cpu_speedup_vs_detect_secrets"] = theirs.cpu_seconds / max(ours.cpu_seconds, 1e-6)
@@ -668,7 +674,8 @@ def table(r: dict[str, Any]) -> str:
         (f"scaling {r.get('scaling_base', '?')} -> {10 * int(r.get('scaling_base', 0) or 0)} clusters",
          _fmt(r.get("scaling_top_seconds"), "s"), _fmt(r.get("scaling_base_seconds"), "s"),
          _fmt(r.get("scaling_ratio_10x"), "x"), TARGETS["scaling_ratio_10x"], mark("scaling_ratio_10x")),
-        (f"secret scan ({r.get('secret_scan_scope', '?')}, {r.get('secret_scan_files', '?')} files)",
+        (f"secret scan ({r.get('secret_scan_scope', '?')}, {r.get('secret_scan_files', '?')} files; cores used "
+         f"{_fmt(r.get('secret_scan_cores_used'))} vs {_fmt(r.get('detect_secrets_cores_used'))})",
          _fmt(r.get("secret_scan_seconds"), "s"), f"detect-secrets {_fmt(r.get('detect_secrets_seconds'), 's')}",
          _fmt(r.get("secret_scan_speedup_vs_detect_secrets"), "x"), TARGETS["secret_scan_speedup_vs_detect_secrets"],
          mark("secret_scan_speedup_vs_detect_secrets")),
