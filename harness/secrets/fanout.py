@@ -14,6 +14,7 @@ the same code, the same one located line, the same traceback under ``--debug``.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -132,6 +133,7 @@ def _fork(work: Work[R], cut: list[tuple[int, int]], tasks: int, siblings: list[
         if pid == 0:  # the child: never returns
             code = 1
             try:
+                gc.freeze()  # what was inherited stays out of this worker's collections (and its pages shared)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends a worker silently
                 if hasattr(signal, "pthread_sigmask"):
                     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})

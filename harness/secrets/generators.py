@@ -13,6 +13,7 @@ Key material is looked for in these files anyway (as in every file); this adds t
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
@@ -116,12 +117,18 @@ def input_findings(text: str, item: GeneratorInput, source: str) -> list[tuple[i
     ``source`` is the kustomization that reads it (named in messages by the caller)."""
     if item.mode == "envs":
         return list(_env_problems(text))
-    if PurePosixPath(item.path).suffix.lower() in _STRUCTURED:
+    if _structured(item.path):
         return list(_structured_problems(text, source))
     if _sops_file(text):
         return []
     problem = value_problem(text.strip(), encrypted=False)
     return [(1, "", "content " + problem, digest(text))] if problem else []
+
+
+@functools.lru_cache(maxsize=1024)
+def _structured(path: str) -> bool:
+    """Whether a generator input is structured data (YAML or JSON), by its name (a fleet repeats names)."""
+    return PurePosixPath(path).suffix.lower() in _STRUCTURED
 
 
 def _sops_file(text: str) -> bool:

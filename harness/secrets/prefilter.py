@@ -151,8 +151,10 @@ def prefilter(data: bytes) -> set[str]:
     secretGenerator may be in it: :func:`may_hold_secret`).
     Empty for the vast majority of files, which are then done with."""
     reasons: set[str] = set()
-    if any(needle in data for needle in literal_needles()):
-        reasons.add("literal")
+    for needle in literal_needles():
+        if needle in data:
+            reasons.add("literal")
+            break
     if may_hold_secret(data):
         reasons.add("secret")
     if encoded_re().search(flatten(data)):

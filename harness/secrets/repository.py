@@ -146,10 +146,11 @@ def _scan_span(names: Sequence[str], root_abs: str, in_fixture: Callable[[str], 
     """The files ``names`` (in order), each with what it found; files that found nothing are left out."""
     results: list[FileResult] = []
     checked: set[tuple[str, str]] = set()  # within the span; across spans the merge keeps the first
+    prefix = os.path.join(root_abs, "")
     for name in names:
         policy = in_fixture(name)
-        file = os.path.join(root_abs, name)
-        inputs: list[GeneratorInput] | None = [] if policy and os.path.basename(name) in KUSTOMIZATION_NAMES \
+        file = prefix + name  # names are relative POSIX names of regular files (the listing's)
+        inputs: list[GeneratorInput] | None = [] if policy and name.rpartition("/")[2] in KUSTOMIZATION_NAMES \
             else None
         try:
             found = scan_file(file, display=name, max_file_bytes=max_file_bytes, policy=policy,

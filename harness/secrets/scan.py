@@ -8,6 +8,7 @@ reported once, at its first place, with every place in ``extra["positions"]`` (l
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ YAML_SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 _SPACED_BASE64 = re.compile(r"[A-Za-z0-9+/_=\s-]{20,}")
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
+_BOM_STARTS = frozenset(bom[:1] for bom, _ in _BOMS)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def scan_bytes(data: bytes, name: str, *, as_yaml: bool | None = None, policy: b
     UTF-32 files (with a byte order mark, as YAML allows) are read as text first. The secretGenerator
     inputs of the parsed documents go to ``generator_inputs_out`` when given (policy scans only). ``memo``:
     parsed documents by text, shared by the files of one scan (a fleet repeats its kustomizations)."""
-    for bom, codec in _BOMS:
+    for bom, codec in _BOMS if data[:1] in _BOM_STARTS else ():
         if data.startswith(bom):
             try:
                 return scan_text(data.decode(codec), name, as_yaml=as_yaml, policy=policy)
@@ -95,7 +97,7 @@ def _scan(data: bytes, name: str, *, as_yaml: bool | None, text: str | None = No
     scan_as_text = yaml_text if yaml_text is not None else data.decode("latin-1")
     text_matches = find_key_occurrences(scan_as_text) if reasons & {"literal", "encoded"} else []
     if as_yaml is None:
-        as_yaml = Path(name).suffix.lower() in YAML_SUFFIXES or looks_secret
+        as_yaml = _suffix(name).lower() in YAML_SUFFIXES or looks_secret
     wants_yaml = as_yaml and (may_be_secret or bool(text_matches))  # parse only for policy or key paths
     located: list[Located] = []
     findings: list[Finding] = []
@@ -137,6 +139,15 @@ def _scan(data: bytes, name: str, *, as_yaml: bool | None, text: str | None = No
         findings.append(Finding(code=item.code, message=item.message, check=CHECK, path=name,
                                 line=lines.line(item.doc, item.key), hint=item.hint, extra=item.extra))
     return sorted(findings, key=lambda f: (f.line, f.code, f.extra.get("key_path", ""), f.message))
+
+
+def _suffix(name: str) -> str:
+    """``Path(name).suffix`` without building the path, for a plain POSIX name (most of a scan's)."""
+    if os.sep != "/" or "/." in name or name.endswith("/"):
+        return Path(name).suffix  # a dot component, a trailing slash or another separator: as pathlib says
+    base = name.rpartition("/")[2]
+    dot = base.rfind(".")
+    return base[dot:] if 0 < dot < len(base) - 1 else ""
 
 
 def _document_places(doc: Any, number: int, suffix: str) -> list[_Place]:
