@@ -25,6 +25,9 @@ import json
 import os
 import stat
 import tempfile
+import threading
+from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,32 +44,30 @@ def tool_fingerprint(tool: Path) -> str:
     return hashlib.sha256(f"{resolved}\0{info.st_size}\0{info.st_mtime_ns}\0{FORMAT}".encode()).hexdigest()[:24]
 
 
-def _hash_tree(path: Path, digest: Any) -> None:
-    for current, dirs, files in os.walk(path):
-        dirs.sort()
-        for name in sorted(files):
-            full = Path(current) / name
-            digest.update(full.relative_to(path).as_posix().encode("utf-8", "surrogateescape") + b"\0")
-            mode = full.lstat().st_mode
-            if stat.S_ISLNK(mode):
-                digest.update(b"link:" + os.readlink(full).encode("utf-8", "surrogateescape"))
-            elif stat.S_ISREG(mode):
-                digest.update(hashlib.sha256(full.read_bytes()).digest())
-            else:  # a FIFO or device is never opened: reading one blocks or never ends
-                digest.update(b"special:" + str(stat.S_IFMT(mode)).encode())
+def _hash_entry(full: str, mode: int, digest: Any) -> None:
+    if stat.S_ISLNK(mode):
+        digest.update(b"link:" + os.readlink(full).encode("utf-8", "surrogateescape"))
+    elif stat.S_ISREG(mode):
+        with open(full, "rb") as stream:
+            digest.update(hashlib.sha256(stream.read()).digest())
+    else:  # a FIFO or device is never opened: reading one blocks or never ends
+        digest.update(b"special:" + str(stat.S_IFMT(mode)).encode())
 
 
 _PARSED: dict[tuple[str, int, int], dict[str, Any]] = {}
 _UNREADABLE: dict[str, Any] = {}
 
 
-def _kustomization(directory: Path) -> dict[str, Any] | None:
+def _kustomization(directory: Path, names: Collection[str] = KUSTOMIZATION_FILES) -> dict[str, Any] | None:
     """The parsed kustomization file of ``directory`` (memoized by path, size and modification time): None when
-    there is none, :data:`_UNREADABLE` when it does not parse as a mapping."""
+    there is none, :data:`_UNREADABLE` when it does not parse as a mapping. ``names``: the directory's entries
+    when known (a file not among them is not looked for)."""
     from harness.errors import InputError
     from harness.yamlio import load_file
 
     for name in KUSTOMIZATION_FILES:
+        if name not in names:
+            continue
         candidate = directory / name
         try:
             info = candidate.stat()
@@ -78,7 +79,7 @@ def _kustomization(directory: Path) -> dict[str, Any] | None:
         if memo not in _PARSED:
             try:
                 docs = load_file(candidate)
-            except InputError:  # an unreadable kustomization: the build reports it; what is there is hashed
+            except InputError:  # an unreadable kustomization: the build reads it; what is there is hashed
                 docs = []
             first = docs[0] if docs else None
             _PARSED[memo] = first if isinstance(first, dict) else _UNREADABLE
@@ -86,59 +87,167 @@ def _kustomization(directory: Path) -> dict[str, Any] | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Tree:
+    """One directory as builds read it: a digest of every name and content below it, and what the kustomizations
+    below it reference (resolved, in walk order; None when one of them is unreadable or remote)."""
+
+    digest: bytes
+    references: tuple[str, ...] | None
+
+
+class InputDigests:
+    """:func:`input_digest` with what it reads memoized: every directory is walked, every file hashed, every
+    kustomization parsed and every path resolved at most once per instance.
+
+    An instance treats the files as unchanged while it lives (one policy run judges one snapshot of a
+    repository); :meth:`forget` drops what it knows below a directory (a rendered tree that was removed).
+    ``walks`` and ``reads`` count directories listed and files hashed (scaling tests assert on them).
+    """
+
+    def __init__(self) -> None:
+        self._real: dict[str, str] = {}
+        self._trees: dict[str, _Tree] = {}
+        self._digests: dict[tuple[str, str], str | None] = {}
+        self._lock = threading.Lock()
+        self.walks = 0
+        self.reads = 0
+
+    def forget(self, directory: Path) -> None:
+        """Forget every path and tree at or below ``directory``, and every digest."""
+        tops = {os.path.abspath(directory), os.path.realpath(directory)}
+
+        def gone(path: str) -> bool:
+            return any(path == top or path.startswith(top.rstrip("/") + "/") for top in tops)
+
+        with self._lock:
+            for key in [k for k, v in self._real.items() if gone(k) or gone(v)]:
+                del self._real[key]
+            for key in [k for k in self._trees if gone(k)]:
+                del self._trees[key]
+            self._digests.clear()
+
+    def realpath(self, path: str) -> str:
+        """``os.path.realpath`` with every resolved prefix remembered (one ``lstat`` per path component per run)."""
+        full = path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
+        known = self._real.get(full)
+        if known is not None:
+            return known
+        result = "/"
+        for part in full.split("/"):
+            if part in ("", "."):
+                continue
+            if part == "..":
+                result = os.path.dirname(result)
+                continue
+            child = os.path.join(result, part)
+            resolved = self._real.get(child)
+            if resolved is None:
+                try:
+                    link = stat.S_ISLNK(os.lstat(child).st_mode)
+                except OSError:
+                    link = False
+                resolved = os.path.realpath(child) if link else child
+                self._real[child] = resolved
+            result = resolved
+        self._real[full] = result
+        return result
+
+    def digest(self, directory: Path, wrapper: dict[str, Any] | None = None) -> str | None:
+        """:func:`input_digest` of ``directory`` and ``wrapper``, computed once per instance."""
+        key = (str(directory), "" if wrapper is None else json.dumps(wrapper, sort_keys=True))
+        if key in self._digests:
+            return self._digests[key]
+        value = self._compute(self.realpath(str(directory)), wrapper)
+        self._digests[key] = value
+        return value
+
+    def _compute(self, directory: str, wrapper: dict[str, Any] | None) -> str | None:
+        digest = hashlib.sha256(b"overlay-parity-build\0")
+        covered: list[str] = []
+        pending: list[str] = [directory]
+
+        def inside_covered(path: str) -> bool:
+            return any(path == c or path.startswith(c.rstrip("/") + "/") for c in covered)
+
+        if wrapper is not None:
+            text = json.dumps(wrapper, sort_keys=True)
+            if has_remote(wrapper):
+                return None
+            for entry, _role in references(wrapper):
+                if os.path.isabs(entry):
+                    text = text.replace(json.dumps(entry), json.dumps(os.path.relpath(entry, directory)))
+                    pending.append(entry)
+            digest.update(b"wrapper\0" + text.encode("utf-8") + b"\0")
+        while pending:
+            path = self.realpath(pending.pop(0))
+            if inside_covered(path):
+                continue
+            covered.append(path)
+            digest.update(b"input\0" + os.path.relpath(path, directory).encode("utf-8", "surrogateescape") + b"\0")
+            if os.path.isdir(path):
+                tree = self._tree(path)
+                if tree.references is None:
+                    return None  # what it reads cannot be told: never cached
+                digest.update(tree.digest)
+                pending.extend(t for t in tree.references if not inside_covered(t))
+            elif os.path.isfile(path):
+                with self._lock:
+                    self.reads += 1
+                with open(path, "rb") as stream:
+                    digest.update(hashlib.sha256(stream.read()).digest())
+            else:
+                digest.update(b"missing\0")
+        return digest.hexdigest()
+
+    def _tree(self, path: str) -> _Tree:
+        """The digest and references of the directory ``path`` (resolved), from its subdirectories' trees."""
+        known = self._trees.get(path)
+        if known is not None:
+            return known
+        with self._lock:
+            self.walks += 1
+        digest = hashlib.sha256(b"tree\0")
+        found: list[str] = []
+        unreadable = False
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError:
+            entries = []
+        data = _kustomization(Path(path), {e.name for e in entries})
+        if data is _UNREADABLE or (data is not None and has_remote(data)):
+            unreadable = True
+        elif data is not None:
+            found += [self.realpath(os.path.join(path, entry)) for entry, _role in references(data)]
+        subdirs = []
+        for entry in entries:
+            name = entry.name.encode("utf-8", "surrogateescape")
+            if entry.is_dir(follow_symlinks=False):
+                subdirs.append(entry)
+                continue
+            with self._lock:
+                self.reads += 1
+            digest.update(b"file\0" + name + b"\0")
+            _hash_entry(entry.path, entry.stat(follow_symlinks=False).st_mode, digest)
+        for entry in subdirs:
+            sub = self._tree(entry.path)
+            digest.update(b"dir\0" + entry.name.encode("utf-8", "surrogateescape") + b"\0" + sub.digest)
+            if sub.references is None:
+                unreadable = True
+            else:
+                found += sub.references
+        tree = _Tree(digest.digest(), None if unreadable else tuple(found))
+        self._trees[path] = tree
+        return tree
+
+
 def input_digest(directory: Path, wrapper: dict[str, Any] | None = None) -> str | None:
     """Digest of everything a build of ``directory`` reads (None when it reads something remote).
 
-    ``wrapper`` is the wrapper kustomization of the build with absolute paths, or None.
+    ``wrapper`` is the wrapper kustomization of the build with absolute paths, or None. Identical inputs
+    give identical digests wherever they sit: every path in it is relative to ``directory``.
     """
-    directory = directory.resolve()
-    digest = hashlib.sha256(b"overlay-parity-build\0")
-    covered: list[Path] = []
-    pending: list[Path] = [directory]
-
-    def relative(path: Path) -> str:
-        return os.path.relpath(path, directory)
-
-    def inside_covered(path: Path) -> bool:
-        return any(path == c or c in path.parents for c in covered)
-
-    if wrapper is not None:
-        text = json.dumps(wrapper, sort_keys=True)
-        if has_remote(wrapper):
-            return None
-        for entry, _role in references(wrapper):
-            if os.path.isabs(entry):
-                text = text.replace(json.dumps(entry), json.dumps(relative(Path(entry))))
-                pending.append(Path(entry))
-        digest.update(b"wrapper\0" + text.encode("utf-8") + b"\0")
-    while pending:
-        path = pending.pop(0).resolve()
-        if inside_covered(path):
-            continue
-        covered.append(path)
-        digest.update(b"input\0" + relative(path).encode("utf-8", "surrogateescape") + b"\0")
-        if path.is_dir():
-            _hash_tree(path, digest)
-            found = [path]
-        elif path.is_file():
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-            continue
-        else:
-            digest.update(b"missing\0")
-            continue
-        for base in found:
-            for current, dirs, _files in os.walk(base):
-                dirs.sort()
-                data = _kustomization(Path(current))
-                if data is None:
-                    continue
-                if data is _UNREADABLE or has_remote(data):
-                    return None  # what it reads cannot be told: never cached
-                for entry, _role in references(data):
-                    target = (Path(current) / entry).resolve()
-                    if not inside_covered(target):
-                        pending.append(target)
-    return digest.hexdigest()
+    return InputDigests().digest(directory, wrapper)
 
 
 class BuildCache:

@@ -18,7 +18,6 @@ from pathlib import Path
 from harness.anchors import ParityPlaces, anchor_parity, anchor_rendered
 from harness.errors import InputError
 from harness.findings import Finding
-from harness.kustomize import KustomizeBuilder
 from harness.options import NO_REPORTS, ReportOutputs
 from harness.policy import (
     PolicyOptions,
@@ -27,7 +26,9 @@ from harness.policy import (
     select_policies,
     sops_enabled_in_config,
 )
+from harness.policy.builder import PolicyBuilder
 from harness.policy.lifecycle import seed_bootstrap
+from harness.policy.pipeline import check_overlays
 from harness.progress import ProgressLine
 from harness.project_config import ProjectConfig, load_project_config
 from harness.renderers import renderer_for
@@ -88,10 +89,10 @@ def policy(dirs: Sequence[Path] = (), *, clusters: Sequence[str] = (), policies:
             sys.stdout.flush()
         line.advance()
 
-    with KustomizeBuilder(timeout=options.build_timeout, jobs=options.jobs, persistent=True) as builder:
+    with PolicyBuilder(timeout=options.build_timeout, jobs=options.jobs, persistent=True) as builder:
         if dirs:
-            for directory in dirs:
-                result = check_overlay(directory, repo_root=repo_root, options=options, builder=builder)
+            for directory, result in zip(dirs, check_overlays(dirs, repo_root=repo_root, options=options,
+                                                              builder=builder), strict=True):
                 places = ParityPlaces.of(project.root, directory, project.config_for(result.cluster), None, (), ())
                 done(_anchored(_result(result), anchor_parity, places))
         else:
@@ -108,6 +109,7 @@ def policy(dirs: Sequence[Path] = (), *, clusters: Sequence[str] = (), policies:
                                               sops_enabled=sops_enabled_in_config(config), renderer=renderer,
                                               config_path=config)
                     result = check_overlay(out, cluster=cluster, options=cluster_options, builder=builder)
+                builder.forget(Path(tmp))  # the rendered tree is gone; its path may come back
                 places = ParityPlaces.of(project.root, oracle, config, project.template_root,
                                          [(a.output, a.template) for a in plan.actions], ())
                 done(_anchored(_result(result), anchor_rendered, places))

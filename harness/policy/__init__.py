@@ -21,11 +21,13 @@ import posixpath
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from harness.errors import InputError
 from harness.findings import Finding
 from harness.kustomize import KustomizeBuilder
 from harness.policy import conventions, flux_paths, lifecycle, schema, security_files, sops_proof
+from harness.policy.builder import PolicyBuilder
 from harness.policy.model import (
     BOOTSTRAP_COMPLETE,
     CONVENTIONS,
@@ -52,6 +54,8 @@ __all__ = [
     "PolicyOptions",
     "PolicyResult",
     "check_overlay",
+    "counters_between",
+    "judge",
     "prove_rendered_sops",
     "prove_sops_config",
     "run_policies",
@@ -93,6 +97,29 @@ def _shown(ctx: PolicyContext, finding: Finding) -> Finding:
     return replace(finding, path=shown, file=anchor if anchored else finding.file)
 
 
+def judge(ctx: PolicyContext, policies: list[Policy]) -> PolicyResult:
+    """Run ``policies`` on an open context (its builds collected first): findings deduplicated and shown
+    repository-relative; ``seconds`` and build counters are left to the caller."""
+    result = PolicyResult(cluster=ctx.cluster, overlay=ctx.overlay, lifecycle_claim=ctx.claim)
+    findings: list[Finding] = []
+    if any(p.needs_builds for p in policies):
+        t0 = time.perf_counter()
+        ctx.prefetch()
+        result.policy_seconds["prefetch-builds"] = round(time.perf_counter() - t0, 3)
+    for policy in policies:
+        t0 = time.perf_counter()
+        findings += policy.check(ctx)
+        result.policy_seconds[policy.name] = round(time.perf_counter() - t0, 3)
+    result.findings = _dedupe([_shown(ctx, f) for f in findings])
+    result.notes = {**ctx.notes, "policies": [p.name for p in policies]}
+    return result
+
+
+def counters_between(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Builder counters (``builds``, ``cache_hits``, ...) gained between two :meth:`stats` snapshots."""
+    return {k: round(after[k] - before.get(k, 0), 3) for k in after}
+
+
 def check_overlay(overlay_dir: Path, *, cluster: str | None = None, repo_root: Path | None = None,
                   options: PolicyOptions | None = None, builder: KustomizeBuilder | None = None) -> PolicyResult:
     """Run the selected policies on one overlay directory (cluster name defaults to its directory name).
@@ -106,24 +133,12 @@ def check_overlay(overlay_dir: Path, *, cluster: str | None = None, repo_root: P
     cluster = cluster or overlay_dir.resolve().name
     start = time.perf_counter()
     own_builder = builder is None
-    builder = builder or KustomizeBuilder(timeout=options.build_timeout, jobs=options.jobs)
+    builder = builder or PolicyBuilder(timeout=options.build_timeout, jobs=options.jobs)
     before = builder.stats()
     try:
         with PolicyContext(overlay_dir, cluster, repo_root=repo_root, options=options, builder=builder) as ctx:
-            result = PolicyResult(cluster=cluster, overlay=ctx.overlay, lifecycle_claim=ctx.claim)
-            findings: list[Finding] = []
-            if any(p.needs_builds for p in policies):
-                t0 = time.perf_counter()
-                ctx.prefetch()
-                result.policy_seconds["prefetch-builds"] = round(time.perf_counter() - t0, 3)
-            for policy in policies:
-                t0 = time.perf_counter()
-                findings += policy.check(ctx)
-                result.policy_seconds[policy.name] = round(time.perf_counter() - t0, 3)
-            result.findings = _dedupe([_shown(ctx, f) for f in findings])
-            after = builder.stats()
-            counters = {k: round(after[k] - before[k], 3) for k in after}
-            result.notes = {**ctx.notes, "policies": [p.name for p in policies], **counters}
+            result = judge(ctx, policies)
+            result.notes.update(counters_between(before, builder.stats()))
     finally:
         if own_builder:
             builder.close()

@@ -37,19 +37,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from harness.cluster_pool import usable_cores
 from harness.errors import InputError
 from harness.findings import Finding, Severity
 from harness.kustomize import BuildPlan, BuildResult, KustomizeBuilder
 from harness.policy import substitution
 from harness.policy.checkouts import Checkouts
 from harness.policy.fluxbuild import plan_build
+from harness.policy.parsed import parse_text
 from harness.policy.refs import KUSTOMIZATION_FILES, RESOURCE, build_files, file_roles, references
 from harness.policy.repo import RepoLayout, normalize_url
 from harness.policy.sourceignore import IgnoreMatcher
 from harness.project_config import DEFAULT_SECURITY_KINDS, ProjectConfig
 from harness.renderer_api import Renderer
 from harness.user_regex import CompiledRegex, RegexError, compile_regex
-from harness.yamlio import load_file, read_text
+from harness.yamlio import read_text
 
 BOOTSTRAP_COMPLETE = "bootstrap-complete"
 RENDERER_PARITY = "renderer-parity"
@@ -99,7 +101,7 @@ class PolicyOptions:
     renderer: Renderer | None = None
     config_path: Path | None = None
     build_timeout: float = 60.0
-    jobs: int = 2
+    jobs: int = field(default_factory=usable_cores)
     repo_root: Path | None = None
     repository_urls: tuple[str, ...] = ()
     sources: tuple[tuple[str, Path], ...] = ()
@@ -329,26 +331,6 @@ class Applied:
     substitution: list[Finding] = field(default_factory=list)
 
 
-def _doc_starts(text: str) -> list[int]:
-    """1-based first content line of every non-empty YAML document in ``text``."""
-    starts: list[int] = []
-    current: int | None = None
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if line.startswith("---") and (len(line) == 3 or line[3] in " \t#"):
-            if current is not None:
-                starts.append(current)
-            current = None
-            continue
-        if line.startswith("..."):
-            continue
-        if current is None and stripped and not stripped.startswith("#") and not stripped.startswith("%"):
-            current = number
-    if current is not None:
-        starts.append(current)
-    return starts
-
-
 class OverlayIndex:
     """Every file of a tree and every parsed YAML document (parse failures recorded, not raised).
 
@@ -362,7 +344,9 @@ class OverlayIndex:
         self.docs: list[SourceDoc] = []
         self.errors: dict[str, str] = {}
         self.by_file: dict[str, list[SourceDoc]] = {}
-        self.texts: dict[str, list[str]] = {}
+        self._known: set[str] = set()
+        self._texts: dict[str, str] = {}
+        self._lines: dict[str, list[str]] = {}
         self._dirs: set[str] = set()
         if not self.root.is_dir():
             raise InputError("FILE-MISSING", "directory does not exist", file=str(self.root),
@@ -370,25 +354,36 @@ class OverlayIndex:
         self._scan(self.root, strict=True)
 
     def _scan(self, top: Path, *, strict: bool) -> None:
-        for current, dirs, files in os.walk(top):
-            dirs[:] = sorted(d for d in dirs if d != ".git")
-            for name in [*dirs, *files]:
-                path = Path(current) / name
-                if path.is_symlink():
-                    if strict:
-                        raise InputError("FILE-SYMLINK", "overlay trees must not contain symlinks",
-                                         file=str(path), hint="replace the link with a regular file or directory")
-                    dirs[:] = [d for d in dirs if d != name]
-            for name in sorted(files):
-                path = Path(current) / name
-                if path.is_symlink():
+        """Index every file below ``top`` (``.git`` skipped; symlinks refused when ``strict``, else skipped), in
+        the order of a sorted top-down walk: a directory's files, then its subdirectories."""
+        base = str(self.root)
+
+        def walk(current: str) -> None:
+            try:
+                entries = sorted(os.scandir(current), key=lambda e: e.name)
+            except OSError:
+                return
+            dirs = [e for e in entries if e.name != ".git" and e.is_dir()]
+            files = [e for e in entries if not e.is_dir()]
+            for entry in [*dirs, *files]:
+                if entry.is_symlink() and strict:
+                    raise InputError("FILE-SYMLINK", "overlay trees must not contain symlinks",
+                                     file=entry.path, hint="replace the link with a regular file or directory")
+            for entry in files:
+                if entry.is_symlink():
                     continue
-                rel = posixpath.normpath(os.path.relpath(path, self.root))
-                if rel in self.by_file or rel in self.errors or rel in self.files:
+                rel = posixpath.normpath(os.path.relpath(entry.path, base))
+                if rel in self._known:
                     continue
+                self._known.add(rel)
                 self.files.append(rel)
-                if name.endswith((".yaml", ".yml")) or name == "Kustomization":
+                if entry.name.endswith((".yaml", ".yml")) or entry.name == "Kustomization":
                     self._parse(rel)
+            for entry in dirs:
+                if not entry.is_symlink():
+                    walk(entry.path)
+
+        walk(str(top))
 
     def add_dir(self, directory: Path) -> None:
         """Index a directory outside the tree (once)."""
@@ -411,16 +406,23 @@ class OverlayIndex:
     def _parse(self, rel: str) -> None:
         try:
             text = read_text(self.root / rel, display=rel)
-            docs = load_file(self.root / rel, display=rel)
+            parsed = parse_text(text, rel)
         except InputError as exc:
             self.errors[rel] = exc.one_line()
             return
-        starts = _doc_starts(text)
-        self.texts[rel] = text.splitlines()
-        parsed = [SourceDoc(rel, i, d, starts[i] if i < len(starts) else 0) for i, d in enumerate(docs)
-                  if isinstance(d, dict)]
-        self.by_file[rel] = parsed
-        self.docs.extend(parsed)
+        self._texts[rel] = text
+        starts = parsed.starts
+        docs = [SourceDoc(rel, i, d, starts[i] if i < len(starts) else 0) for i, d in enumerate(parsed.docs)
+                if isinstance(d, dict)]
+        self.by_file[rel] = docs
+        self.docs.extend(docs)
+
+    def lines(self, path: str) -> list[str]:
+        """The lines of a parsed file ([] when it is not one)."""
+        lines = self._lines.get(path)
+        if lines is None:
+            lines = self._lines[path] = self._texts.get(path, "").splitlines()
+        return lines
 
     def kustomization(self, directory: str) -> tuple[str, dict[str, Any]] | None:
         """(file, data) of the kustomization file in a tree-relative directory, if any."""
@@ -432,7 +434,7 @@ class OverlayIndex:
 
     def key_line(self, path: str, start: int, key: str) -> int:
         """Line of ``key:`` in the document starting at ``start`` (``start`` when not found)."""
-        lines = self.texts.get(path)
+        lines = self.lines(path)
         if not lines or start <= 0:
             return start
         pattern = re.compile(r"^\s*(?:-\s+)?" + re.escape(key) + r"\s*:")
@@ -446,7 +448,7 @@ class OverlayIndex:
 
     def text_line(self, path: str, start: int, needle: str) -> int:
         """First line at or after ``start`` (within the document) that contains ``needle``."""
-        lines = self.texts.get(path)
+        lines = self.lines(path)
         if not lines:
             return start
         for number in range(max(start, 1), len(lines) + 1):
@@ -641,8 +643,9 @@ class PolicyContext:
         return self.builder.build_plans([plan], displays={plan: self.display(directory)},
                                         root=self.overlay)[plan]
 
-    def prefetch(self) -> None:
-        """Start every root build and every own-repository Flux path build found in the files, concurrently."""
+    @cached_property
+    def prefetch_plans(self) -> list[BuildPlan]:
+        """Every root build and every own-repository Flux path build found in the files (each once)."""
         plans = list(self.root_plans.values())
         for doc in self.index.docs:
             if is_flux_kustomization(doc.data) and not is_bootstrap_kustomization(doc.data):
@@ -651,8 +654,22 @@ class PolicyContext:
                     target = self._own_path(obj)[0]
                     if target is not None and target.is_dir():
                         plans.append(self.plan(target, spec(doc.data)))
-        unique = list(dict.fromkeys(plans))
-        self.builder.build_plans(unique, displays={p: self.display(p.directory) for p in unique}, root=self.overlay)
+        return list(dict.fromkeys(plans))
+
+    def start_builds(self) -> None:
+        """Start the :attr:`prefetch_plans` without waiting when the builder can (else build them now)."""
+        plans = self.prefetch_plans
+        displays = {p: self.display(p.directory) for p in plans}
+        submit = getattr(self.builder, "submit", None)
+        if submit is not None:
+            submit(plans, displays=displays, root=self.overlay)
+        else:
+            self.builder.build_plans(plans, displays=displays, root=self.overlay)
+
+    def prefetch(self) -> None:
+        """Build every root and every own-repository Flux path found in the files, concurrently."""
+        plans = self.prefetch_plans
+        self.builder.build_plans(plans, displays={p: self.display(p.directory) for p in plans}, root=self.overlay)
 
     # --- objects ---------------------------------------------------------------------------------------
 

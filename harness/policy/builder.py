@@ -1,0 +1,168 @@
+"""The builder of a policy run: :class:`harness.kustomize.KustomizeBuilder` for one snapshot of a repository.
+
+A policy run judges the files as they are when it starts, so this builder reads them once:
+
+- **Inputs once.** Build keys come from one :class:`harness.build_cache.InputDigests` for the whole run
+  (every directory walked, every file hashed and every path resolved at most once, however many
+  clusters and plans name it). A rendered tree that is removed mid-run is forgotten (:meth:`forget`).
+- **Output parsed once, fast.** ``kubectl kustomize`` output (fresh or from the persistent cache) is parsed
+  with :func:`harness.yamlio.load_documents` (the event-driven fast path, ruamel's full safe loader when
+  that gives up: the same data as :func:`harness.kustomize.load_output`), memoized by content.
+- **Builds in the background.** :meth:`submit` starts plans without waiting (bounded by the callers), so the
+  next clusters' builds run while this cluster is judged; one worker per usable core by default.
+- **Lean tool processes.** kubectl runs with ``GOMAXPROCS=1`` (builds already run one per core; Go's own
+  worker threads only add scheduling) unless the environment sets it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import time
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from harness.build_cache import InputDigests
+from harness.cluster_pool import usable_cores
+from harness.errors import InputError
+from harness.kustomize import BuildPlan, BuildResult, KustomizeBuilder, _unwrap, content_hash, one_line_error
+from harness.tools import tool_env
+from harness.yamlio import DocumentMemo, load_documents
+
+__all__ = ["PolicyBuilder", "parse_output"]
+
+
+def _dicts(text: Any, name: str) -> list[Any]:
+    return [d for d in load_documents(str(text), name) if isinstance(d, dict)]
+
+
+_OUTPUTS = DocumentMemo(budget=64 << 20, max_text=4 << 20, parse=_dicts)
+
+
+def parse_output(text: str, name: str) -> list[dict[str, Any]]:
+    """The objects of ``kubectl kustomize`` output (non-mapping documents dropped), parsed once per content.
+
+    The lists and mappings are shared with every other build that printed the same text: never modify them.
+    """
+    return _OUTPUTS.documents(text, name)
+
+
+class PolicyBuilder(KustomizeBuilder):
+    """A run-wide builder for the policy command (see the module docstring); ``jobs=0``: one per usable core."""
+
+    def __init__(self, *, timeout: float = 60.0, jobs: int = 0, persistent: bool = False) -> None:
+        super().__init__(timeout=timeout, jobs=jobs or usable_cores(), persistent=persistent)
+        self.inputs = InputDigests()
+        self.parses = 0
+        env = tool_env()
+        env.setdefault("GOMAXPROCS", "1")
+        self._env = env
+
+    def __enter__(self) -> PolicyBuilder:
+        return self
+
+    def forget(self, directory: Path) -> None:
+        """Forget what was read below ``directory`` (a temporary tree that is gone; its builds stay cached)."""
+        self.inputs.forget(directory)
+
+    def submit(self, plans: Iterable[BuildPlan], *, displays: dict[BuildPlan, str] | None = None,
+               root: Path | None = None) -> None:
+        """Start ``plans`` on the worker pool without waiting (a later :meth:`build_plans` collects them)."""
+        displays = displays or {}
+        for plan in dict.fromkeys(plans):
+            self._submit(plan, displays.get(plan, ""), root, pooled=True)
+
+    def _submit(self, plan: BuildPlan, display: str, root: Path | None, *, pooled: bool) -> Future[BuildResult]:
+        kubectl = self.kubectl()  # resolve (or fail with TOOL-MISSING) before any thread starts
+        digest = self.inputs.digest(plan.directory, plan.wrapper_data()) if plan.directory.is_dir() else None
+        where = os.path.relpath(plan.directory, root) if root is not None else ""
+        key: tuple[str, ...] = (("content", digest, display, where) if digest is not None
+                                else ("path", plan.key, content_hash(plan.directory)))
+        with self._lock:
+            existing = self._cache.get(key)
+            if existing is not None:
+                self.cache_hits += 1
+                return existing
+            future: Future[BuildResult]
+            if pooled:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kustomize")
+                future = self._pool.submit(self._cached_run, kubectl, plan, display, root, key)
+            else:
+                future = Future()
+            self._cache[key] = future
+        if not pooled:
+            try:
+                future.set_result(self._cached_run(kubectl, plan, display, root, key))
+            except BaseException as exc:
+                future.set_exception(exc)
+        return future
+
+    def _cached_run(self, kubectl: Path, plan: BuildPlan, display: str, root: Path | None,
+                    key: tuple[str, ...]) -> BuildResult:
+        disk = self._disk if key[0] == "content" else None
+        if disk is not None:
+            disk_key = hashlib.sha256("\0".join(key).encode("utf-8", "surrogateescape")).hexdigest()
+            entry = disk.get(disk_key)
+            result = self._from_entry(plan.directory, entry, display) if entry is not None else None
+            if result is not None:
+                with self._lock:
+                    self.disk_hits += 1
+                return result
+            result = self._run(kubectl, plan, display, root)
+            if not result.timed_out:
+                disk.put(disk_key, {"ok": result.ok, "output": result.output, "error": result.error})
+            return result
+        return self._run(kubectl, plan, display, root)
+
+    def _from_entry(self, directory: Path, entry: dict[str, Any], display: str) -> BuildResult | None:
+        """A result from a persistent cache entry (None when the entry does not make sense: a miss)."""
+        ok, output, error = entry.get("ok"), entry.get("output"), entry.get("error")
+        if not isinstance(ok, bool) or not isinstance(output, str) or not isinstance(error, str):
+            return None
+        if not ok:
+            return BuildResult(directory, ok=False, error=error)
+        try:
+            objects = self._parse(output, display or directory.name)
+        except InputError:
+            return None
+        return BuildResult(directory, ok=True, output=output, objects=objects)
+
+    def _parse(self, output: str, display: str) -> list[dict[str, Any]]:
+        with self._lock:
+            self.parses += 1
+        return parse_output(output, f"kustomize output of {display}")
+
+    def _kustomize(self, kubectl: Path, build_dir: Path, directory: Path, display: str,
+                   root: Path | None) -> BuildResult:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run([str(kubectl), "kustomize", "--load-restrictor", "LoadRestrictionsNone",
+                                   str(build_dir)], capture_output=True, text=True,
+                                  timeout=self.timeout, env=self._env, cwd=build_dir, check=False)
+        except subprocess.TimeoutExpired:
+            return self._done(BuildResult(directory, ok=False, error=f"kubectl kustomize timed out after "
+                                          f"{self.timeout:.0f}s (remote resources?)", timed_out=True), start)
+        except OSError as exc:
+            raise InputError("TOOL-MISSING", f"cannot run kubectl ({type(exc).__name__})", file=str(kubectl),
+                             hint="reinstall it: run `bash scripts/quickstart.sh`") from None
+        if proc.returncode != 0:
+            stderr = proc.stderr
+            if build_dir != directory:
+                stderr = _unwrap(stderr, build_dir, directory, root)
+            error = one_line_error(stderr, directory, display, root)
+            return self._done(BuildResult(directory, ok=False, error=error), start)
+        try:
+            objects = self._parse(proc.stdout, display or directory.name)
+        except InputError as exc:
+            return self._done(BuildResult(directory, ok=False, error=f"output does not parse: {exc.one_line()}"),
+                              start)
+        return self._done(BuildResult(directory, ok=True, output=proc.stdout, objects=objects), start)
+
+    def stats(self) -> dict[str, Any]:
+        """The counters of :meth:`KustomizeBuilder.stats`, plus outputs parsed and inputs read."""
+        return {**super().stats(), "output_parses": self.parses, "input_walks": self.inputs.walks,
+                "input_reads": self.inputs.reads}
