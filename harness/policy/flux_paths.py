@@ -79,11 +79,19 @@ def check_paths(ctx: PolicyContext) -> list[Finding]:
 def defined_sources(ctx: PolicyContext, universe: Applied | None = None) -> set[tuple[str, str, str]]:
     """(kind, namespace, name) of every Flux source applied or written in the tree; bootstrap's is implied."""
     objects = universe.objects if universe is not None else ctx.applied.objects
-    defined = {(o.kind, o.namespace, o.name) for o in [*objects, *ctx.tree_objects] if is_flux_source(o.data)}
-    for doc in ctx.index.docs:
-        if is_flux_source(doc.data):
-            defined.add((str(doc.data["kind"]), meta(doc.data, "namespace") or "default", meta(doc.data, "name")))
-    return defined
+    return {(o.kind, o.namespace, o.name) for o in objects if is_flux_source(o.data)} | _tree_sources(ctx)
+
+
+def _tree_sources(ctx: PolicyContext) -> frozenset[tuple[str, str, str]]:
+    """The sources written in the tree (objects and documents), once per context: every universe shares them."""
+    memo = ctx.memo.get("tree_sources")
+    if memo is None:
+        found = {(o.kind, o.namespace, o.name) for o in ctx.tree_objects if is_flux_source(o.data)}
+        for doc in ctx.index.docs:
+            if is_flux_source(doc.data):
+                found.add((str(doc.data["kind"]), meta(doc.data, "namespace") or "default", meta(doc.data, "name")))
+        memo = ctx.memo["tree_sources"] = frozenset(found)
+    return memo
 
 
 def flux_kustomizations(ctx: PolicyContext, objects: list[KObject] | None = None) -> list[KObject]:
@@ -214,7 +222,10 @@ def check_depends(ctx: PolicyContext) -> list[Finding]:
     where = "the overlay" if ctx.bundled else "the repository"
     for universe in ctx.universes:
         kustomizations = flux_kustomizations(ctx, universe.objects)
-        known = {(o.namespace, o.name) for o in [*kustomizations, *flux_kustomizations(ctx, ctx.tree_objects)]}
+        if "tree_kustomizations" not in ctx.memo:
+            ctx.memo["tree_kustomizations"] = {(o.namespace, o.name) for o in ctx.tree_objects
+                                               if is_flux_kustomization(o.data)}
+        known = {(o.namespace, o.name) for o in kustomizations} | ctx.memo["tree_kustomizations"]
         by_key = {(o.namespace, o.name): o for o in kustomizations}
         graph: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for obj in kustomizations:

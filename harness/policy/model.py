@@ -25,6 +25,7 @@ root ``kustomization.yaml``.
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import posixpath
@@ -281,12 +282,14 @@ def normalize_spec_path(spec_path: Any) -> tuple[str | None, str]:
     return norm, ""
 
 
-def resolve_flux_path(spec_path: Any, overlay: Path, cluster: str, repo_root: Path | None) -> tuple[Path | None, str]:
+def resolve_flux_path(spec_path: Any, overlay: Path, cluster: str, repo_root: Path | None,
+                      real: Callable[[Path], Path] = Path.resolve) -> tuple[Path | None, str]:
     """Map a Flux ``spec.path`` into a bundled-layout overlay (the bundled project's overlay contract).
 
     Returns (directory, "") or (None, problem). Paths must stay inside this cluster's overlay: the
     contract forbids own-repository paths elsewhere, and another cluster's overlay is a copy-paste bug.
-    Without a repository root, ``./applications/overlays/<cluster>/...`` is mapped by prefix.
+    Without a repository root, ``./applications/overlays/<cluster>/...`` is mapped by prefix. ``real`` resolves
+    a path (a run's memoized one).
     """
     norm, problem = normalize_spec_path(spec_path)
     if norm is None:
@@ -295,9 +298,9 @@ def resolve_flux_path(spec_path: Any, overlay: Path, cluster: str, repo_root: Pa
     other = len(parts) > 2 and parts[:2] == ["applications", "overlays"] and parts[2] != cluster
     if other:
         return None, f"spec.path {spec_path!r} points into another cluster's overlay ({parts[2]})"
-    overlay_r = overlay.resolve()
+    overlay_r = real(overlay)
     if repo_root is not None:
-        target = (repo_root.resolve() / norm).resolve() if parts else repo_root.resolve()
+        target = real(real(repo_root) / norm) if parts else real(repo_root)
         if target == overlay_r or overlay_r in target.parents:
             return target, ""
         return None, f"spec.path {spec_path!r} is outside this cluster's overlay (applications/overlays/{cluster})"
@@ -338,13 +341,15 @@ class OverlayIndex:
     :meth:`add_dir`; their keys are tree-relative too (``../infrastructure/x.yaml``).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, real: Callable[[Path], Path] = Path.resolve) -> None:
         self.root = root
+        self.real = real
         self.files: list[str] = []
         self.docs: list[SourceDoc] = []
         self.errors: dict[str, str] = {}
         self.by_file: dict[str, list[SourceDoc]] = {}
         self._known: set[str] = set()
+        self._sorted: list[str] | None = None
         self._texts: dict[str, str] = {}
         self._lines: dict[str, list[str]] = {}
         self._dirs: set[str] = set()
@@ -387,12 +392,13 @@ class OverlayIndex:
 
     def add_dir(self, directory: Path) -> None:
         """Index a directory outside the tree (once)."""
-        key = str(directory.resolve())
+        resolved = self.real(directory)
+        key = str(resolved)
         if key in self._dirs or not directory.is_dir():
             return
         self._dirs.add(key)
-        tree = self.root.resolve()
-        if directory.resolve() == tree or tree in directory.resolve().parents:
+        tree = self.real(self.root)
+        if resolved == tree or tree in resolved.parents:
             return
         before = set(self.by_file)
         self._scan(directory, strict=False)
@@ -400,7 +406,7 @@ class OverlayIndex:
             if posixpath.basename(rel) in KUSTOMIZATION_FILES and self.by_file[rel]:
                 base = (self.root / posixpath.dirname(rel))
                 for entry, _role in references(self.by_file[rel][0].data):
-                    target = (base / entry).resolve()
+                    target = self.real(base / entry)
                     self.add_dir(target if target.is_dir() else target.parent)
 
     def _parse(self, rel: str) -> None:
@@ -416,6 +422,22 @@ class OverlayIndex:
                 if isinstance(d, dict)]
         self.by_file[rel] = docs
         self.docs.extend(docs)
+
+    def has_file(self, rel: str) -> bool:
+        """Whether ``rel`` (tree-relative, normalized) is an indexed file."""
+        return rel in self._known
+
+    def files_under(self, prefix: str) -> list[str]:
+        """Indexed files whose path starts with ``prefix`` (a directory with its trailing ``/``; '' for all), in
+        path order: a binary search in the sorted file list (kept until files are added)."""
+        if self._sorted is None or len(self._sorted) != len(self.files):
+            self._sorted = sorted(self.files)
+        found = []
+        for rel in self._sorted[bisect.bisect_left(self._sorted, prefix):]:
+            if not rel.startswith(prefix):
+                break
+            found.append(rel)
+        return found
 
     def lines(self, path: str) -> list[str]:
         """The lines of a parsed file ([] when it is not one)."""
@@ -482,9 +504,15 @@ class PolicyContext:
         self.builder = builder
         self.stack = ExitStack()
         self.notes: dict[str, Any] = {}
-        self.checkouts = Checkouts(dict(options.sources))
-        self.stack.callback(self.checkouts.close)
+        self.memo: dict[str, Any] = {}  # what policies compute once per tree and share across roots
+        shared = getattr(builder, "shared", None)
+        if shared is not None:  # one set of worktrees per run, removed when the builder closes
+            self.checkouts = shared(("checkouts", options.sources), lambda: Checkouts(dict(options.sources)))
+        else:
+            self.checkouts = Checkouts(dict(options.sources))
+            self.stack.callback(self.checkouts.close)
         self._source_index: dict[tuple[str, str], list[SourceDoc]] = {}
+        self._source_dirs: dict[tuple[str, str, str], list[SourceDoc]] = {}
         self._indexed_docs = 0
         self._roles: tuple[int, dict[str, str]] | None = None
         self._root_substitution: list[Finding] = []
@@ -498,6 +526,16 @@ class PolicyContext:
     def temp_dir(self, prefix: str) -> Path:
         """A private temp directory removed when the context closes."""
         return Path(self.stack.enter_context(tempfile.TemporaryDirectory(prefix=f"overlay-parity-{prefix}-")))
+
+    def real(self, path: Path) -> Path:
+        """``path`` resolved (memoized for the whole run when the builder keeps one snapshot of the files)."""
+        realpath = getattr(self.builder, "realpath", None)
+        return Path(realpath(path)) if realpath is not None else path.resolve()
+
+    @cached_property
+    def _root_for_paths(self) -> bool:
+        """Own-repository paths of a bundled overlay resolve against the repository root (known or derived)."""
+        return self.layout.root_known or derive_repo_root(self.overlay) is not None
 
     @property
     def bundled(self) -> bool:
@@ -528,10 +566,10 @@ class PolicyContext:
     @cached_property
     def index(self) -> OverlayIndex:
         """Parsed YAML of the tree, plus the directories outside it that its kustomizations reference."""
-        index = OverlayIndex(self.overlay)
+        index = OverlayIndex(self.overlay, self.real)
         for rel in [r for r in index.by_file if posixpath.basename(r) in KUSTOMIZATION_FILES and index.by_file[r]]:
             for entry, _role in references(index.by_file[rel][0].data):
-                target = (self.overlay / posixpath.dirname(rel) / entry).resolve()
+                target = self.real(self.overlay / posixpath.dirname(rel) / entry)
                 if not (target == self.overlay or self.overlay in target.parents):
                     index.add_dir(target if target.is_dir() else target.parent)
         return index
@@ -539,7 +577,16 @@ class PolicyContext:
     @cached_property
     def ignore(self) -> IgnoreMatcher:
         """What source-controller leaves out of this repository's artifact."""
-        return IgnoreMatcher(self.repo_root)
+        return self.ignore_for(self.repo_root)
+
+    def ignore_for(self, root: Path) -> IgnoreMatcher:
+        """The exclusion rules of the source rooted at ``root`` (one matcher per root and run when the builder
+        keeps one snapshot of the files: each ``.sourceignore`` is read once)."""
+        shared = getattr(self.builder, "shared", None)
+        if shared is None:
+            return IgnoreMatcher(root)
+        matcher: IgnoreMatcher = shared(("ignore", root), lambda: IgnoreMatcher(root))
+        return matcher
 
     @cached_property
     def bootstrap_docs(self) -> list[SourceDoc]:
@@ -576,9 +623,9 @@ class PolicyContext:
     def display(self, directory: Path) -> str:
         """Tree-relative POSIX form of a directory ('.' for the tree itself)."""
         try:
-            rel = directory.resolve().relative_to(self.overlay).as_posix()
+            rel = self.real(directory).relative_to(self.overlay).as_posix()
         except ValueError:
-            rel = os.path.relpath(directory.resolve(), self.overlay)
+            rel = os.path.relpath(self.real(directory), self.overlay)
             return Path(rel).as_posix()
         return rel or "."
 
@@ -621,7 +668,7 @@ class PolicyContext:
             found = self.index.kustomization("" if rel == "." else rel)
             kustomization = found[1] if found else None
         root = source_root or self.repo_root
-        ignore = self.ignore if root == self.repo_root else IgnoreMatcher(root)
+        ignore = self.ignore if root == self.repo_root else self.ignore_for(root)
         return plan_build(directory, source_root=root, ignore=ignore, flux_spec=flux_spec,
                           stub_flux_system=stub, kustomization=kustomization)
 
@@ -678,14 +725,18 @@ class PolicyContext:
             kind, name = doc.data.get("kind"), meta(doc.data, "name")
             if isinstance(kind, str) and name:
                 self._source_index.setdefault((kind, name), []).append(doc)
+                directory = posixpath.dirname(doc.path)
+                while directory:  # by every directory above the file: origins find their candidates directly
+                    self._source_dirs.setdefault((kind, name, directory), []).append(doc)
+                    directory = posixpath.dirname(directory)
         self._indexed_docs = len(self.index.docs)
 
     def _object(self, data: dict[str, Any], origin: str) -> KObject:
         """A built object, attributed to the file that most likely defines it."""
         self._refresh_source_index()
         candidates = self._source_index.get((str(data.get("kind", "")), meta(data, "name")), [])
-        prefix = "" if origin == "." else origin + "/"
-        inside = [c for c in candidates if c.path.startswith(prefix)] if prefix else list(candidates)
+        inside = (self._source_dirs.get((str(data.get("kind", "")), meta(data, "name"), origin), [])
+                  if origin != "." else list(candidates))
         roles = self.roles
 
         def resource_docs(docs: list[SourceDoc]) -> list[SourceDoc]:
@@ -739,7 +790,7 @@ class PolicyContext:
     def ignore_tree_file(self, rel: str) -> bool:
         """A tree file that is not part of the source artifact (``.sourceignore``, defaults)."""
         try:
-            repo_rel = (self.overlay / rel).resolve().relative_to(self.repo_root).as_posix()
+            repo_rel = self.real(self.overlay / rel).relative_to(self.repo_root).as_posix()
         except ValueError:
             return False
         return self.ignore.ignored(repo_rel)
@@ -751,11 +802,10 @@ class PolicyContext:
         raw = spec(obj.data).get("path")
         if self.bundled:
             target, problem = resolve_flux_path(raw, self.overlay, self.cluster,
-                                                self.repo_root if self.layout.root_known or
-                                                derive_repo_root(self.overlay) else None)
+                                                self.repo_root if self._root_for_paths else None, self.real)
             if target is None and "outside this cluster's overlay" in problem:
                 norm, _ = normalize_spec_path(raw)
-                candidate = (self.repo_root / (norm or ".")).resolve()
+                candidate = self.real(self.repo_root / (norm or "."))
                 if norm is not None and candidate.is_dir():
                     return candidate, ""
                 return None, problem
@@ -764,11 +814,11 @@ class PolicyContext:
         if norm is None:
             return None, problem
         if not self.layout.root_known:
-            target, legacy = resolve_flux_path(raw, self.overlay, self.cluster, None)
+            target, legacy = resolve_flux_path(raw, self.overlay, self.cluster, None, self.real)
             if target is not None:
                 return target, ""
             del legacy
-        return (self.repo_root / norm).resolve(), ""
+        return self.real(self.repo_root / norm), ""
 
     def _find_source(self, kind: str, namespace: str, name: str, objects: Iterable[KObject]) -> KObject | None:
         for obj in objects:
@@ -781,6 +831,15 @@ class PolicyContext:
         found: dict[tuple[str, str, str], KObject] = {}
         for obj in self.tree_objects:
             if is_flux_source(obj.data):
+                found.setdefault((obj.kind, obj.namespace, obj.name), obj)
+        return found
+
+    @cached_property
+    def _tree_core_objects(self) -> dict[tuple[str, str, str], KObject]:
+        """The first core-group (``v1``) object of the tree by (kind, namespace, name)."""
+        found: dict[tuple[str, str, str], KObject] = {}
+        for obj in self.tree_objects:
+            if obj.group == "":
                 found.setdefault((obj.kind, obj.namespace, obj.name), obj)
         return found
 
@@ -809,7 +868,7 @@ class PolicyContext:
                 norm, problem = normalize_spec_path(raw)
                 if norm is None:
                     return FluxTarget(obj, shown, None, problem, source="mapped")
-                target = (checkout.root / norm).resolve()
+                target = self.real(checkout.root / norm)
                 if not target.is_dir():
                     return FluxTarget(obj, shown, None, f"spec.path {raw!r} does not exist in the mapped checkout of "
                                                         f"{kind} {namespace}/{name}", source="mapped")
@@ -956,7 +1015,8 @@ class PolicyContext:
 
     def _find_vars_object(self, kind: str, namespace: str, name: str, objects: list[KObject]) -> dict[str, str] | None:
         """Variables of a ConfigMap or Secret found in the repository (Secret values replaced by markers)."""
-        for obj in [*objects, *self.tree_objects]:
+        first = self._tree_core_objects.get((kind, namespace, name))
+        for obj in [*objects, *([first] if first is not None else [])]:
             if obj.kind != kind or obj.name != name or obj.namespace != namespace or obj.group != "":
                 continue
             values: dict[str, str] = {}
@@ -995,15 +1055,24 @@ class PolicyContext:
         return [o for o in self.tree_objects if o.path not in built and self.in_scope(o.path)]
 
     @cached_property
-    def _flux_prefixes(self) -> tuple[str, ...]:
+    def _flux_dirs(self) -> frozenset[str]:
+        """Tree-relative Flux paths and roots ('' for the tree itself)."""
         dirs = [t.directory for t in self.applied.targets if t.directory is not None]
         shown = [self.display(d) for d in [*dirs, *(r.directory for r in self.roots)]]
-        return tuple("" if p == "." else p + "/" for p in shown if not p.startswith(".."))
+        return frozenset("" if p == "." else p for p in shown if not p.startswith(".."))
 
     def in_scope(self, path: str) -> bool:
         """A tree file Flux may apply: listed by a kustomization, or below a Flux path or root (stray files
-        such as documentation examples are not objects)."""
-        return path in self.roles or any(path.startswith(p) for p in self._flux_prefixes)
+        such as documentation examples are not objects). One set lookup per directory above the file."""
+        if path in self.roles:
+            return True
+        flux_dirs = self._flux_dirs
+        directory = path
+        while directory:
+            directory = posixpath.dirname(directory)
+            if directory in flux_dirs:
+                return True
+        return False
 
     @cached_property
     def convention_objects(self) -> list[KObject]:

@@ -33,6 +33,10 @@ class Index(Protocol):
     files: list[str]
     errors: dict[str, str]
 
+    def has_file(self, rel: str) -> bool: ...
+
+    def files_under(self, prefix: str) -> list[str]: ...
+
     @property
     def by_file(self) -> dict[str, Any]: ...
 
@@ -74,7 +78,6 @@ def build_files(index: Index, directory: str) -> set[str]:
     """
     files: set[str] = set()
     visited: set[str] = set()
-    all_files = index.files
 
     def walk(current: str) -> None:
         if current in visited:
@@ -82,8 +85,7 @@ def build_files(index: Index, directory: str) -> set[str]:
         visited.add(current)
         found = index.kustomization(current)
         if found is None:
-            prefix = "" if current == "" else current + "/"
-            files.update(f for f in all_files if f.startswith(prefix))
+            files.update(index.files_under("" if current == "" else current + "/"))
             return
         rel, data = found
         files.add(rel)
@@ -93,7 +95,7 @@ def build_files(index: Index, directory: str) -> set[str]:
                 continue
             if (index.root / target).is_dir():
                 walk(target)
-            elif target in all_files:
+            elif index.has_file(target):
                 files.add(target)
 
     start = "" if directory in ("", ".") else directory
