@@ -71,29 +71,36 @@ def _call(item: Any) -> tuple[str, Any]:
         return "error", error_to_dict(error)
 
 
+class WorkerDied(RuntimeError):
+    """A worker process ended without an answer (killed, out of memory, a crash in C code)."""
+
+
 def map_in_order(work: Callable[[T], Any], items: Sequence[T], workers: int) -> Iterator[Any]:
     """``work(item)`` for every item, in order; on ``workers`` forked processes when more than one.
 
-    ``work`` must return plain data. An InputError raised by ``work`` is raised here at its item's place.
-    Leaving the iteration early (an error, an interrupt) stops the workers.
+    ``work`` must return plain data. An InputError raised by ``work`` is raised here at its item's place; a
+    worker that dies raises :class:`WorkerDied` (an internal error, never a hang). Leaving the iteration
+    early (an error, an interrupt) cancels what has not started.
     """
     import multiprocessing  # ~8 ms to import: only for a run that may fork
 
     if workers <= 1 or len(items) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield from (work(item) for item in items)
         return
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     global _work
     _work = work
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_ignore_interrupts)
     try:
-        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_ignore_interrupts)
-        try:
-            for kind, payload in pool.imap(_call, items, chunksize=1):
-                if kind == "error":
-                    raise error_from_dict(payload)
-                yield payload
-            pool.close()
-        finally:
-            pool.terminate()
-            pool.join()
+        for kind, payload in executor.map(_call, items):
+            if kind == "error":
+                raise error_from_dict(payload)
+            yield payload
+    except BrokenProcessPool:
+        raise WorkerDied("a worker process ended without an answer (rerun with --jobs 1 to see why)") from None
     finally:
+        executor.shutdown(wait=False, cancel_futures=True)
         _work = None

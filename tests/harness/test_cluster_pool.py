@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import pytest
 
 from harness.cluster_pool import (
     MIN_ITEMS_PER_WORKER,
+    WorkerDied,
     error_from_dict,
     error_to_dict,
     map_in_order,
@@ -61,6 +63,17 @@ def crash(item: int) -> int:
 def test_a_bug_in_a_worker_is_not_bad_input() -> None:
     with pytest.raises(RuntimeError, match="a bug"):
         list(map_in_order(crash, list(range(10)), 2))
+
+
+def die_at_three(item: int) -> int:
+    if item == 3:
+        os.kill(os.getpid(), signal.SIGKILL)  # a worker killed (out of memory, a crash in C code)
+    return item
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang() -> None:
+    with pytest.raises(WorkerDied):
+        list(map_in_order(die_at_three, list(range(10)), 2))
 
 
 def test_errors_cross_as_plain_data() -> None:
