@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from harness.errors import InputError
 from harness.findings import Finding
-from harness.secrets.fanout import fan_out, processes_for
 from harness.secrets.generators import KUSTOMIZATION_NAMES, GeneratorInput
 from harness.secrets.model import CHECK
 from harness.secrets.walk import (
@@ -113,6 +112,8 @@ def scan_repository(root: Path, *, fixture_globs: Sequence[str], max_file_bytes:
     ``processes``: how many processes read the files (default: :func:`~harness.secrets.fanout.processes_for`,
     one per CPU for a large repository); the findings, their order and every error are those of the serial
     scan whatever the number."""
+    from harness.secrets.fanout import fan_out, processes_for  # only here: the one-file hook never forks
+
     root_abs = os.path.abspath(root)
     in_fixture = fixture_matcher(fixture_globs)
     names = repository_names(root)
