@@ -80,7 +80,7 @@ def map_in_order(work: Callable[[T], Any], items: Sequence[T], workers: int) -> 
 
     ``work`` must return plain data. An InputError raised by ``work`` is raised here at its item's place; a
     worker that dies raises :class:`WorkerDied` (an internal error, never a hang). Leaving the iteration
-    early (an error, an interrupt) cancels what has not started.
+    early (an error, an interrupt) cancels what has not started and waits for what has.
     """
     import multiprocessing  # ~8 ms to import: only for a run that may fork
 
@@ -102,5 +102,7 @@ def map_in_order(work: Callable[[T], Any], items: Sequence[T], workers: int) -> 
     except BrokenProcessPool:
         raise WorkerDied("a worker process ended without an answer (rerun with --jobs 1 to see why)") from None
     finally:
-        executor.shutdown(wait=False, cancel_futures=True)
+        # Waiting is short (at most the items already running) and leaves no manager thread for the
+        # interpreter's exit hook, which fails noisily on a pipe that is gone after shutdown(wait=False).
+        executor.shutdown(wait=True, cancel_futures=True)
         _work = None

@@ -225,7 +225,7 @@ def run_parity(project: ProjectConfig, clusters: Iterable[str] | None = None, *,
     if update:
         results: Iterator[CheckResult] = (run.update_cluster(cluster, force=force)[0] for cluster in selected)
     elif workers > 1:
-        results = (run.checked_from_worker(data) for data in map_in_order(run.check_in_worker, selected, workers))
+        results = _on_workers(run, selected, workers)
     else:
         results = (run.check_cluster(cluster) for cluster in selected)
     with batch_of(run.renderer):
@@ -241,6 +241,13 @@ def run_parity(project: ProjectConfig, clusters: Iterable[str] | None = None, *,
     report.clusters_run = set(run.clusters_run)
     report.inventory = run.inventory_notes()
     return report
+
+
+def _on_workers(run: ParityRun, selected: list[str], workers: int) -> Iterator[CheckResult]:
+    """The first cluster in process, warming what the workers then inherit when they fork (the renderer's
+    compiled templates, checked outputs and shared outputs, parsed oracle files), the rest on ``workers``."""
+    yield run.check_cluster(selected[0])
+    yield from (run.checked_from_worker(data) for data in map_in_order(run.check_in_worker, selected[1:], workers))
 
 
 def gate(report: Report) -> int:

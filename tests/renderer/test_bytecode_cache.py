@@ -53,10 +53,9 @@ def render_in_child(cache: Path) -> dict[str, object]:
 def test_processes_share_compiled_templates_and_render_the_same(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first = render_in_child(cache)  # compiles and stores
-    [folder] = cache.iterdir()
+    [folder] = [entry for entry in cache.iterdir() if entry.name.startswith("jinja-")]  # beside other caches
     stored = sorted(folder.iterdir())
     assert stored
-    assert folder.name.startswith("jinja-")
     assert (cache.stat().st_mode & 0o777, folder.stat().st_mode & 0o777) == (0o700, 0o700)
     second = render_in_child(cache)  # loads
     assert first == second
