@@ -80,6 +80,7 @@ def leg_policy(bench: Bench, fleet: Fleet) -> None:
     for n in sizes:
         chosen = overlays[:n]
         directories = [d for overlay in chosen for d in flux_paths(overlay)]
+        load = {"baseline": os.getloadavg()[0]}
         baseline = naive_baseline(directories)
         cache = bench.work / f"policy-cache-{n}"
         env = dict(bench.env, OVERLAY_PARITY_CACHE_DIR=str(cache))
@@ -87,6 +88,7 @@ def leg_policy(bench: Bench, fleet: Fleet) -> None:
         runs = {}
         for label in ("cold", "warm"):
             report = bench.work / f"policy-{n}-{label}.json"
+            load[label] = os.getloadavg()[0]  # 1-minute load when the run starts (other jobs share the machine)
             done = bench.child(f"policy-{n}-{label}", bench.cli("policy", *map(str, chosen), *gates, "--json",
                                                                  str(report)), cwd=fleet.root, env=env)
             if done.returncode not in (0, 1) or not report.exists():
@@ -102,13 +104,18 @@ def leg_policy(bench: Bench, fleet: Fleet) -> None:
         r[f"{prefix}_cold_speedup"] = baseline / cold.seconds
         r[f"{prefix}_warm_speedup"] = baseline / warm.seconds
         r[f"{prefix}_cold_cores_used"] = cold.cpu_seconds / cold.seconds
+        r[f"{prefix}_warm_cores_used"] = warm.cpu_seconds / warm.seconds
+        r[f"{prefix}_cold_cpu_seconds"] = cold.cpu_seconds
+        r[f"{prefix}_warm_cpu_seconds"] = warm.cpu_seconds
+        r[f"{prefix}_load_at_start"] = {k: round(v, 2) for k, v in load.items()}
         r[f"{prefix}_cold_builds"], _ = _builds(cold_report)
         r[f"{prefix}_warm_builds"], r[f"{prefix}_warm_cache_hits"] = _builds(warm_report)
         r[f"{prefix}_findings"] = len(_findings(cold_report))
         r[f"{prefix}_findings_identical"] = _findings(cold_report) == _findings(warm_report)
         r[f"{prefix}_exit"] = cold.returncode
-        bench.say(f"policy {n}: baseline {baseline:.1f}s ({len(directories)} builds), cold {cold.seconds:.1f}s, "
-                  f"warm {warm.seconds:.1f}s")
+        bench.say(f"policy {n}: baseline {baseline:.1f}s ({len(directories)} builds), cold {cold.seconds:.1f}s "
+                  f"({cold.cpu_seconds:.1f} CPU s), warm {warm.seconds:.1f}s ({warm.cpu_seconds:.1f} CPU s); "
+                  f"load {load}")
     r["policy_sizes"] = sizes
     r["policy_cpus"] = os.cpu_count()
 

@@ -87,7 +87,7 @@ class PolicyOptions:
     proof works on the overlay's own ``.sops.yaml``. ``sops_enabled=None`` means "on when the overlay has
     a ``.sops.yaml``". ``unpinned_sources=None`` means ``error`` for overlays of the bundled layout and
     ``warning`` elsewhere. ``repository_urls`` are URLs of this repository; ``sources`` maps other
-    repositories' URLs to local checkouts.
+    repositories' URLs to local checkouts. ``jobs``: builds at once (one per usable core by default).
     """
 
     policies: tuple[str, ...] = ()
