@@ -89,7 +89,10 @@ def leg_policy(bench: Bench, fleet: Fleet) -> None:
         for label in ("cold", "warm"):
             report = bench.work / f"policy-{n}-{label}.json"
             load[label] = os.getloadavg()[0]  # 1-minute load when the run starts (other jobs share the machine)
-            done = bench.child(f"policy-{n}-{label}", bench.cli("policy", *map(str, chosen), *gates, "--json",
+            # The fixture directory is the Flux repository (its paths are ./applications/...); say so, as the
+            # fleet may be inside a git repository by now (the affected leg commits it).
+            done = bench.child(f"policy-{n}-{label}", bench.cli("policy", *map(str, chosen), *gates,
+                                                                 "--repo-root", str(fleet.fixture), "--json",
                                                                  str(report)), cwd=fleet.root, env=env)
             if done.returncode not in (0, 1) or not report.exists():
                 bench.error(f"policy {n} {label}: exited {done.returncode}: {done.tail()}")
