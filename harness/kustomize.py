@@ -166,20 +166,6 @@ def _located(result: BuildResult, plan: BuildPlan) -> BuildResult:
     return result if result.directory == plan.directory else replace(result, directory=plan.directory)
 
 
-def _from_entry(directory: Path, entry: dict[str, Any], display: str) -> BuildResult | None:
-    """A result from a persistent cache entry (None when the entry does not make sense: a miss)."""
-    ok, output, error = entry.get("ok"), entry.get("output"), entry.get("error")
-    if not isinstance(ok, bool) or not isinstance(output, str) or not isinstance(error, str):
-        return None
-    if not ok:
-        return BuildResult(directory, ok=False, error=error)
-    try:
-        objects = load_output(output, f"kustomize output of {display or directory.name}")
-    except InputError:
-        return None
-    return BuildResult(directory, ok=True, output=output, objects=objects)
-
-
 def _unwrap(text: str, build_dir: Path, directory: Path, root: Path | None) -> str:
     """Error text of a wrapper build with the wrapper's relative paths turned back into absolute ones."""
     for base in [directory, *([root] if root is not None else [])]:
@@ -249,9 +235,38 @@ class KustomizeBuilder:
         futures = {p: self._submit(p, displays.get(p, ""), root, pooled=len(unique) > 1) for p in unique}
         return {p: _located(f.result(), p) for p, f in futures.items()}
 
+    # -- hooks a subclass may replace (harness.policy.builder shares inputs and parses across a run) --------
+
+    def _digest(self, plan: BuildPlan) -> str | None:
+        """The content digest of everything the build reads (None: the directory is gone)."""
+        return input_digest(plan.directory, plan.wrapper_data()) if plan.directory.is_dir() else None
+
+    def _parse(self, output: str, name: str) -> list[dict[str, Any]]:
+        """The objects of a build's output (raises InputError when it does not parse)."""
+        return load_output(output, f"kustomize output of {name}")
+
+    def _tool_env(self) -> dict[str, str]:
+        """The environment kubectl runs with."""
+        return tool_env()
+
+    def _from_entry(self, directory: Path, entry: dict[str, Any], display: str) -> BuildResult | None:
+        """A result from a persistent cache entry (None when the entry does not make sense: a miss)."""
+        ok, output, error = entry.get("ok"), entry.get("output"), entry.get("error")
+        if not isinstance(ok, bool) or not isinstance(output, str) or not isinstance(error, str):
+            return None
+        if not ok:
+            return BuildResult(directory, ok=False, error=error)
+        try:
+            objects = self._parse(output, display or directory.name)
+        except InputError:
+            return None
+        return BuildResult(directory, ok=True, output=output, objects=objects)
+
+    # -- building ------------------------------------------------------------------------------------------
+
     def _submit(self, plan: BuildPlan, display: str, root: Path | None, *, pooled: bool) -> Future[BuildResult]:
         kubectl = self.kubectl()  # resolve (or fail with TOOL-MISSING) before any thread starts
-        digest = input_digest(plan.directory, plan.wrapper_data()) if plan.directory.is_dir() else None
+        digest = self._digest(plan)
         where = os.path.relpath(plan.directory, root) if root is not None else ""
         # identical inputs build identically wherever they sit; errors name the display and root-relative paths
         key: tuple[str, ...] = (("content", digest, display, where) if digest is not None
@@ -284,7 +299,7 @@ class KustomizeBuilder:
         if disk is not None:
             entry = disk.get(disk_key)
             if entry is not None:
-                result = _from_entry(plan.directory, entry, display)
+                result = self._from_entry(plan.directory, entry, display)
                 if result is not None:
                     with self._lock:
                         self.disk_hits += 1
@@ -314,7 +329,7 @@ class KustomizeBuilder:
         try:
             proc = subprocess.run([str(kubectl), "kustomize", "--load-restrictor", "LoadRestrictionsNone",
                                    str(build_dir)], capture_output=True, text=True,
-                                  timeout=self.timeout, env=tool_env(), cwd=build_dir, check=False)
+                                  timeout=self.timeout, env=self._tool_env(), cwd=build_dir, check=False)
         except subprocess.TimeoutExpired:
             return self._done(BuildResult(directory, ok=False, error=f"kubectl kustomize timed out after "
                                           f"{self.timeout:.0f}s (remote resources?)", timed_out=True), start)
@@ -328,7 +343,7 @@ class KustomizeBuilder:
             error = one_line_error(stderr, directory, display, root)
             return self._done(BuildResult(directory, ok=False, error=error), start)
         try:
-            objects = load_output(proc.stdout, f"kustomize output of {display or directory.name}")
+            objects = self._parse(proc.stdout, display or directory.name)
         except InputError as exc:
             return self._done(BuildResult(directory, ok=False, error=f"output does not parse: {exc.one_line()}"),
                               start)

@@ -1,6 +1,7 @@
 """The builder of a policy run: :class:`harness.kustomize.KustomizeBuilder` for one snapshot of a repository.
 
-A policy run judges the files as they are when it starts, so this builder reads them once:
+A policy run judges the files as they are when it starts, so this builder reads them once. It changes the
+base builder only through its hooks (``_digest``, ``_parse``, ``_tool_env``):
 
 - **Inputs once.** Build keys come from one :class:`harness.build_cache.InputDigests` for the whole run
   (every directory walked, every file hashed and every path resolved at most once, however many
@@ -16,19 +17,14 @@ A policy run judges the files as they are when it starts, so this builder reads 
 
 from __future__ import annotations
 
-import hashlib
 import os
-import subprocess
-import time
 from collections.abc import Callable, Hashable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 from harness.build_cache import InputDigests
 from harness.cluster_pool import usable_cores
-from harness.errors import InputError
-from harness.kustomize import BuildPlan, BuildResult, KustomizeBuilder, _unwrap, content_hash, one_line_error
+from harness.kustomize import BuildPlan, KustomizeBuilder
 from harness.tools import tool_env
 from harness.yamlio import DocumentMemo, load_documents
 
@@ -106,92 +102,16 @@ class PolicyBuilder(KustomizeBuilder):
         for plan in dict.fromkeys(plans):
             self._submit(plan, displays.get(plan, ""), root, pooled=True)
 
-    def _submit(self, plan: BuildPlan, display: str, root: Path | None, *, pooled: bool) -> Future[BuildResult]:
-        kubectl = self.kubectl()  # resolve (or fail with TOOL-MISSING) before any thread starts
-        digest = self.inputs.digest(plan.directory, plan.wrapper_data()) if plan.directory.is_dir() else None
-        where = os.path.relpath(plan.directory, root) if root is not None else ""
-        key: tuple[str, ...] = (("content", digest, display, where) if digest is not None
-                                else ("path", plan.key, content_hash(plan.directory)))
-        with self._lock:
-            existing = self._cache.get(key)
-            if existing is not None:
-                self.cache_hits += 1
-                return existing
-            future: Future[BuildResult]
-            if pooled:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kustomize")
-                future = self._pool.submit(self._cached_run, kubectl, plan, display, root, key)
-            else:
-                future = Future()
-            self._cache[key] = future
-        if not pooled:
-            try:
-                future.set_result(self._cached_run(kubectl, plan, display, root, key))
-            except BaseException as exc:
-                future.set_exception(exc)
-        return future
+    def _digest(self, plan: BuildPlan) -> str | None:
+        return self.inputs.digest(plan.directory, plan.wrapper_data()) if plan.directory.is_dir() else None
 
-    def _cached_run(self, kubectl: Path, plan: BuildPlan, display: str, root: Path | None,
-                    key: tuple[str, ...]) -> BuildResult:
-        disk = self._disk if key[0] == "content" else None
-        if disk is not None:
-            disk_key = hashlib.sha256("\0".join(key).encode("utf-8", "surrogateescape")).hexdigest()
-            entry = disk.get(disk_key)
-            result = self._from_entry(plan.directory, entry, display) if entry is not None else None
-            if result is not None:
-                with self._lock:
-                    self.disk_hits += 1
-                return result
-            result = self._run(kubectl, plan, display, root)
-            if not result.timed_out:
-                disk.put(disk_key, {"ok": result.ok, "output": result.output, "error": result.error})
-            return result
-        return self._run(kubectl, plan, display, root)
-
-    def _from_entry(self, directory: Path, entry: dict[str, Any], display: str) -> BuildResult | None:
-        """A result from a persistent cache entry (None when the entry does not make sense: a miss)."""
-        ok, output, error = entry.get("ok"), entry.get("output"), entry.get("error")
-        if not isinstance(ok, bool) or not isinstance(output, str) or not isinstance(error, str):
-            return None
-        if not ok:
-            return BuildResult(directory, ok=False, error=error)
-        try:
-            objects = self._parse(output, display or directory.name)
-        except InputError:
-            return None
-        return BuildResult(directory, ok=True, output=output, objects=objects)
-
-    def _parse(self, output: str, display: str) -> list[dict[str, Any]]:
+    def _parse(self, output: str, name: str) -> list[dict[str, Any]]:
         with self._lock:
             self.parses += 1
-        return parse_output(output, f"kustomize output of {display}")
+        return parse_output(output, f"kustomize output of {name}")
 
-    def _kustomize(self, kubectl: Path, build_dir: Path, directory: Path, display: str,
-                   root: Path | None) -> BuildResult:
-        start = time.perf_counter()
-        try:
-            proc = subprocess.run([str(kubectl), "kustomize", "--load-restrictor", "LoadRestrictionsNone",
-                                   str(build_dir)], capture_output=True, text=True,
-                                  timeout=self.timeout, env=self._env, cwd=build_dir, check=False)
-        except subprocess.TimeoutExpired:
-            return self._done(BuildResult(directory, ok=False, error=f"kubectl kustomize timed out after "
-                                          f"{self.timeout:.0f}s (remote resources?)", timed_out=True), start)
-        except OSError as exc:
-            raise InputError("TOOL-MISSING", f"cannot run kubectl ({type(exc).__name__})", file=str(kubectl),
-                             hint="reinstall it: run `bash scripts/quickstart.sh`") from None
-        if proc.returncode != 0:
-            stderr = proc.stderr
-            if build_dir != directory:
-                stderr = _unwrap(stderr, build_dir, directory, root)
-            error = one_line_error(stderr, directory, display, root)
-            return self._done(BuildResult(directory, ok=False, error=error), start)
-        try:
-            objects = self._parse(proc.stdout, display or directory.name)
-        except InputError as exc:
-            return self._done(BuildResult(directory, ok=False, error=f"output does not parse: {exc.one_line()}"),
-                              start)
-        return self._done(BuildResult(directory, ok=True, output=proc.stdout, objects=objects), start)
+    def _tool_env(self) -> dict[str, str]:
+        return self._env
 
     def stats(self) -> dict[str, Any]:
         """The counters of :meth:`KustomizeBuilder.stats`, plus outputs parsed and inputs read."""
