@@ -216,7 +216,8 @@ def _check_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --update, also rewrite ignored and security-relevant files")
     parser.add_argument("-j", "--jobs", type=_jobs, default=0, metavar="N",
                         help="check clusters on N worker processes (default 0: one per usable core, in process "
-                             "for a few clusters; 1: in process); results and their order do not change")
+                             "for a few clusters; 1: in process; at most 4 per core); results and their order do "
+                             "not change")
     add_verbose_option(parser, "also show notes and warnings, and files excluded from parity", quiet=True)
     add_project_options(parser)
     add_report_options(parser)

@@ -23,6 +23,7 @@ from harness.errors import InputError, InputErrors
 
 T = TypeVar("T")
 MIN_ITEMS_PER_WORKER = 8
+MAX_WORKERS_PER_CORE = 4
 
 _work: Callable[[Any], Any] | None = None  # the work function, set in the parent before the workers fork
 
@@ -36,8 +37,10 @@ def usable_cores() -> int:
 
 
 def worker_count(jobs: int, items: int) -> int:
-    """Workers for ``items`` items: ``jobs`` when positive, else one per usable core; 1 means in process."""
-    wanted = jobs if jobs > 0 else usable_cores()
+    """Workers for ``items`` items: ``jobs`` when positive (at most :data:`MAX_WORKERS_PER_CORE` per usable
+    core: ``-j 100000`` must not fork a process per cluster), else one per usable core; 1 means in process."""
+    cores = usable_cores()
+    wanted = min(jobs, MAX_WORKERS_PER_CORE * cores) if jobs > 0 else cores
     if jobs <= 0:
         wanted = min(wanted, items // MIN_ITEMS_PER_WORKER)
     return max(1, min(wanted, items))

@@ -8,6 +8,7 @@ import signal
 import pytest
 
 from harness.cluster_pool import (
+    MAX_WORKERS_PER_CORE,
     MIN_ITEMS_PER_WORKER,
     WorkerDied,
     error_from_dict,
@@ -92,3 +93,4 @@ def test_worker_count() -> None:
     assert worker_count(8, 2) == 2  # never more workers than items
     assert worker_count(0, MIN_ITEMS_PER_WORKER - 1) == 1  # a few clusters: no pool
     assert worker_count(0, 10_000) == usable_cores()
+    assert worker_count(100_000, 10_000) == MAX_WORKERS_PER_CORE * usable_cores()  # no process per cluster
