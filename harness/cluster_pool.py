@@ -9,6 +9,7 @@ come back in the order of the input, so progress lines, reports and exit codes a
 - Bad input in a worker (an ``InputError``) is raised in the parent, at its place in the order, exactly as
   a serial run raises it: one located line, exit 2.
 - Workers ignore SIGINT: Ctrl-C reaches the parent, which stops the pool and reports the interrupt once.
+  A parent killed outright takes its workers with it (:mod:`harness.parent_death`).
 - Work functions take and return JSON-ready values, so what crosses the process boundary is plain data.
 """
 
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from harness.errors import InputError, InputErrors
+from harness.parent_death import die_with_parent
 
 T = TypeVar("T")
 MIN_ITEMS_PER_WORKER = 8
@@ -62,7 +64,8 @@ def error_from_dict(data: dict[str, Any]) -> InputError:
     return errors[0] if len(errors) == 1 else InputErrors(errors)
 
 
-def _ignore_interrupts() -> None:
+def _start_worker(parent: int) -> None:
+    die_with_parent(parent)  # a parent killed outright must not leave workers holding its output open
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
@@ -96,7 +99,7 @@ def map_in_order(work: Callable[[T], Any], items: Sequence[T], workers: int) -> 
     global _work
     _work = work
     executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                   initializer=_ignore_interrupts)
+                                   initializer=_start_worker, initargs=(os.getpid(),))
     try:
         for kind, payload in executor.map(_call, items):
             if kind == "error":

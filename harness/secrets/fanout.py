@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
+from harness.parent_death import die_with_parent
+
 R = TypeVar("R")
 
 JOBS_ENV = "OVERLAY_PARITY_SECRET_JOBS"
@@ -128,11 +130,13 @@ def _interrupts_held() -> Iterator[None]:
 def _fork(work: Work[R], cut: list[tuple[int, int]], tasks: int, siblings: list[tuple[int, int]]) -> tuple[int, int]:
     """Fork one worker; returns (its pid, the read end of its result pipe)."""
     results_read, results_write = os.pipe()
+    parent = os.getpid()
     with _interrupts_held():
         pid = os.fork()
         if pid == 0:  # the child: never returns
             code = 1
             try:
+                die_with_parent(parent)  # a parent killed outright takes its workers with it
                 gc.freeze()  # what was inherited stays out of this worker's collections (and its pages shared)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends a worker silently
                 if hasattr(signal, "pthread_sigmask"):

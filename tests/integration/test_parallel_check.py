@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,3 +74,48 @@ def test_bad_input_in_a_middle_cluster_is_the_same_one_line(tmp_path: Path) -> N
     assert lines(parallel.stdout) == lines(serial.stdout)
     assert parallel.stderr == serial.stderr
     assert "pipe.yaml" in parallel.stderr
+
+
+SLOW_RENDERER = '''
+import time
+from renderer.api import RENDERER as REFERENCE
+
+
+class Slow:
+    def render(self, config_path, out_dir, *, service=None):
+        return REFERENCE.render(config_path, out_dir, service=service)
+
+    def render_files(self, config_path):
+        time.sleep(1.0)
+        return REFERENCE.render_files(config_path)
+
+
+RENDERER = Slow()
+'''
+
+
+def test_a_parallel_check_killed_with_sigterm_leaves_nothing_running(tmp_path: Path) -> None:
+    root = copy_bundled(tmp_path / "project")
+    (root / "slow_renderer.py").write_text(SLOW_RENDERER, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "harness.cli", "check", "-j", "2", "--renderer",
+                             "slow_renderer:RENDERER"], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    workers: list[str] = []
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        found = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False)
+        workers = found.stdout.split()
+    assert len(workers) >= 2, "the check never started its workers"
+    proc.terminate()
+    proc.communicate(timeout=30)  # no worker holds the output open: the pipes close
+    time.sleep(0.5)
+    assert not [pid for pid in workers if running(pid)]
+
+
+def running(pid: str) -> bool:
+    """Whether a process exists and is not a zombie waiting to be reaped by whoever inherited it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
