@@ -591,8 +591,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 class QuietPipe:
-    """stdout that survives its reader going away (``| head``): from the first ``BrokenPipeError`` on, the
-    output goes to ``/dev/null`` and the run finishes (report files written, its own exit code)."""
+    """stdout (or stderr) that survives its reader going away (``| head``): from the first ``BrokenPipeError``
+    on, the output goes to ``/dev/null`` and the run finishes (report files written, its own exit code)."""
 
     def __init__(self, stream: TextIO) -> None:
         self._stream = stream
@@ -635,15 +635,17 @@ def run() -> NoReturn:
 
     What exists at start-up (modules, compiled patterns) is frozen out of every collection, and so is
     everything still alive at the end, so the interpreter's final collections do not walk the whole heap.
-    stdout becomes a :class:`QuietPipe`. Only this process-level entry point does either: :func:`main`
+    stdout and stderr become :class:`QuietPipe`s. Only this process-level entry point does either: :func:`main`
     called in process leaves the collector and the streams alone.
     """
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
     sys.stdout = cast(TextIO, QuietPipe(sys.stdout))
+    sys.stderr = cast(TextIO, QuietPipe(sys.stderr))  # a reader gone from stderr must not change the exit code
     code = main()
     gc.freeze()
     sys.stdout.flush()
+    sys.stderr.flush()
     sys.exit(code)
 
 
