@@ -15,6 +15,7 @@ from typing import Any
 
 from harness.errors import InputError
 from harness.options import ProjectOptions
+from harness.report.output import write_report_file
 
 
 def _load(project: Any) -> tuple[Any, bool]:
@@ -62,10 +63,7 @@ def propose_rules(project_options: ProjectOptions, *, clusters: Sequence[str] = 
         return 0
     proposal = propose(project, inventory, renderer, selected)
     text = proposal_text(proposal, new_inventory=new)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = out.with_name(f".{out.name}.tmp")
-    scratch.write_text(text, encoding="utf-8")
-    os.replace(scratch, out)
+    write_report_file(out, text)  # atomic for a file; /dev/stdout and the like written in place, not replaced
     for rule in proposal.stale:
         print(f"stale: {rule.id} ({rule.kind} {rule.path}) matched nothing: left out of the draft")
     for problem in proposal.unresolved:

@@ -38,11 +38,13 @@ def summary(plan: Plan, out_dir: Path, *, service: str | None, spec: str) -> str
 
 
 def _write_diagnostics(plan: Plan, path: Path) -> None:
+    """The plan as JSON, written like a report file (a device or FIFO in place, never replaced or waited on)."""
+    from harness.report.output import write_report_file
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(plan.to_json() + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise InputError("USAGE", f"cannot write diagnostics: {exc.strerror}", file=str(path),
+        write_report_file(path, plan.to_json() + "\n")
+    except InputError as error:
+        raise InputError("USAGE", f"cannot write diagnostics: {error.message}", file=str(path),
                          hint="choose a writable --diagnostics path") from None
 
 
