@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
+from harness.cluster_pool import MAX_WORKERS_PER_CORE, usable_cores
 from harness.parent_death import die_with_parent
 
 R = TypeVar("R")
@@ -34,18 +35,16 @@ Work = Callable[[int, int], R]
 
 def available_cpus() -> int:
     """The CPUs this process may run on (its affinity mask, where the platform has one)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    return usable_cores()
 
 
 def processes_for(count: int, min_per_process: int) -> int:
-    """How many processes scan ``count`` files: :data:`JOBS_ENV` when set (an integer >= 1), else one per
-    available CPU, but one per ``min_per_process`` files at most (a small repository pays no fork)."""
+    """How many processes scan ``count`` files: :data:`JOBS_ENV` when set (an integer >= 1, at most
+    :data:`harness.cluster_pool.MAX_WORKERS_PER_CORE` per CPU and one per file), else one per available CPU,
+    but one per ``min_per_process`` files at most (a small repository pays no fork)."""
     given = os.environ.get(JOBS_ENV, "").strip()
     if given.isdigit() and int(given) >= 1:
-        return int(given)
+        return max(1, min(int(given), MAX_WORKERS_PER_CORE * available_cpus(), count))
     if not hasattr(os, "fork"):
         return 1
     return max(1, min(available_cpus(), count // max(min_per_process, 1)))
@@ -72,7 +71,10 @@ def fan_out(work: Work[R], count: int, processes: int) -> list[R]:
         os.close(tasks_write)
         tasks_write = -1
         for _ in range(processes - 1):
-            children.append(_fork(work, cut, tasks_read, children))
+            try:
+                children.append(_fork(work, cut, tasks_read, children))
+            except OSError:  # out of processes or descriptors (ulimit): the ones started, and this one, do it
+                break
         for index, outcome in _take(work, cut, tasks_read):
             if isinstance(outcome, _Failed):
                 failed[index] = outcome.error

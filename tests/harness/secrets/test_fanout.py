@@ -125,9 +125,22 @@ def test_how_many_processes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert processes_for(10**6, 2000) == 1
     monkeypatch.setenv(JOBS_ENV, "3")
     assert processes_for(10, 2000) == 3  # forced, whatever the size
+    monkeypatch.setenv(JOBS_ENV, "100000")
+    assert processes_for(10**6, 2000) == 4  # at most 4 per CPU: no fork bomb
+    assert processes_for(2, 2000) == 2  # and never more than files
     for ignored in ("0", "", "two", "-2"):
         monkeypatch.setenv(JOBS_ENV, ignored)
         assert processes_for(10, 2000) == 1
+
+
+@requires_fork
+def test_out_of_processes_the_parent_does_the_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object) -> tuple[int, int]:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # fork under ulimit -u
+
+    monkeypatch.setattr(fanout, "_fork", refuse)
+    assert fan_out(lambda start, stop: list(range(start, stop)), 5000, 4) == \
+        [list(range(a, b)) for a, b in spans(5000, 4)]
 
 
 def test_available_cpus_follows_the_affinity_mask() -> None:
