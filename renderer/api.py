@@ -145,12 +145,17 @@ class ReferenceRenderer:
 
     def plan(self, config_path: Path, *, service: str | None = None) -> RenderPlan:
         """Load the config and descriptors and plan, without writing anything."""
+        return self._planned(config_path, service)[0]
+
+    def _planned(self, config_path: Path, service: str | None) -> tuple[RenderPlan, _SharedInputs]:
+        """The plan and the shared inputs it was made from (read once for both)."""
         config = load_config(Path(config_path))
         inputs = self._inputs()
         if inputs.coverage is not None:
             raise inputs.coverage.with_traceback(None)
-        return plan_render(inputs.descriptors, config, service=service, template_root=self.template_root,
-                           templates=inputs.templates)
+        planned = plan_render(inputs.descriptors, config, service=service, template_root=self.template_root,
+                              templates=inputs.templates)
+        return planned, inputs
 
     def render(self, config_path: Path, out_dir: Path, *, service: str | None = None) -> Plan:
         """Render ``config_path`` into ``out_dir`` atomically and return the executed plan."""
@@ -160,8 +165,8 @@ class ReferenceRenderer:
 
     def render_files(self, config_path: Path) -> RenderedFiles:
         """Render the whole cluster of ``config_path`` into memory (:class:`harness.renderer_api.MemoryRenderer`)."""
-        planned = self.plan(config_path)
-        return RenderedFiles(plan=planned.plan, files=render_bytes(planned, self._inputs().outputs))
+        planned, inputs = self._planned(config_path, None)
+        return RenderedFiles(plan=planned.plan, files=render_bytes(planned, inputs.outputs))
 
 
 RENDERER = ReferenceRenderer()
