@@ -52,6 +52,7 @@ if str(REPO_ROOT) not in sys.path:  # `python benchmarks/run.py` from anywhere
 
 from benchmarks import policy_leg  # noqa: E402
 from benchmarks.generator import DEFAULT_CLUSTERS, DEFAULT_SEED, Fleet, generate  # noqa: E402
+from harness.cluster_pool import usable_cores  # noqa: E402
 
 REQUIRED_KEYS = (
     "clusters", "files", "parity_seconds", "diff_r_seconds", "parity_vs_diff_ratio", "check_vs_diff_ratio",
@@ -264,16 +265,9 @@ def leg_parity(bench: Bench, fleet: Fleet) -> None:
     r["check_seconds"] = best.seconds
     r["check_cpu_seconds"] = best.cpu_seconds
     r["check_cores_used"] = best.cpu_seconds / best.seconds
-    r["check_jobs"] = _usable_cores()
+    r["check_jobs"] = usable_cores()
     r["check_vs_diff_ratio"] = best.seconds / r["diff_r_seconds"]
     r["peak_rss_mb"] = max([c.maxrss_mb for _, c, _ in single] + [c.maxrss_mb for c in whole])
-
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _compare_only(fleet: Fleet) -> float:

@@ -16,18 +16,10 @@ import pytest
 
 from harness.cluster_pool import map_in_order
 from harness.parent_death import die_with_parent
+from tests.support.processes import running
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_GET_PDEATHSIG is Linux's")
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-        return handle.read().split(")")[-1].split()[0] != "Z"
 
 
 def test_a_worker_dies_when_its_parent_is_killed() -> None:
@@ -47,13 +39,13 @@ def test_a_worker_dies_when_its_parent_is_killed() -> None:
     assert middle.stdout is not None
     worker = int(middle.stdout.readline())
     time.sleep(0.2)
-    assert alive(worker)
+    assert running(worker)
     middle.kill()
     middle.wait(timeout=30)
     deadline = time.monotonic() + 10
-    while alive(worker) and time.monotonic() < deadline:
+    while running(worker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not alive(worker), "the worker outlived its parent"
+    assert not running(worker), "the worker outlived its parent"
 
 
 def test_a_parent_already_gone_ends_the_worker_at_once() -> None:

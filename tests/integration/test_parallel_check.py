@@ -18,6 +18,7 @@ import pytest
 from tests.hardening.hostile import Outcome, assert_sane, run
 from tests.integration.test_bundled_fixture import copy_bundled, overlay
 from tests.integration.test_pairing_property import plant_drift
+from tests.support.processes import running
 
 TIMING = re.compile(r'(seconds|time|timestamp)="[^"]*"')
 DURATION = re.compile(r"\b\d+\.\d+s\b")
@@ -109,13 +110,5 @@ def test_a_parallel_check_killed_with_sigterm_leaves_nothing_running(tmp_path: P
     proc.terminate()
     proc.communicate(timeout=30)  # no worker holds the output open: the pipes close
     time.sleep(0.5)
-    assert not [pid for pid in workers if running(pid)]
+    assert not [pid for pid in workers if running(int(pid))]
 
-
-def running(pid: str) -> bool:
-    """Whether a process exists and is not a zombie waiting to be reaped by whoever inherited it."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
