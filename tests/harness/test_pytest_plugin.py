@@ -53,6 +53,13 @@ def report_of(path: Path) -> dict[str, Any]:
     return data
 
 
+def only_failure_codes(result: pytest.RunResult, report: Path) -> list[str]:
+    """The finding codes of a run in which exactly one item failed and none passed."""
+    assert result.parseoutcomes().get("failed") == 1
+    assert "passed" not in result.parseoutcomes()
+    return [f["code"] for r in report_of(report)["results"] for f in r["findings"]]
+
+
 def normalized(data: dict[str, Any]) -> dict[str, Any]:
     """A report without timings (the only thing that may differ between two runs)."""
     data = json.loads(json.dumps(data))
@@ -324,10 +331,7 @@ def test_secrets_item_applies_the_reviewed_allowlist(project: FakeProject, pytes
     secret.write_text("apiVersion: v1\nkind: Secret\nmetadata:\n  name: app\nstringData:\n"
                       "  password: hunter2-not-a-placeholder\n", encoding="utf-8")
     failing = pytester.runpytest("--parity", "-k", "secrets", "--parity-report=before.json")
-    assert failing.parseoutcomes().get("failed") == 1
-    assert "passed" not in failing.parseoutcomes()
-    codes = [f["code"] for r in report_of(pytester.path / "before.json")["results"] for f in r["findings"]]
-    assert codes == ["SECRET-NOT-PLACEHOLDER"]
+    assert only_failure_codes(failing, pytester.path / "before.json") == ["SECRET-NOT-PLACEHOLDER"]
 
     monkeypatch.chdir(pytester.path)
     assert main(["scan-secrets", "--baseline-out", "draft.yaml", "testdata/fake-fixture"]) == 1
@@ -344,8 +348,5 @@ def test_secrets_item_applies_the_reviewed_allowlist(project: FakeProject, pytes
                          "    path: \"testdata/fake-fixture/**\"\n    rationale: a value removed since\n"
                          "    approved_by: platform-security\n", encoding="utf-8")
     stale = pytester.runpytest("--parity", "-k", "secrets", "--parity-report=stale.json")
-    assert stale.parseoutcomes().get("failed") == 1
-    assert "passed" not in stale.parseoutcomes()
-    codes = [f["code"] for r in report_of(pytester.path / "stale.json")["results"] for f in r["findings"]]
-    assert codes == ["SECRET-STALE-ALLOW"]
+    assert only_failure_codes(stale, pytester.path / "stale.json") == ["SECRET-STALE-ALLOW"]
     assert "hunter2" not in stale.stdout.str() + failing.stdout.str()
