@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.hardening.hostile import Outcome, assert_sane, run
+from tests.integration.fake_project import inventory_text, make_project
 from tests.integration.test_bundled_fixture import copy_bundled, overlay
 from tests.integration.test_pairing_property import plant_drift
 from tests.support.processes import running
@@ -62,6 +63,21 @@ def test_two_workers_report_what_one_process_reports(tmp_path: Path, drift: bool
     assert parallel.returncode == serial.returncode
     assert lines(parallel.stdout) == lines(serial.stdout)
     assert parallel.stderr == serial.stderr
+    assert parallel_reports == serial_reports
+
+
+def test_a_command_renderer_project_of_another_layout_too(tmp_path: Path) -> None:
+    """Another layout, another renderer kind (an external command rendering into directories), a rule that
+    matches in one cluster only (judged on the union of the workers' clusters) and a finding in the middle
+    cluster: the workers' answer is still the serial one."""
+    project = make_project(tmp_path / "fake", inventory=inventory_text(drop=("legacy-file",)))
+    serial, serial_reports = check(project.root, 1)
+    parallel, parallel_reports = check(project.root, 2)
+    assert serial.returncode == 1  # k8s-b's hand-kept legacy.yaml is no longer approved
+    assert "FAIL parity[k8s-b]" in serial.stdout
+    assert "stale" not in serial.stdout.lower().replace("stale rules judged", "")
+    assert parallel.returncode == serial.returncode
+    assert lines(parallel.stdout) == lines(serial.stdout)
     assert parallel_reports == serial_reports
 
 
