@@ -28,10 +28,12 @@ def cache_root(environ: dict[str, str] | None = None) -> Path | None:
     return Path(home) / ".cache" / "overlay-parity" if home and os.path.isabs(home) else None
 
 
-def private_dir(path: Path) -> bool:
-    """Create ``path`` (mode 0700) if missing; True when it is a real directory of ours, closed to others."""
+def private_dir(path: Path, *, create: bool = True) -> bool:
+    """Create ``path`` (mode 0700) if missing (unless not ``create``); True when it is a real directory of ours,
+    closed to others."""
     try:
-        path.mkdir(mode=0o700, exist_ok=True)
+        if create:
+            path.mkdir(mode=0o700, exist_ok=True)
         info = os.lstat(path)
     except OSError:
         return False
@@ -39,17 +41,19 @@ def private_dir(path: Path) -> bool:
             and not stat.S_IMODE(info.st_mode) & (stat.S_IWGRP | stat.S_IWOTH))
 
 
-def cache_folder(name: str, environ: dict[str, str] | None = None) -> Path | None:
+def cache_folder(name: str, environ: dict[str, str] | None = None, *, create: bool = True) -> Path | None:
     """``<cache root>/<name>``, created private (0700) together with the root; None when caching is off, the
-    platform has no user ids, or either directory is not a private one of ours."""
+    platform has no user ids, or either directory is not a private one of ours. Without ``create`` nothing is
+    made: None unless both directories already exist (for a reader that has nothing to write yet)."""
     if not hasattr(os, "getuid"):
         return None
     root = cache_root(environ)
     if root is None:
         return None
-    try:
-        root.parent.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
+    if create:
+        try:
+            root.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return None
     folder = root / name
-    return folder if private_dir(root) and private_dir(folder) else None
+    return folder if private_dir(root, create=create) and private_dir(folder, create=create) else None

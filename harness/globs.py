@@ -17,6 +17,7 @@ paths positively and inside the tree.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -35,13 +36,20 @@ class GlobError(ValueError):
 
 @dataclass(frozen=True)
 class Glob:
-    """One compiled pattern. ``literal`` is set when the pattern has no wildcard (fast path)."""
+    """One translated pattern. ``literal`` is set when the pattern has no wildcard (fast path). The regex is
+    compiled on first use: an inventory of hundreds of rules is loaded whole, but a run that checks one
+    cluster matches only that cluster's rules (and :class:`GlobSet` combines sources into one regex)."""
 
     pattern: str
-    regex: re.Pattern[str]
+    source: str
     anchored: bool
     directory: bool
     literal: str | None
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The compiled regular expression (``source``)."""
+        return re.compile(self.source)
 
     def match(self, path: str) -> bool:
         """Whether the POSIX relative ``path`` (a file) matches this pattern."""
@@ -207,7 +215,7 @@ def compile_pattern(pattern: str) -> Glob:
     source, anchored, directory = translate(pattern)
     stripped = pattern.lstrip("/").rstrip("/")
     literal = None if has_magic(pattern) else stripped
-    return Glob(pattern=pattern, regex=re.compile(source), anchored=anchored, directory=directory,
+    return Glob(pattern=pattern, source=source, anchored=anchored, directory=directory,
                 literal=literal)
 
 
@@ -285,18 +293,14 @@ class GlobSet(Generic[T]):
         hits: set[int] = set()
         if self._anchored or self._anchored_dir:
             dirs = ancestors(path)
-            hits.update(self._anchored.get(path, ()))
-            for d in dirs:
-                hits.update(self._anchored.get(d, ()))
-                hits.update(self._anchored_dir.get(d, ()))
+            hits.update(*filter(None, map(self._anchored.get, (path, *dirs))))
+            hits.update(*filter(None, map(self._anchored_dir.get, dirs)))
         if self._names or self._names_dir:
             segments = path.split("/")
-            for seg in segments:
-                hits.update(self._names.get(seg, ()))
-            for seg in segments[:-1]:
-                hits.update(self._names_dir.get(seg, ()))
+            hits.update(*filter(None, map(self._names.get, segments)))
+            hits.update(*filter(None, map(self._names_dir.get, segments[:-1])))
         if self._wild and self._guard is None:
-            self._guard = re.compile("|".join(f"(?:{self._items[i][0].regex.pattern})" for i in self._wild))
+            self._guard = re.compile("|".join(f"(?:{self._items[i][0].source})" for i in self._wild))
         if self._guard is not None and self._guard.match(path):
             hits.update(i for i in self._wild if self._items[i][0].regex.match(path))
         return [self._items[i][1] for i in sorted(hits)]
@@ -316,7 +320,7 @@ class GlobSet(Generic[T]):
     def any_pattern(self) -> re.Pattern[str]:
         """Every pattern in one regex (compiled on first use; most paths match none)."""
         if self._any is None:
-            self._any = re.compile("|".join(f"(?:{glob.regex.pattern})" for glob, _ in self._items))
+            self._any = re.compile("|".join(f"(?:{glob.source})" for glob, _ in self._items))
         return self._any
 
 

@@ -138,6 +138,10 @@ class RuleSet:
         found = self._index.by_role.get(role)
         return found.matches(path) if found is not None else []
 
+    def matching_any(self, path: str) -> list[Rule]:
+        """Every glob rule (any role but aliases) matching ``path``, in resolution order."""
+        return self._index.any_glob.matches(path)
+
     def concerned(self, paths: Collection[str]) -> set[str]:
         """The ``paths`` some rule of this set could concern on either side: a glob rule matches them or an
         alias names them. Any other path is compared as it is, with no rule lookup at all."""

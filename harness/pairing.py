@@ -20,12 +20,12 @@ removed one of its sides, so the update can refuse to touch it unless forced.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 from harness.findings import Severity
 from harness.inventory import RuleSet
-from harness.rules import Role, Rule
+from harness.rules import Role, Rule, kind_of
 from harness.yamlcompare import FileComparison
 
 HINT_MISSING = ("the renderer no longer produces this file: fix or enable its descriptor, or add an approved "
@@ -140,13 +140,41 @@ class PathView:
         return next((p for p in self.pairs if p.key == self.path), None) or next(iter(self.pairs), None)
 
 
-def _pair_rules(ruleset: RuleSet, role: Role, key: str, rendered_path: str) -> tuple[Rule, ...]:
-    found = ruleset.matching(role, key)
-    more = ruleset.matching(role, rendered_path) if rendered_path and rendered_path != key else []
-    if not found and not more:  # the common case: no rule for this file pair
-        return ()
-    unique = {r.id: r for r in (*found, *more)}
-    return tuple(sorted(unique.values(), key=lambda r: ruleset.position(r.id)))
+RulesAt = Callable[[str], dict[Role, list[Rule]]]
+
+
+def _rules_at(ruleset: RuleSet) -> RulesAt:
+    """A memoized lookup of the glob rules matching a path, by role, each in resolution order (one regex
+    search of every glob rule per path, however many roles are asked for)."""
+    found: dict[str, dict[Role, list[Rule]]] = {}
+
+    def rules_at(path: str) -> dict[Role, list[Rule]]:
+        roles = found.get(path)
+        if roles is None:
+            roles = {}
+            for rule in ruleset.matching_any(path):
+                roles.setdefault(kind_of(rule.kind).role, []).append(rule)
+            found[path] = roles
+        return roles
+
+    return rules_at
+
+
+def _content_rules(ruleset: RuleSet, rules_at: RulesAt, key: str,
+                   rendered_path: str) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+    """The ``PRESENCE_ONLY`` and ``NORMALIZE`` rules matched on the key or the rendered path, each in resolution
+    order."""
+    sides = [rules_at(key)]
+    if rendered_path and rendered_path != key:
+        sides.append(rules_at(rendered_path))
+
+    def merged(role: Role) -> tuple[Rule, ...]:
+        rules = [r for side in sides for r in side.get(role, ())]
+        if len(sides) == 1 or not rules:
+            return tuple(rules)
+        return tuple(sorted({r.id: r for r in rules}.values(), key=lambda r: ruleset.position(r.id)))
+
+    return merged(Role.PRESENCE_ONLY), merged(Role.NORMALIZE)
 
 
 def pair_trees(ruleset: RuleSet, rendered: Collection[str], fixture: Collection[str], *,
@@ -157,13 +185,14 @@ def pair_trees(ruleset: RuleSet, rendered: Collection[str], fixture: Collection[
     """
     pairing = Pairing()
     concerned = ruleset.concerned({*rendered, *fixture})
+    rules_at = _rules_at(ruleset)
     by_key: dict[str, tuple[str, tuple[Rule, ...], tuple[Rule, ...]]] = {}
     shadowed: list[tuple[str, str]] = []  # (rendered path, key)
     for path in rendered:
         if path not in concerned:
             by_key[path] = (path, (), ())
             continue
-        drop = tuple(ruleset.matching(Role.DROP_RENDERED, path))
+        drop = tuple(rules_at(path).get(Role.DROP_RENDERED, ()))
         pairing.matched.update(r.id for r in drop)
         if drop and not keep_dropped:
             pairing.dropped.append(Dropped(path, "rendered", drop))
@@ -182,7 +211,7 @@ def pair_trees(ruleset: RuleSet, rendered: Collection[str], fixture: Collection[
         shadowed.append((loser[0], key))
     fixture_keys: dict[str, tuple[Rule, ...]] = {}
     for path in fixture:
-        drop = tuple(ruleset.matching(Role.DROP_FIXTURE, path)) if path in concerned else ()
+        drop = tuple(rules_at(path).get(Role.DROP_FIXTURE, ())) if path in concerned else ()
         pairing.matched.update(r.id for r in drop)
         if drop and not keep_dropped:
             pairing.dropped.append(Dropped(path, "fixture", drop))
@@ -193,8 +222,7 @@ def pair_trees(ruleset: RuleSet, rendered: Collection[str], fixture: Collection[
         only: tuple[Rule, ...] = ()
         normalize: tuple[Rule, ...] = ()
         if mapping or key in concerned or (rendered_path and rendered_path != key and rendered_path in concerned):
-            only = _pair_rules(ruleset, Role.PRESENCE_ONLY, key, rendered_path)
-            normalize = _pair_rules(ruleset, Role.NORMALIZE, key, rendered_path)
+            only, normalize = _content_rules(ruleset, rules_at, key, rendered_path)
         pairing.pairs.append(Pair(key, rendered_path, key in fixture_keys, mapping, only, normalize,
                                   (*drop, *fixture_keys.get(key, ()))))
     if shadowed:

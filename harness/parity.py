@@ -19,6 +19,7 @@ spread over processes (pytest-xdist) can merge them and judge stale rules once
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.change_lines import change_line, document_lines
+from harness.digest_store import DigestStore, code_stamp, digest
 from harness.findings import Finding, Severity
 from harness.fingerprints import fingerprint
 from harness.inventory import Rule, RuleSet
@@ -130,18 +132,46 @@ def _ids(rules: Iterable[Rule]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(r.id for r in rules))
 
 
+KNOWN_EQUAL = DigestStore("equal-pairs", lambda: code_stamp("harness"))
+"""File pairs found equal as data by earlier processes of the same code (:mod:`harness.digest_store`): the
+digest of both paths, both contents and every normalizing rule as written, with the ids of the rules that
+made a difference. Only a plain "equal" is kept (never a difference, a parse failure or a reordering,
+which are worked out and worded every time); no content is stored."""
+
+
 def compare_contents(rendered: bytes, rendered_path: str, fixture: bytes, fixture_path: str,
                      rules: Iterable[Rule] = ()) -> tuple[FileComparison, set[str]]:
     """Compare one rendered file's bytes with one fixture file's bytes under normalizing ``rules``
     (``yaml_remove``). Returns the comparison and the ids of the rules that made a difference.
+
+    A pair whose bytes differ but that an earlier run of the same code found equal as data
+    (:data:`KNOWN_EQUAL`) is not parsed again.
     """
     if rendered == fixture:  # the common case: no rule can make equal bytes differ
         return _IDENTICAL, set()
     rules = tuple(rules)
+    key = digest(rendered_path.encode(), fixture_path.encode(), _rules_key(rules), rendered, fixture)
+    known = KNOWN_EQUAL.get(key)
+    if known is not None:
+        return _EQUAL_AS_DATA, set(known.decode().split("\n")) - {""}
     normalizer = DocumentNormalizer(rules) if rules else None
     result = compare_bytes(rendered, fixture, fixture_path, normalize=normalizer,
                            rendered_name=f"rendered:{rendered_path}", fixture_name=f"fixture:{fixture_path}")
-    return result, (normalizer.effective if normalizer is not None else set())
+    effective = normalizer.effective if normalizer is not None else set()
+    if result.equal and result.parsed and not (result.reordered or result.parse_failures or result.changes):
+        KNOWN_EQUAL.add(key, "\n".join(sorted(effective)).encode())
+    return result, effective
+
+
+_EQUAL_AS_DATA = FileComparison(equal=True, parsed=True)
+
+
+def _rules_key(rules: tuple[Rule, ...]) -> bytes:
+    """Every normalizing rule as written (not where: file and line do not change what it does)."""
+    if not rules:
+        return b""
+    return json.dumps([{k: v for k, v in r.to_dict().items() if k not in ("file", "line")} for r in rules],
+                      sort_keys=True, default=str).encode()
 
 
 def compare_pair(rendered_root: Path, rendered_path: str, fixture_root: Path, fixture_path: str,
@@ -296,6 +326,7 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
     result.findings.sort(key=lambda f: (f.path, f.code))
     result.matched_rules = matched
     ruleset.mark(*matched)
+    KNOWN_EQUAL.flush()
     return result
 
 

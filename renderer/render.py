@@ -49,6 +49,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from harness.digest_store import DigestStore, code_stamp, digest
 from harness.errors import InputError
 from harness.redact import redact_text
 from harness.yamlfast import reads_as_string
@@ -330,24 +331,32 @@ def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = N
 
 
 _VALID_OUTPUTS = ValidOutputs()
+KNOWN_VALID = DigestStore("valid-outputs", lambda: code_stamp("harness", "renderer"))
+"""Validation keys found valid by earlier processes (:mod:`harness.digest_store`), by digest."""
 
 
 def yaml_problem(text: str, cluster: str = "") -> tuple[int, str] | None:
     """``(line, problem)`` if ``text`` is not valid YAML (syntax, duplicate keys...), else None.
 
     A text is parsed unless one that differs from it only by the cluster's name was valid before
-    (:class:`renderer.validation.ValidOutputs`): the same template renders the same structure for every
-    cluster, so a fleet parses each template's output a few times, not once per cluster. Errors always
-    come from parsing ``text`` itself.
+    (:class:`renderer.validation.ValidOutputs`), in this process or, by the digest of that key, in an
+    earlier one of the same code (:data:`KNOWN_VALID`): the same template renders the same structure for
+    every cluster and every run, so a fleet parses each template's output a few times, not once per
+    cluster and run. Errors always come from parsing ``text`` itself (an invalid text is never remembered).
     """
     key = _VALID_OUTPUTS.key(text, cluster)
     if key in _VALID_OUTPUTS:
+        return None
+    known = digest(key.encode("utf-8", "surrogatepass"))
+    if known in KNOWN_VALID:
+        _VALID_OUTPUTS.add(key)
         return None
     try:
         load_documents(text, "<output>")
     except InputError as exc:
         return (exc.location.line if exc.location else 0), exc.message
     _VALID_OUTPUTS.add(key)
+    KNOWN_VALID.add(known)
     return None
 
 
@@ -376,6 +385,7 @@ def _render_into(new: Path, plan: RenderPlan) -> None:
     stamp = rendered_at()  # one render time for every file of this render
     for planned in plan.files:
         _write_bytes(_target(new, planned.output, created), render_file(plan, planned, stamp=stamp))
+    KNOWN_VALID.flush()
 
 
 def render_bytes(plan: RenderPlan, memo: OutputMemo | None = None) -> dict[str, bytes]:
@@ -390,6 +400,7 @@ def render_bytes(plan: RenderPlan, memo: OutputMemo | None = None) -> dict[str, 
     for planned in plan.files:
         check_output_path(planned.output, what="output", file=str(plan.template_root), line=0)
         files[planned.output] = render_file(plan, planned, stamp=stamp, memo=memo)
+    KNOWN_VALID.flush()
     return files
 
 

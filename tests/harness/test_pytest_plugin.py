@@ -312,13 +312,20 @@ def test_harness_modules_are_imported_without_assertion_rewriting(project: FakeP
                        "conftest": "AssertionRewritingHook"}
 
 
-def test_a_parity_run_leaves_no_benchmarks_directory(project: FakeProject, pytester: pytest.Pytester) -> None:
+def test_a_parity_run_leaves_no_benchmarks_directory(project: FakeProject, pytester: pytest.Pytester,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path_factory: pytest.TempPathFactory) -> None:
     """Every plugin installed with the package's dependencies loads (a subprocess run), and none of them
-    leaves a `.benchmarks/` directory (pytest-benchmark, once a dev dependency, made one in every project)."""
+    leaves a `.benchmarks/` directory (pytest-benchmark, once a dev dependency, made one in every project).
+    overlay-parity's own cache goes to the cache directory (pytester makes the project HOME, so it is
+    named elsewhere here), and a file is written there: the run did use it."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(cache))
     before = {p.name for p in pytester.path.iterdir()}
     pytester.runpytest_subprocess("--parity", *NOT_POLICY).assert_outcomes(passed=5, deselected=18)
     assert not (pytester.path / ".benchmarks").exists()
     assert {p.name for p in pytester.path.iterdir() if p.name.startswith(".")} - before == set()
+    assert any(p.is_file() for p in cache.rglob("*"))
 
 
 def test_secrets_item_applies_the_reviewed_allowlist(project: FakeProject, pytester: pytest.Pytester,

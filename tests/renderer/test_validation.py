@@ -3,6 +3,8 @@ together, so the renderer may parse one of them for all; anything that could bre
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -72,3 +74,39 @@ def test_the_memo_is_bounded() -> None:
     memo.add("ghijkl")
     assert "abcdef" not in memo
     assert "ghijkl" in memo
+
+
+def test_a_valid_output_is_parsed_once_across_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A validation key found valid is remembered (by digest) for later processes of the same code; an invalid
+    text is parsed, and worded, every time."""
+    import renderer.render as render
+    from harness.digest_store import DigestStore
+
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    parsed: list[str] = []
+
+    def counting(text: str, name: str) -> object:
+        parsed.append(text)
+        return load_documents(text, name)
+
+    monkeypatch.setattr(render, "load_documents", counting)
+
+    def new_process() -> None:
+        monkeypatch.setattr(render, "_VALID_OUTPUTS", ValidOutputs())
+        monkeypatch.setattr(render, "KNOWN_VALID", DigestStore("valid-outputs", "test-code"))
+
+    good, bad = "kind: ConfigMap\nmetadata: {name: k8s-dev-a}\n", "a: 1\na: 2\n"
+    new_process()
+    assert yaml_problem(good, "k8s-dev-a") is None
+    assert yaml_problem(bad, "k8s-dev-a") is not None
+    render.KNOWN_VALID.flush()
+    assert len(parsed) == 2
+    new_process()
+    assert yaml_problem(good.replace("k8s-dev-a", "k8s-prod-b"), "k8s-prod-b") is None  # same key: not parsed
+    assert len(parsed) == 2
+    assert yaml_problem(bad, "k8s-dev-a") == yaml_problem(bad, "k8s-dev-a")
+    assert len(parsed) == 4
+    monkeypatch.setattr(render, "_VALID_OUTPUTS", ValidOutputs())
+    monkeypatch.setattr(render, "KNOWN_VALID", DigestStore("valid-outputs", "other-code"))
+    assert yaml_problem(good, "k8s-dev-a") is None  # other code: parsed again
+    assert len(parsed) == 5

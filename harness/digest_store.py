@@ -1,0 +1,183 @@
+"""Verdicts remembered across processes, keyed by content digests, in the private cache folder.
+
+Some answers are pure functions of bytes and of the code that computes them: "this text parses as YAML",
+"these two files are equal as data under these rules". A fleet asks the same questions on every run, in
+every process (each CLI call, pre-commit hook, xdist worker and ``check --jobs`` worker). A
+:class:`DigestStore` keeps such answers in one append-only file per store and per *code stamp*
+(:func:`code_stamp`: the size and modification time of every source file of the packages that compute the
+answer, and the Python and library versions), so an answer is never taken from other code.
+
+The file is a sequence of records: a 16-byte BLAKE2b digest of everything the answer depends on, a
+2-byte length and a value (often empty). It lives in ``<cache root>/<name>/`` (:mod:`harness.cache_dir`:
+a private directory of the current user, never a symlink), is read once per process on first use and
+appended to with one ``O_APPEND`` write per :meth:`DigestStore.flush`, so concurrent processes add
+records without locking. A damaged tail (a write cut short) is ignored; a file over ``max_bytes`` is
+started afresh. Only answers that need no wording are stored: a failing answer is always worked out again,
+so its message is exact. With caching switched off (``OVERLAY_PARITY_CACHE_DIR=off``) nothing is read or
+written and every answer is worked out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib
+import os
+import stat
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from harness.cache_dir import cache_folder, cache_root
+
+DIGEST_BYTES = 16
+_HEADER = DIGEST_BYTES + 2
+_MAX_VALUE = 0xFFFF
+
+
+def digest(*parts: bytes) -> bytes:
+    """The 16-byte BLAKE2b digest of ``parts``, each length-prefixed (so no two part lists collide by
+    concatenation)."""
+    h = hashlib.blake2b(digest_size=DIGEST_BYTES)
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.digest()
+
+
+@functools.cache
+def code_stamp(*packages: str) -> str:
+    """A short digest of the code that computes an answer: the Python version, the versions of the YAML and
+    template libraries, and the relative path, size and modification time of every ``.py`` file of
+    ``packages`` (imported package names). An edited checkout or another installed version gets another
+    stamp, hence another store file."""
+    h = hashlib.sha256(sys.version.encode())
+    for library in ("ruamel.yaml", "jinja2"):
+        h.update(f"\0{library}={getattr(importlib.import_module(library), '__version__', '')}".encode())
+    for package in packages:
+        module = sys.modules.get(package)
+        folder = os.path.dirname(getattr(module, "__file__", None) or "")
+        h.update(f"\0{package}:{folder}".encode())
+        for root, dirs, files in os.walk(folder or os.devnull):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    info = os.stat(os.path.join(root, name))
+                    h.update(f"\0{os.path.relpath(os.path.join(root, name), folder)}:{info.st_size}:"
+                             f"{info.st_mtime_ns}".encode())
+    return h.hexdigest()[:32]
+
+
+class DigestStore:
+    """Answers by digest, remembered across processes (see the module docstring); thread-safe. ``stamp`` (or
+    a function giving it, called on first use) names the code version, usually :func:`code_stamp`."""
+
+    def __init__(self, name: str, stamp: str | Callable[[], str], *, max_bytes: int = 16 << 20) -> None:
+        self.name = name
+        self.stamp = stamp
+        self.max_bytes = max_bytes
+        self._table: dict[bytes, bytes] | None = None
+        self._pending: list[bytes] = []
+        self._stamp: str | None = None  # set on first use when caching is on
+        self._lock = threading.Lock()
+
+    def get(self, key: bytes) -> bytes | None:
+        """The value remembered for ``key`` (``b""`` for a plain member), None when unknown."""
+        table = self._table if self._table is not None else self._load()
+        return table.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, bytes) and self.get(key) is not None
+
+    def add(self, key: bytes, value: bytes = b"") -> None:
+        """Remember ``value`` for ``key`` (written at the next :meth:`flush`; values over 64 KiB are not kept)."""
+        if len(key) != DIGEST_BYTES or len(value) > _MAX_VALUE:
+            return
+        table = self._table if self._table is not None else self._load()
+        with self._lock:
+            if table.get(key) == value:
+                return
+            table[key] = value
+            if self._stamp is not None:
+                self._pending.append(key + len(value).to_bytes(2, "big") + value)
+
+    def flush(self) -> None:
+        """Append the records added since the last flush (one write; best effort, never raises). The cache
+        folder is created only now, when there is something to keep."""
+        with self._lock:
+            records, self._pending = self._pending, []
+            stamp = self._stamp
+        if not records or stamp is None:
+            return
+        folder = cache_folder(self.name)
+        if folder is None:
+            return
+        with contextlib.suppress(OSError):
+            fd = os.open(folder / f"{stamp}.bin", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+                         | os.O_CLOEXEC | os.O_NONBLOCK, 0o600)
+            try:
+                if _regular(os.fstat(fd).st_mode):  # never into a FIFO or device put in its place
+                    os.write(fd, b"".join(records))
+            finally:
+                os.close(fd)
+
+    def _load(self) -> dict[bytes, bytes]:
+        with self._lock:
+            if self._table is not None:
+                return self._table
+            self._table = {}
+            if cache_root() is None or not hasattr(os, "getuid"):
+                return self._table  # caching off: answers live in this process only
+            self._stamp = self.stamp if isinstance(self.stamp, str) else self.stamp()
+            folder = cache_folder(self.name, create=False)  # reading creates nothing
+            if folder is not None:
+                self._table = _read_records(folder / f"{self._stamp}.bin", self.max_bytes)
+                if not self._table:
+                    _remove_other_stamps(folder, self._stamp)
+            return self._table
+
+
+def _read_records(path: Path, max_bytes: int) -> dict[bytes, bytes]:
+    """The records of a store file ({} when it is missing, unreadable, not a regular file or over
+    ``max_bytes``, which is then removed so it starts afresh); a damaged tail is ignored."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return {}
+    try:
+        info = os.fstat(fd)
+        if not _regular(info.st_mode) or info.st_size > max_bytes:
+            if _regular(info.st_mode):
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            return {}
+        data = os.read(fd, info.st_size + 1) if info.st_size else b""
+    except OSError:
+        return {}
+    finally:
+        os.close(fd)
+    table: dict[bytes, bytes] = {}
+    at, end = 0, len(data)
+    while at + _HEADER <= end:
+        size = int.from_bytes(data[at + DIGEST_BYTES:at + _HEADER], "big")
+        stop = at + _HEADER + size
+        if stop > end:
+            break
+        table[data[at:at + DIGEST_BYTES]] = data[at + _HEADER:stop]
+        at = stop
+    return table
+
+
+def _regular(mode: int) -> bool:
+    return stat.S_ISREG(mode)
+
+
+def _remove_other_stamps(folder: Path, stamp: str) -> None:
+    """Delete the files of other code stamps (older code; best effort)."""
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.endswith(".bin") and entry.name != f"{stamp}.bin":
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)

@@ -1,0 +1,155 @@
+"""Answers remembered across processes (harness.digest_store): round trips through the private cache folder,
+per code stamp; damaged, oversized, linked or special store files are never trusted or followed."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.digest_store import DIGEST_BYTES, DigestStore, code_stamp, digest
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "cache"
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(root))
+    return root
+
+
+def _make_folder() -> None:
+    """Create the store's private folder (as a first flush does), with another stamp's file."""
+    store = DigestStore("answers", "first")
+    store.add(digest(b"first"))
+    store.flush()
+
+
+def test_a_lookup_creates_nothing(cache: Path) -> None:
+    store = DigestStore("answers", "s")
+    assert digest(b"k") not in store
+    store.flush()
+    assert not cache.exists()
+    store.add(digest(b"k"))
+    store.flush()
+    assert (cache / "answers" / "s.bin").is_file()
+
+
+def test_digest_is_length_prefixed() -> None:
+    assert len(digest(b"a")) == DIGEST_BYTES
+    assert digest(b"ab", b"c") != digest(b"a", b"bc")
+    assert digest(b"x", b"") != digest(b"x")
+
+
+def test_answers_survive_into_a_new_store_of_the_same_stamp(cache: Path) -> None:
+    first = DigestStore("answers", "stamp-1")
+    assert first.get(digest(b"k")) is None
+    first.add(digest(b"k"), b"rule-a\nrule-b")
+    first.add(digest(b"plain"))
+    assert first.get(digest(b"k")) == b"rule-a\nrule-b"  # known at once in this process
+    first.flush()
+    second = DigestStore("answers", "stamp-1")
+    assert second.get(digest(b"k")) == b"rule-a\nrule-b"
+    assert digest(b"plain") in second
+    assert digest(b"other") not in second
+    folder = cache / "answers"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    assert oct((folder / "stamp-1.bin").stat().st_mode & 0o777) == "0o600"
+
+
+def test_another_code_stamp_knows_nothing_and_clears_the_old_file(cache: Path) -> None:
+    old = DigestStore("answers", "old-code")
+    old.add(digest(b"k"))
+    old.flush()
+    assert (cache / "answers" / "old-code.bin").exists()
+    new = DigestStore("answers", lambda: "new-code")
+    assert digest(b"k") not in new
+    assert not (cache / "answers" / "old-code.bin").exists()
+
+
+def test_a_damaged_tail_is_ignored_and_the_rest_kept(cache: Path) -> None:
+    store = DigestStore("answers", "s")
+    store.add(digest(b"one"), b"v")
+    store.flush()
+    with open(cache / "answers" / "s.bin", "ab") as handle:
+        handle.write(digest(b"two") + b"\x00\x09short")  # a value of 9 bytes cut after 5
+    again = DigestStore("answers", "s")
+    assert again.get(digest(b"one")) == b"v"
+    assert digest(b"two") not in again
+
+
+def test_an_oversized_store_starts_afresh(cache: Path) -> None:
+    store = DigestStore("answers", "s")
+    for n in range(20):
+        store.add(digest(str(n).encode()))
+    store.flush()
+    small = DigestStore("answers", "s", max_bytes=100)
+    assert digest(b"1") not in small
+    assert not (cache / "answers" / "s.bin").exists()
+
+
+def test_caching_off_reads_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", "off")
+    store = DigestStore("answers", "s")
+    store.add(digest(b"k"))
+    assert digest(b"k") in store  # still known within the process
+    store.flush()
+    assert digest(b"k") not in DigestStore("answers", "s")
+
+
+def test_a_symlinked_store_file_is_neither_read_nor_written_through(cache: Path, tmp_path: Path) -> None:
+    _make_folder()
+    target = tmp_path / "elsewhere.bin"
+    target.write_bytes(digest(b"k") + b"\x00\x00")
+    (cache / "answers" / "s.bin").symlink_to(target)
+    store = DigestStore("answers", "s")
+    assert digest(b"k") not in store
+    store.add(digest(b"new"))
+    store.flush()
+    assert target.read_bytes() == digest(b"k") + b"\x00\x00"
+
+
+def test_a_fifo_in_place_of_the_store_does_not_hang(cache: Path) -> None:
+    _make_folder()
+    os.mkfifo(cache / "answers" / "s.bin")
+    started = time.monotonic()
+    store = DigestStore("answers", "s")
+    assert digest(b"k") not in store
+    store.add(digest(b"x"))
+    store.flush()
+    assert time.monotonic() - started < 5
+
+
+def test_a_shared_cache_root_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "shared"
+    root.mkdir(mode=0o777)
+    root.chmod(0o777)
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(root))
+    store = DigestStore("answers", "s")
+    store.add(digest(b"k"))
+    store.flush()
+    assert not (root / "answers").exists()
+
+
+def test_code_stamp_follows_the_source_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "stamped_pkg"
+    package.mkdir()
+    module = package / "__init__.py"
+    module.write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.import_module("stamped_pkg")
+
+    try:
+        before = code_stamp("stamped_pkg")
+        assert code_stamp("stamped_pkg") == before
+        code_stamp.cache_clear()
+        assert code_stamp("stamped_pkg") == before  # nothing changed
+        module.write_text("X = 22\n")
+        code_stamp.cache_clear()
+        assert code_stamp("stamped_pkg") != before
+    finally:
+        code_stamp.cache_clear()
+        sys.modules.pop("stamped_pkg", None)
