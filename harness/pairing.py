@@ -211,20 +211,27 @@ def pair_trees(ruleset: RuleSet, rendered: Collection[str], fixture: Collection[
         shadowed.append((loser[0], key))
     fixture_keys: dict[str, tuple[Rule, ...]] = {}
     for path in fixture:
-        drop = tuple(rules_at(path).get(Role.DROP_FIXTURE, ())) if path in concerned else ()
-        pairing.matched.update(r.id for r in drop)
-        if drop and not keep_dropped:
-            pairing.dropped.append(Dropped(path, "fixture", drop))
+        if path not in concerned:  # the common case
+            fixture_keys[path] = ()
             continue
+        drop = tuple(rules_at(path).get(Role.DROP_FIXTURE, ()))
+        if drop:
+            pairing.matched.update(r.id for r in drop)
+            if not keep_dropped:
+                pairing.dropped.append(Dropped(path, "fixture", drop))
+                continue
         fixture_keys[path] = drop
+    missing = ("", (), ())
+    pairs = pairing.pairs
     for key in sorted(fixture_keys.keys() | by_key.keys()):
-        rendered_path, mapping, drop = by_key.get(key, ("", (), ()))
-        only: tuple[Rule, ...] = ()
-        normalize: tuple[Rule, ...] = ()
-        if mapping or key in concerned or (rendered_path and rendered_path != key and rendered_path in concerned):
-            only, normalize = _content_rules(ruleset, rules_at, key, rendered_path)
-        pairing.pairs.append(Pair(key, rendered_path, key in fixture_keys, mapping, only, normalize,
-                                  (*drop, *fixture_keys.get(key, ()))))
+        rendered_path, mapping, drop = by_key.get(key, missing)
+        fixture_drop = fixture_keys.get(key)
+        if not (mapping or drop or fixture_drop or key in concerned or rendered_path in concerned):
+            pairs.append(Pair(key, rendered_path, fixture_drop is not None))  # no rule concerns the pair
+            continue
+        only, normalize = _content_rules(ruleset, rules_at, key, rendered_path)
+        pairs.append(Pair(key, rendered_path, fixture_drop is not None, mapping, only, normalize,
+                          (*drop, *(fixture_drop or ()))))
     if shadowed:
         keyed = {p.key: p for p in pairing.pairs}
         pairing.shadowed = [Shadowed(path, key, keyed[key]) for path, key in shadowed]

@@ -282,7 +282,8 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
 
     compared = identical = parsed = path_only = 0
     for pair in pairing.pairs:
-        judge((*pair.presence_only, *pair.normalize), _sides(pair, read_rendered, read_fixture))
+        if pair.presence_only or pair.normalize:
+            judge((*pair.presence_only, *pair.normalize), _sides(pair, read_rendered, read_fixture))
         if not (pair.rendered_path and pair.in_fixture):
             outcome = verdict(pair)
             matched.update(outcome.matched)

@@ -32,6 +32,7 @@ import fcntl
 import functools
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -125,10 +126,19 @@ def _yaml12() -> YAML:
     return loader
 
 
+# A lower-case letter, then letters, digits, ".", "_", "/" or "-": never an indicator, a number, a timestamp or
+# ".inf"/".nan" (those start with a digit, a sign or "."), so under YAML 1.1 and 1.2 only these words are
+# not strings (bool and null; YAML 1.1 also spells them capitalised, which this pattern cannot match).
+_SIMPLE_PLAIN = re.compile(r"[a-z][a-z0-9._/-]*")
+_PLAIN_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
+
+
 @functools.lru_cache(maxsize=4096)
 def plain_is_safe(text: str) -> bool:
     """Whether ``text`` written as a plain YAML scalar reads back as the same string under YAML 1.1
     (Kubernetes) and 1.2 (kustomize) rules: no ``yes``/``on``/``no``, numbers, nulls, ``: ``, ``#``..."""
+    if _SIMPLE_PLAIN.fullmatch(text):  # most config values: names, hosts, versions, paths
+        return text not in _PLAIN_WORDS
     if not _may_be_plain(text):
         return False
     if reads_as_string(f"k: {text}\n", "k", text, ((1, 1), (1, 2))):

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness import yamlio
 from harness.errors import InputError, InputErrors
@@ -210,6 +212,18 @@ def test_plain_is_safe_matches_the_exact_loaders(text: str) -> None:
     assert plain_is_safe(text) is exact_plain_is_safe(text)
     if reads_as_string(f"k: {text}\n", "k", text, ((1, 1), (1, 2))):
         assert exact_plain_is_safe(text)  # the fast path only ever says yes when the exact loaders agree
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.sampled_from(["y", "n", "yes", "no", "true", "false", "on", "off", "null", "Yes", "NO", "True", "OFF", "Null",
+                     "nan", "inf", "e3", "x1", "n/a", "a_b", "k8s-dev-0100", "us-east-1", "v1.2", "a..b", "a//b"]),
+    st.text(alphabet="aeilnorstuyfxbe019._/-:#' YNTO", min_size=1, max_size=8)))
+def test_plain_is_safe_matches_the_exact_loaders_on_names(text: str) -> None:
+    """The shortcut for name-like values (a lower-case letter, then letters, digits, '.', '_', '/', '-') and
+    everything near it (capitals, ':', '#', quotes, spaces) agree with the exact loaders."""
+    plain_is_safe.cache_clear()
+    assert plain_is_safe(text) is exact_plain_is_safe(text)
 
 
 def test_fast_reads_leave_no_cyclic_garbage_behind() -> None:
