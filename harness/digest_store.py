@@ -81,6 +81,7 @@ class DigestStore:
         self._table: dict[bytes, bytes] | None = None
         self._pending: list[bytes] = []
         self._stamp: str | None = None  # set on first use when caching is on
+        self._folder: Path | None = None
         self._lock = threading.Lock()
 
     def get(self, key: bytes) -> bytes | None:
@@ -111,7 +112,9 @@ class DigestStore:
             stamp = self._stamp
         if not records or stamp is None:
             return
-        folder = cache_folder(self.name)
+        if self._folder is None:
+            self._folder = cache_folder(self.name)  # checked (private, ours) once per process
+        folder = self._folder
         if folder is None:
             return
         with contextlib.suppress(OSError):

@@ -21,6 +21,7 @@ from harness.renderer_api import Plan, RenderedFiles
 from renderer.config import load_config
 from renderer.coverage_memo import coverage_key, known_clean, remember_clean
 from renderer.descriptors import DESCRIPTOR_ROOT, TEMPLATE_ROOT, DescriptorSet, load_descriptors
+from renderer.output_memo import STORE as OUTPUT_STORE
 from renderer.output_memo import OutputMemo
 from renderer.plan import RenderPlan, plan_render
 from renderer.render import DEFAULT_LOCK_TIMEOUT, execute, render_bytes
@@ -138,7 +139,8 @@ class ReferenceRenderer:
                 coverage_gate(self.template_root, self.descriptor_root, templates=templates)
             except InputError as error:
                 coverage = error
-        inputs = _SharedInputs(descriptors, templates, coverage, OutputMemo() if _batch is not None else None)
+        memo = OutputMemo(store=OUTPUT_STORE) if _batch is not None else None
+        inputs = _SharedInputs(descriptors, templates, coverage, memo)
         if _batch is not None:
             _batch[key] = inputs
         return inputs

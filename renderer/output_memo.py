@@ -17,6 +17,14 @@ again by rendering again. A template is analysed only when a batch renders it a 
 analysis is kept on disk next to the compiled templates, so a one-cluster run pays nothing for the memo.
 The memo lives for one batch (:meth:`renderer.api.ReferenceRenderer.batch`), inside which the templates
 do not change, and holds at most ``budget`` bytes of output.
+
+With a ``store`` (:class:`harness.digest_store.DigestStore` of the renderer's code version), outputs also
+outlive the process: a key is then written as the ``repr`` of its frozen parts (the same text in every
+process: :func:`freeze` makes only tuples of typed scalars) and digested together with the source text of
+the template and of every template it pulls in, so an edited template, another config value, another
+renderer or Jinja2 version never finds an old output. A template seen for the first time in a batch looks
+there only when its analysis is already on disk (nothing is parsed for it). Outputs over 64 KiB are not
+kept.
 """
 
 from __future__ import annotations
@@ -31,7 +39,11 @@ from typing import Any
 import jinja2
 from jinja2 import meta
 
+from harness.digest_store import DigestStore, code_stamp, digest
+
 _MISSING = ("missing",)
+STORE = DigestStore("outputs", lambda: code_stamp("harness", "renderer"), max_bytes=32 << 20)
+"""Outputs kept across processes for the renderer's code version (see the module docstring)."""
 
 
 class _NotKeyable(Exception):
@@ -39,19 +51,51 @@ class _NotKeyable(Exception):
 
 
 def freeze(value: Any) -> Hashable:
-    """A hashable image of a context value that differs whenever the value could render differently."""
+    """A hashable image of a context value that differs whenever the value could render differently. It is
+    made of tuples, strings, integers, booleans and None only (floats by ``repr``, so ``0.0``/``-0.0`` and
+    NaN are told apart; sets sorted), so its ``repr`` is the same text in every process."""
     if isinstance(value, str):
-        return ("str", value)
-    if isinstance(value, bool | int | float) or value is None:
+        return ("str", value if type(value) is str else str.__str__(value))
+    if isinstance(value, bool) or value is None:
         return (type(value).__name__, value)
+    if isinstance(value, float):
+        return ("float", repr(float(value)))
+    if isinstance(value, int):
+        return (type(value).__name__, int(value))
     if isinstance(value, Mapping):
         return ("map", tuple((freeze(k), freeze(v)) for k, v in value.items()))
     if isinstance(value, list | tuple):
         return (type(value).__name__, tuple(freeze(v) for v in value))
     key = getattr(value, "memo_key", None)
     if key is not None:
-        return ("call", type(value).__qualname__, key)
+        return ("call", type(value).__qualname__, _stable(key))
     raise _NotKeyable(type(value).__name__)
+
+
+def _stable(value: Any) -> Hashable:
+    """A callable's ``memo_key`` made of what :func:`freeze` makes (sets become sorted tuples)."""
+    if isinstance(value, tuple | list):
+        return tuple(_stable(v) for v in value)
+    if isinstance(value, frozenset | set):
+        return ("set", tuple(sorted((_stable(v) for v in value), key=repr)))
+    if isinstance(value, str | bool | int | float) or value is None:
+        return freeze(value)
+    raise _NotKeyable(type(value).__name__)
+
+
+def _reads_path(env: jinja2.Environment, source: str) -> str | None:
+    folder = getattr(env.bytecode_cache, "directory", None)
+    return os.path.join(folder, f"reads-{hashlib.sha256(source.encode()).hexdigest()}.json") if folder else None
+
+
+def analysed(env: jinja2.Environment, template: str) -> bool:
+    """Whether :func:`local_reads` of ``template`` is already on disk (answered without parsing)."""
+    assert env.loader is not None
+    try:
+        path = _reads_path(env, env.loader.get_source(env, template)[0])
+    except jinja2.TemplateNotFound:
+        return False
+    return path is not None and os.path.isfile(path)
 
 
 def local_reads(env: jinja2.Environment, template: str) -> tuple[tuple[str, ...], tuple[str | None, ...]]:
@@ -60,8 +104,7 @@ def local_reads(env: jinja2.Environment, template: str) -> tuple[tuple[str, ...]
     keyed by the source text: parsing a template to find them costs ~2 ms, reading them back ~50 µs."""
     assert env.loader is not None
     source = env.loader.get_source(env, template)[0]
-    folder = getattr(env.bytecode_cache, "directory", None)
-    path = os.path.join(folder, f"reads-{hashlib.sha256(source.encode()).hexdigest()}.json") if folder else None
+    path = _reads_path(env, source)
     if path is not None:
         try:
             with open(path, encoding="utf-8") as handle:
@@ -94,15 +137,23 @@ def _write_atomically(path: str, text: str) -> None:
 class OutputMemo:
     """Rendered bytes by (template, values of the names it reads), for the renders of one batch."""
 
-    def __init__(self, *, budget: int = 64 << 20) -> None:
+    def __init__(self, *, budget: int = 64 << 20, store: DigestStore | None = None,
+                 volatile: frozenset[str] = frozenset({"rendered_at"})) -> None:
         self.budget = budget
+        self.volatile = volatile  # names whose values change from run to run: kept for this batch only
         self.hits = 0
+        self.stored_hits = 0
         self._size = 0
+        self._store = store
         self._reads: dict[str, tuple[str, ...] | None] = {}
         self._seen: set[str] = set()
         self._outputs: dict[Hashable, bytes] = {}
         self._context: Mapping[str, Any] | None = None
         self._frozen: dict[int, tuple[Any, Hashable]] = {}
+        self._texts: dict[int, tuple[Any, bytes]] = {}  # digests of frozen values, held like _frozen
+        self._sources: dict[str, bytes] = {}  # template -> digest of its source and of all it pulls in
+        self._digests: dict[Hashable, bytes] = {}
+        self._strings: dict[str, bytes] = {}
 
     def reads(self, env: jinja2.Environment, template: str) -> tuple[str, ...] | None:
         """The context names ``template`` and the templates it pulls in look up, sorted; None when that cannot
@@ -134,12 +185,13 @@ class OutputMemo:
         stays the same, each held with the value it was made from, so an id is never mistaken."""
         if template not in self._reads and template not in self._seen:
             self._seen.add(template)  # a template rendered once in a batch costs no analysis
-            return None
+            if self._store is None or not analysed(env, template):
+                return None
         names = self.reads(env, template)
         if names is None:
             return None
         if shared is not self._context:
-            self._context, self._frozen = shared, {}
+            self._context, self._frozen, self._texts = shared, {}, {}
         parts: list[Hashable] = [template]
         try:
             for name in names:
@@ -155,15 +207,79 @@ class OutputMemo:
             return None
         return tuple(parts)
 
-    def get(self, key: Hashable) -> bytes | None:
-        """The output rendered before under ``key``, if any."""
+    def get(self, key: Hashable, env: jinja2.Environment | None = None) -> bytes | None:
+        """The output rendered before under ``key``, if any: in this batch, else (given the ``env`` the key was
+        made with) in the store."""
         found = self._outputs.get(key)
         if found is not None:
             self.hits += 1
-        return found
+            return found
+        if self._store is None or env is None:
+            return None
+        known = self._digest(env, key)
+        stored = self._store.get(known) if known is not None else None
+        if stored is not None:
+            self.stored_hits += 1
+            self._keep(key, stored)
+        return stored
 
-    def put(self, key: Hashable, data: bytes) -> None:
-        """Keep a successful render (unless the budget is spent)."""
+    def put(self, key: Hashable, data: bytes, env: jinja2.Environment | None = None) -> None:
+        """Keep a successful render (unless the budget is spent), and in the store when there is one."""
+        self._keep(key, data)
+        known = self._digest(env, key) if self._store is not None and env is not None else None
+        if self._store is not None and known is not None:
+            self._store.add(known, data)
+
+    def flush(self) -> None:
+        """Write what the store has not written yet (see :meth:`harness.digest_store.DigestStore.flush`)."""
+        if self._store is not None:
+            self._store.flush()
+
+    def _keep(self, key: Hashable, data: bytes) -> None:
         if self._size + len(data) <= self.budget:
             self._outputs[key] = data
             self._size += len(data)
+
+    def _digest(self, env: jinja2.Environment, key: Hashable) -> bytes | None:
+        """The store's key for a memo key: the text of its parts and the sources it was rendered from (None: no
+        template source; the output is then kept for this batch only)."""
+        known = self._digests.get(key)
+        if known is None:
+            if not isinstance(key, tuple) or not key or not isinstance(key[0], str) \
+                    or self.volatile.intersection(self._reads.get(key[0]) or ("?",)):
+                return None
+            try:
+                sources = self._source_digest(env, key[0])
+            except jinja2.TemplateNotFound:
+                return None
+            known = self._digests[key] = digest(b"output", sources, *map(self._part, key))
+        return known
+
+    def _part(self, part: Any) -> bytes:
+        """The digest of a key part's ``repr`` (the same text in every process for what :func:`freeze` makes),
+        worked out once per frozen value of the cluster's context."""
+        if type(part) is str:
+            found = self._strings.get(part)
+            if found is None:
+                found = self._strings[part] = digest(repr(part).encode("utf-8", "surrogatepass"))
+            return found
+        cached = self._texts.get(id(part))
+        if cached is None or cached[0] is not part:
+            cached = self._texts[id(part)] = (part, digest(repr(part).encode("utf-8", "surrogatepass")))
+        return cached[1]
+
+    def _source_digest(self, env: jinja2.Environment, template: str) -> bytes:
+        """A digest of the source text of ``template`` and of every template it includes, imports or extends."""
+        known = self._sources.get(template)
+        if known is None:
+            assert env.loader is not None
+            names, todo = set(), [template]
+            while todo:
+                name = todo.pop()
+                if name in names:
+                    continue
+                names.add(name)
+                todo.extend(other for other in local_reads(env, name)[1] if other is not None)
+            known = self._sources[template] = digest(*(part for name in sorted(names) for part in (
+                name.encode(), env.loader.get_source(env, name)[0].encode("utf-8", "surrogatepass"))))
+        return known

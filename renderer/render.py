@@ -317,7 +317,7 @@ def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = N
         context = file_context(plan, planned, stamp=stamp)
         if memo is not None:
             key = memo.key(env, planned.template, context, plan.context)
-            known = memo.get(key) if key is not None else None
+            known = memo.get(key, env) if key is not None else None
             if known is not None:
                 return known
         text = env.get_template(planned.template).render(context)
@@ -336,7 +336,7 @@ def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = N
                              hint="fix the template so its output parses")
     data = text.encode("utf-8")
     if memo is not None and key is not None:
-        memo.put(key, data)
+        memo.put(key, data, env)
     return data
 
 
@@ -411,6 +411,8 @@ def render_bytes(plan: RenderPlan, memo: OutputMemo | None = None) -> dict[str, 
         check_output_path(planned.output, what="output", file=str(plan.template_root), line=0)
         files[planned.output] = render_file(plan, planned, stamp=stamp, memo=memo)
     KNOWN_VALID.flush()
+    if memo is not None:
+        memo.flush()
     return files
 
 

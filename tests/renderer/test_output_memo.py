@@ -100,3 +100,59 @@ def test_a_batch_memo_renders_what_renders_without_it_and_reuses_outputs(templat
             plan = renderer.plan(config_path(cluster))
             assert render_bytes(plan, memo) == render_bytes(plan)
     assert memo.hits >= sum(len(renderer.plan(config_path(c)).files) for c in CLUSTERS) // 2
+
+
+def test_frozen_values_read_the_same_in_every_process() -> None:
+    """A frozen value's repr is the store's key text: floats by repr (0.0 and -0.0 differ, NaN equals itself),
+    sets sorted whatever their insertion order."""
+    assert freeze(0.0) != freeze(-0.0)
+    assert freeze(float("nan")) == freeze(float("nan"))
+    one = HasOutput(frozenset(["b/x.yaml", "a/x.yaml", "c/x.yaml"]), "a/y.yaml")
+    other = HasOutput(frozenset(["c/x.yaml", "a/x.yaml", "b/x.yaml"]), "a/y.yaml")
+    assert repr(freeze(one)) == repr(freeze(other))
+    assert "frozenset" not in repr(freeze(one))
+
+
+def test_outputs_outlive_the_process_but_never_their_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a store, a later process finds an output by the same template sources and values; another value,
+    an edited included template, another code version or a template that reads the render time does not."""
+    from harness.digest_store import DigestStore
+
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "templates"
+    root.mkdir()
+    (root / "main.yaml").write_text("a: {{ a }}\n{% include 'part.yaml' %}", encoding="utf-8")
+    (root / "part.yaml").write_text("b: {{ b }}\n", encoding="utf-8")
+    (root / "stamp.yaml").write_text("at: {{ rendered_at }}\n", encoding="utf-8")
+    env = template_environment(root)
+    context: dict[str, Any] = {"a": 1, "b": "x", "rendered_at": "2026-01-01T00:00:00Z"}
+
+    def process(code: str = "code-1") -> OutputMemo:
+        return OutputMemo(store=DigestStore("outputs", code))
+
+    first = process()
+    assert first.key(env, "main.yaml", context, context) is None  # first sight, not analysed yet: no key
+    key = first.key(env, "main.yaml", context, context)
+    stamp_key = first.key(env, "stamp.yaml", context, context) or first.key(env, "stamp.yaml", context, context)
+    assert key is not None
+    assert stamp_key is not None
+    assert first.get(key, env) is None
+    first.put(key, b"a: 1\nb: x\n", env)
+    first.put(stamp_key, b"at: 2026-01-01T00:00:00Z\n", env)
+    first.flush()
+
+    second = process()
+    again = second.key(env, "main.yaml", context, context)  # first sight, but analysed on disk: keyed
+    assert again == key
+    assert second.get(again, env) == b"a: 1\nb: x\n"
+    assert second.stored_hits == 1
+    other = {**context, "a": 2}
+    assert second.get(second.key(env, "main.yaml", other, other), env) is None
+    assert second.get(second.key(env, "stamp.yaml", context, context) or stamp_key, env) is None  # volatile
+    assert process("code-2").get(key, env) is None
+
+    (root / "part.yaml").write_text("b: '{{ b }}'\n", encoding="utf-8")  # an included template is edited
+    third = process()
+    edited = third.key(env, "main.yaml", context, context)
+    assert edited == key  # the same names and values ...
+    assert third.get(edited, env) is None  # ... but other sources
