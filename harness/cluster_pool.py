@@ -101,7 +101,11 @@ def map_in_order(work: Callable[[T], Any], items: Sequence[T], workers: int) -> 
     executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                    initializer=_start_worker, initargs=(os.getpid(),))
     try:
-        for kind, payload in executor.map(_call, items):
+        # Contiguous chunks: neighbouring clusters (sorted names: one environment after another) share most
+        # outputs, so a worker's memo serves them; and one message per chunk, not per cluster. Eight chunks
+        # per worker keep the end balanced.
+        chunk = max(1, len(items) // (workers * 8))
+        for kind, payload in executor.map(_call, items, chunksize=chunk):
             if kind == "error":
                 raise error_from_dict(payload)
             yield payload

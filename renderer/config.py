@@ -198,13 +198,19 @@ def schema_has_field(dotted: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=1024)
+def _field_parts(dotted: str) -> tuple[str, ...]:
+    parts = tuple(dotted.split("."))
+    if not dotted or not all(parts):
+        raise ValueError("field path must be non-empty dot-separated segments")
+    return parts
+
+
 def get_field(data: Mapping[str, Any], dotted: str) -> tuple[bool, Any]:
     """Look up a dotted field path in plain config data: ``(exists, value)``; list items by index."""
-    if not dotted or any(not part for part in dotted.split(".")):
-        raise ValueError("field path must be non-empty dot-separated segments")
     node: Any = data
-    for part in dotted.split("."):
-        if isinstance(node, Mapping):
+    for part in _field_parts(dotted):
+        if type(node) is dict or isinstance(node, Mapping):
             if part not in node:
                 return False, None
             node = node[part]
