@@ -23,8 +23,8 @@ outlive the process: a key is then written as the ``repr`` of its frozen parts (
 process: :func:`freeze` makes only tuples of typed scalars) and digested together with the source text of
 the template and of every template it pulls in, so an edited template, another config value, another
 renderer or Jinja2 version never finds an old output. A template seen for the first time in a batch looks
-there only when its analysis is already on disk (nothing is parsed for it). Outputs over 64 KiB are not
-kept.
+there only when its analysis is already on disk (nothing is parsed for it). Outputs over 64 KiB, and those
+of templates that read the render time or the config's secrets (:data:`BATCH_ONLY`), are not kept.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ from harness.digest_store import DigestStore, code_stamp, digest
 _MISSING = ("missing",)
 STORE = DigestStore("outputs", lambda: code_stamp("harness", "renderer"), max_bytes=32 << 20)
 """Outputs kept across processes for the renderer's code version (see the module docstring)."""
+BATCH_ONLY = frozenset({"rendered_at", "secrets"})
+"""Context names whose templates' outputs are kept for one batch only: the render time changes from run to
+run, and secret material (the config's ``secrets``) never leaves the process, not even into the private
+cache."""
 
 
 class _NotKeyable(Exception):
@@ -138,9 +142,9 @@ class OutputMemo:
     """Rendered bytes by (template, values of the names it reads), for the renders of one batch."""
 
     def __init__(self, *, budget: int = 64 << 20, store: DigestStore | None = None,
-                 volatile: frozenset[str] = frozenset({"rendered_at"})) -> None:
+                 batch_only: frozenset[str] = BATCH_ONLY) -> None:
         self.budget = budget
-        self.volatile = volatile  # names whose values change from run to run: kept for this batch only
+        self.batch_only = batch_only  # outputs of templates reading these names never go to the store
         self.hits = 0
         self.stored_hits = 0
         self._size = 0
@@ -246,7 +250,7 @@ class OutputMemo:
         known = self._digests.get(key)
         if known is None:
             if not isinstance(key, tuple) or not key or not isinstance(key[0], str) \
-                    or self.volatile.intersection(self._reads.get(key[0]) or ("?",)):
+                    or self.batch_only.intersection(self._reads.get(key[0]) or ("?",)):
                 return None
             try:
                 sources = self._source_digest(env, key[0])

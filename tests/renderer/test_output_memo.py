@@ -115,7 +115,8 @@ def test_frozen_values_read_the_same_in_every_process() -> None:
 
 def test_outputs_outlive_the_process_but_never_their_sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With a store, a later process finds an output by the same template sources and values; another value,
-    an edited included template, another code version or a template that reads the render time does not."""
+    an edited included template, another code version or a template that reads the render time does not,
+    and an output made from the config's secrets never reaches the cache directory."""
     from harness.digest_store import DigestStore
 
     monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
@@ -124,8 +125,10 @@ def test_outputs_outlive_the_process_but_never_their_sources(tmp_path: Path, mon
     (root / "main.yaml").write_text("a: {{ a }}\n{% include 'part.yaml' %}", encoding="utf-8")
     (root / "part.yaml").write_text("b: {{ b }}\n", encoding="utf-8")
     (root / "stamp.yaml").write_text("at: {{ rendered_at }}\n", encoding="utf-8")
+    (root / "secret.yaml").write_text("key: {{ secrets.key }}\n", encoding="utf-8")
     env = template_environment(root)
-    context: dict[str, Any] = {"a": 1, "b": "x", "rendered_at": "2026-01-01T00:00:00Z"}
+    context: dict[str, Any] = {"a": 1, "b": "x", "rendered_at": "2026-01-01T00:00:00Z",
+                               "secrets": {"key": "PLACEHOLDER-identity"}}
 
     def process(code: str = "code-1") -> OutputMemo:
         return OutputMemo(store=DigestStore("outputs", code))
@@ -134,12 +137,17 @@ def test_outputs_outlive_the_process_but_never_their_sources(tmp_path: Path, mon
     assert first.key(env, "main.yaml", context, context) is None  # first sight, not analysed yet: no key
     key = first.key(env, "main.yaml", context, context)
     stamp_key = first.key(env, "stamp.yaml", context, context) or first.key(env, "stamp.yaml", context, context)
+    secret_key = first.key(env, "secret.yaml", context, context) or first.key(env, "secret.yaml", context, context)
     assert key is not None
     assert stamp_key is not None
+    assert secret_key is not None
     assert first.get(key, env) is None
     first.put(key, b"a: 1\nb: x\n", env)
     first.put(stamp_key, b"at: 2026-01-01T00:00:00Z\n", env)
+    first.put(secret_key, b"key: PLACEHOLDER-identity\n", env)
+    assert first.get(secret_key, env) == b"key: PLACEHOLDER-identity\n"  # within the batch
     first.flush()
+    assert not any(b"PLACEHOLDER-identity" in f.read_bytes() for f in (tmp_path / "cache").rglob("*.bin"))
 
     second = process()
     again = second.key(env, "main.yaml", context, context)  # first sight, but analysed on disk: keyed
@@ -148,7 +156,8 @@ def test_outputs_outlive_the_process_but_never_their_sources(tmp_path: Path, mon
     assert second.stored_hits == 1
     other = {**context, "a": 2}
     assert second.get(second.key(env, "main.yaml", other, other), env) is None
-    assert second.get(second.key(env, "stamp.yaml", context, context) or stamp_key, env) is None  # volatile
+    assert second.get(second.key(env, "stamp.yaml", context, context) or stamp_key, env) is None  # batch only
+    assert second.get(second.key(env, "secret.yaml", context, context) or secret_key, env) is None
     assert process("code-2").get(key, env) is None
 
     (root / "part.yaml").write_text("b: '{{ b }}'\n", encoding="utf-8")  # an included template is edited
