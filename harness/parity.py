@@ -167,11 +167,22 @@ _EQUAL_AS_DATA = FileComparison(equal=True, parsed=True)
 
 
 def _rules_key(rules: tuple[Rule, ...]) -> bytes:
-    """Every normalizing rule as written (not where: file and line do not change what it does)."""
+    """Every normalizing rule as written (not where: file and line do not change what it does); worked out
+    once per rule list of a run (the list is held with its text, so its ids stay its own)."""
     if not rules:
         return b""
-    return json.dumps([{k: v for k, v in r.to_dict().items() if k not in ("file", "line")} for r in rules],
-                      sort_keys=True, default=str).encode()
+    ids = tuple(map(id, rules))
+    known = _RULES_KEYS.get(ids)
+    if known is None:
+        if len(_RULES_KEYS) > 4096:
+            _RULES_KEYS.clear()
+        text = json.dumps([{k: v for k, v in r.to_dict().items() if k not in ("file", "line")} for r in rules],
+                          sort_keys=True, default=str).encode()
+        known = _RULES_KEYS[ids] = (rules, text)
+    return known[1]
+
+
+_RULES_KEYS: dict[tuple[int, ...], tuple[tuple[Rule, ...], bytes]] = {}
 
 
 def compare_pair(rendered_root: Path, rendered_path: str, fixture_root: Path, fixture_path: str,

@@ -76,11 +76,21 @@ def freeze(value: Any) -> Hashable:
     raise _NotKeyable(type(value).__name__)
 
 
+_SORTED_SETS: dict[int, tuple[frozenset[Any], Hashable]] = {}  # held with the set, so an id stays its own
+
+
 def _stable(value: Any) -> Hashable:
     """A callable's ``memo_key`` made of what :func:`freeze` makes (sets become sorted tuples)."""
     if isinstance(value, tuple | list):
         return tuple(_stable(v) for v in value)
-    if isinstance(value, frozenset | set):
+    if isinstance(value, frozenset):  # often the same set for many files (a descriptor's outputs): sorted once
+        known = _SORTED_SETS.get(id(value))
+        if known is None or known[0] is not value:
+            if len(_SORTED_SETS) > 4096:
+                _SORTED_SETS.clear()
+            known = _SORTED_SETS[id(value)] = (value, ("set", tuple(sorted((_stable(v) for v in value), key=repr))))
+        return known[1]
+    if isinstance(value, set):
         return ("set", tuple(sorted((_stable(v) for v in value), key=repr)))
     if isinstance(value, str | bool | int | float) or value is None:
         return freeze(value)
