@@ -1,20 +1,22 @@
 """Verdicts remembered across processes, keyed by content digests, in the private cache folder.
 
 Some answers are pure functions of bytes and of the code that computes them: "this text parses as YAML",
-"these two files are equal as data under these rules". A fleet asks the same questions on every run, in
+"these two files are equal as data under these rules", "this template renders these bytes for these
+values". A fleet asks the same questions on every run, in
 every process (each CLI call, pre-commit hook, xdist worker and ``check --jobs`` worker). A
 :class:`DigestStore` keeps such answers in one append-only file per store and per *code stamp*
 (:func:`code_stamp`: the size and modification time of every source file of the packages that compute the
 answer, and the Python and library versions), so an answer is never taken from other code.
 
 The file is a sequence of records: a 16-byte BLAKE2b digest of everything the answer depends on, a
-2-byte length and a value (often empty). It lives in ``<cache root>/<name>/`` (:mod:`harness.cache_dir`:
-a private directory of the current user, never a symlink), is read once per process on first use and
-appended to with one ``O_APPEND`` write per :meth:`DigestStore.flush`, so concurrent processes add
-records without locking. A damaged tail (a write cut short) is ignored; a file over ``max_bytes`` is
-started afresh. Only answers that need no wording are stored: a failing answer is always worked out again,
-so its message is exact. With caching switched off (``OVERLAY_PARITY_CACHE_DIR=off``) nothing is read or
-written and every answer is worked out.
+2-byte length, a value (often empty) and a CRC-32 of the three. It lives in ``<cache root>/<name>/``
+(:mod:`harness.cache_dir`: a private directory of the current user, never a symlink), is read once per
+process on first use and appended to with one ``O_APPEND`` write per :meth:`DigestStore.flush`, so
+concurrent processes add records without locking. A tail still being written (or cut short) is ignored; a
+record whose CRC does not match (a write torn by another writer, where appends are not atomic) makes the
+whole file untrusted and it is started afresh, as is a file over ``max_bytes``. Only answers that need no
+wording are stored: a failing answer is always worked out again, so its message is exact. With caching
+switched off (``OVERLAY_PARITY_CACHE_DIR=off``) nothing is read or written and every answer is worked out.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import os
 import stat
 import sys
 import threading
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +37,7 @@ from harness.cache_dir import cache_folder, cache_root
 
 DIGEST_BYTES = 16
 _HEADER = DIGEST_BYTES + 2
+_CHECK = 4  # CRC-32 of the record, after it
 _MAX_VALUE = 0xFFFF
 
 
@@ -96,13 +100,14 @@ class DigestStore:
         """Remember ``value`` for ``key`` (written at the next :meth:`flush`; values over 64 KiB are not kept)."""
         if len(key) != DIGEST_BYTES or len(value) > _MAX_VALUE:
             return
+        record = key + len(value).to_bytes(2, "big") + value
         table = self._table if self._table is not None else self._load()
         with self._lock:
             if table.get(key) == value:
                 return
             table[key] = value
             if self._stamp is not None:
-                self._pending.append(key + len(value).to_bytes(2, "big") + value)
+                self._pending.append(record + zlib.crc32(record).to_bytes(_CHECK, "big"))
 
     def flush(self) -> None:
         """Append the records added since the last flush (one write; best effort, never raises). The cache
@@ -165,10 +170,15 @@ def _read_records(path: Path, max_bytes: int) -> dict[bytes, bytes]:
     at, end = 0, len(data)
     while at + _HEADER <= end:
         size = int.from_bytes(data[at + DIGEST_BYTES:at + _HEADER], "big")
-        stop = at + _HEADER + size
+        stop = at + _HEADER + size + _CHECK
         if stop > end:
-            break
-        table[data[at:at + DIGEST_BYTES]] = data[at + _HEADER:stop]
+            break  # a tail still being written (or cut short): the records before it stand
+        if zlib.crc32(data[at:stop - _CHECK]) \
+                != int.from_bytes(data[stop - _CHECK:stop], "big"):
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # a damaged record (a write torn by another writer): trust none of it
+            return {}
+        table[data[at:at + DIGEST_BYTES]] = data[at + _HEADER:stop - _CHECK]
         at = stop
     return table
 

@@ -81,6 +81,23 @@ def test_a_damaged_tail_is_ignored_and_the_rest_kept(cache: Path) -> None:
     assert digest(b"two") not in again
 
 
+def test_a_torn_record_makes_the_file_untrusted(cache: Path) -> None:
+    """A record whose CRC does not match (two writers' appends interleaved where appends are not atomic) is
+    never served, and nothing after it either: the file starts afresh."""
+    store = DigestStore("answers", "s")
+    store.add(digest(b"one"), b"first value")
+    store.add(digest(b"two"), b"second value")
+    store.flush()
+    path = cache / "answers" / "s.bin"
+    data = bytearray(path.read_bytes())
+    data[data.index(b"second")] ^= 0x20  # "Second": a value that was never written
+    path.write_bytes(bytes(data))
+    again = DigestStore("answers", "s")
+    assert again.get(digest(b"two")) is None
+    assert again.get(digest(b"one")) is None
+    assert not path.exists()
+
+
 def test_an_oversized_store_starts_afresh(cache: Path) -> None:
     store = DigestStore("answers", "s")
     for n in range(20):
