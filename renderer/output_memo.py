@@ -6,7 +6,8 @@ output is the template's name and the values of every context name the template 
 includes or imports) looks up, found statically with ``jinja2.meta``:
 
 - values are frozen with their types and in their order (``1``, ``1.0``, ``True`` and ``"1"`` differ, and a
-  mapping whose keys come in another order renders another order);
+  mapping whose keys come in another order renders another order), and each frozen value stands in the key
+  as the digest of its ``repr`` (worked out once per value of a cluster's context);
 - a callable of the context takes part through its ``memo_key`` (the data it answers from); a template
   that reads any other callable, or that includes a template whose name is computed, is never memoized;
 - the environment is sandboxed and immutable (templates cannot change their context), and every filter
@@ -42,6 +43,7 @@ from jinja2 import meta
 from harness.digest_store import DigestStore, code_stamp, digest
 
 _MISSING = ("missing",)
+_MISSING_PART = b"missing"  # not 16 bytes: never a value's digest
 STORE = DigestStore("outputs", lambda: code_stamp("harness", "renderer"), max_bytes=32 << 20)
 """Outputs kept across processes for the renderer's code version (see the module docstring)."""
 BATCH_ONLY = frozenset({"rendered_at", "secrets"})
@@ -95,6 +97,13 @@ def _stable(value: Any) -> Hashable:
     if isinstance(value, str | bool | int | float) or value is None:
         return freeze(value)
     raise _NotKeyable(type(value).__name__)
+
+
+def _part(frozen: Hashable) -> bytes:
+    """A key part: the digest of a frozen value's ``repr``, the same in every process for what :func:`freeze`
+    makes, and equal exactly when the frozen values are (a dictionary hashes it quickly, however deep the
+    value)."""
+    return digest(repr(frozen).encode("utf-8", "surrogatepass"))
 
 
 def _reads_path(env: jinja2.Environment, source: str) -> str | None:
@@ -163,8 +172,7 @@ class OutputMemo:
         self._seen: set[str] = set()
         self._outputs: dict[Hashable, bytes] = {}
         self._context: Mapping[str, Any] | None = None
-        self._frozen: dict[int, tuple[Any, Hashable]] = {}
-        self._texts: dict[int, tuple[Any, bytes]] = {}  # digests of frozen values, held like _frozen
+        self._frozen: dict[int, tuple[Any, bytes]] = {}  # value id -> (value, digest of its frozen image)
         self._sources: dict[str, bytes] = {}  # template -> digest of its source and of all it pulls in
         self._digests: dict[Hashable, bytes] = {}
         self._strings: dict[str, bytes] = {}
@@ -205,17 +213,23 @@ class OutputMemo:
         if names is None:
             return None
         if shared is not self._context:
-            self._context, self._frozen, self._texts = shared, {}, {}
+            self._context, self._frozen = shared, {}
         parts: list[Hashable] = [template]
         try:
             for name in names:
                 value = context.get(name, _MISSING)
+                if value is _MISSING:
+                    parts.append(_MISSING_PART)
+                    continue
                 if type(value) is str:
-                    parts.append(value)
+                    found = self._strings.get(value)
+                    if found is None:
+                        found = self._strings[value] = _part(("str", value))
+                    parts.append(found)
                     continue
                 known = self._frozen.get(id(value))
                 if known is None or known[0] is not value:
-                    known = self._frozen[id(value)] = (value, freeze(value))
+                    known = self._frozen[id(value)] = (value, _part(freeze(value)))
                 parts.append(known[1])
         except _NotKeyable:
             return None
@@ -255,8 +269,8 @@ class OutputMemo:
             self._size += len(data)
 
     def _digest(self, env: jinja2.Environment, key: Hashable) -> bytes | None:
-        """The store's key for a memo key: the text of its parts and the sources it was rendered from (None: no
-        template source; the output is then kept for this batch only)."""
+        """The store's key for a memo key: its parts (digests already) and the sources it was rendered from
+        (None: no template source, or a template whose output is for this batch only)."""
         known = self._digests.get(key)
         if known is None:
             if not isinstance(key, tuple) or not key or not isinstance(key[0], str) \
@@ -266,21 +280,9 @@ class OutputMemo:
                 sources = self._source_digest(env, key[0])
             except jinja2.TemplateNotFound:
                 return None
-            known = self._digests[key] = digest(b"output", sources, *map(self._part, key))
+            known = self._digests[key] = digest(b"output", key[0].encode("utf-8", "surrogatepass"), sources,
+                                                *key[1:])
         return known
-
-    def _part(self, part: Any) -> bytes:
-        """The digest of a key part's ``repr`` (the same text in every process for what :func:`freeze` makes),
-        worked out once per frozen value of the cluster's context."""
-        if type(part) is str:
-            found = self._strings.get(part)
-            if found is None:
-                found = self._strings[part] = digest(repr(part).encode("utf-8", "surrogatepass"))
-            return found
-        cached = self._texts.get(id(part))
-        if cached is None or cached[0] is not part:
-            cached = self._texts[id(part)] = (part, digest(repr(part).encode("utf-8", "surrogatepass")))
-        return cached[1]
 
     def _source_digest(self, env: jinja2.Environment, template: str) -> bytes:
         """A digest of the source text of ``template`` and of every template it includes, imports or extends."""
