@@ -2,11 +2,10 @@
 
 Some answers are pure functions of bytes and of the code that computes them: "this text parses as YAML",
 "these two files are equal as data under these rules", "this template renders these bytes for these
-values". A fleet asks the same questions on every run, in
-every process (each CLI call, pre-commit hook, xdist worker and ``check --jobs`` worker). A
-:class:`DigestStore` keeps such answers in one append-only file per store and per *code stamp*
-(:func:`code_stamp`: the size and modification time of every source file of the packages that compute the
-answer, and the Python and library versions), so an answer is never taken from other code.
+values". A fleet asks the same questions on every run, in every process (each CLI call, pre-commit hook,
+xdist worker and ``check --jobs`` worker). A :class:`DigestStore` keeps such answers in one append-only
+file per store and per *code stamp* (:func:`code_stamp`: the content of every source file of the packages
+that compute the answer, and the Python and library versions), so an answer is never taken from other code.
 
 The file is a sequence of records: a 16-byte BLAKE2b digest of everything the answer depends on, a
 2-byte length, a value (often empty) and a CRC-32 of the three. It lives in ``<cache root>/<name>/``
@@ -54,24 +53,56 @@ def digest(*parts: bytes) -> bytes:
 @functools.cache
 def code_stamp(*packages: str) -> str:
     """A short digest of the code that computes an answer: the Python version, the versions of the YAML and
-    template libraries, and the relative path, size and modification time of every ``.py`` file of
-    ``packages`` (imported package names). An edited checkout or another installed version gets another
-    stamp, hence another store file."""
-    h = hashlib.sha256(sys.version.encode())
-    for library in ("ruamel.yaml", "jinja2"):
-        h.update(f"\0{library}={getattr(importlib.import_module(library), '__version__', '')}".encode())
+    template libraries, and the relative path and content of every ``.py`` file of ``packages`` (imported
+    package names). Edited code or another version gets another stamp, hence other store files; the same
+    code in another checkout or on another machine gets the same one, so a restored cache directory (a CI
+    cache) serves a fresh clone. The contents are hashed once per set of file sizes and modification times
+    (remembered in the ``code-stamps`` cache folder, like Python's own byte-code check)."""
+    versions = sys.version + "".join(f"\0{library}={getattr(importlib.import_module(library), '__version__', '')}"
+                                     for library in ("ruamel.yaml", "jinja2"))
+    files: list[tuple[str, str]] = []  # (path, relative name)
+    listing = hashlib.sha256(versions.encode())
     for package in packages:
         module = sys.modules.get(package)
-        folder = os.path.dirname(getattr(module, "__file__", None) or "")
-        h.update(f"\0{package}:{folder}".encode())
-        for root, dirs, files in os.walk(folder or os.devnull):
+        top = os.path.dirname(getattr(module, "__file__", None) or "")
+        listing.update(f"\0{package}:{top}".encode())
+        for root, dirs, names in os.walk(top or os.devnull):
             dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(files):
+            for name in sorted(names):
                 if name.endswith(".py"):
-                    info = os.stat(os.path.join(root, name))
-                    h.update(f"\0{os.path.relpath(os.path.join(root, name), folder)}:{info.st_size}:"
-                             f"{info.st_mtime_ns}".encode())
-    return h.hexdigest()[:32]
+                    path = os.path.join(root, name)
+                    info = os.stat(path)
+                    relative = f"{package}/{os.path.relpath(path, top)}"
+                    files.append((path, relative))
+                    listing.update(f"\0{relative}:{info.st_size}:{info.st_mtime_ns}".encode())
+    known = listing.hexdigest()[:32]
+    stamps = cache_folder(_STAMPS, create=False)
+    if stamps is not None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            remembered: str = (stamps / known).read_text(encoding="ascii").strip()
+            if len(remembered) == 32 and all(c in "0123456789abcdef" for c in remembered):
+                return remembered
+    content = hashlib.sha256(versions.encode())
+    for path, relative in files:
+        with open(path, "rb") as handle:
+            content.update(f"\0{relative}\0".encode() + hashlib.sha256(handle.read()).digest())
+    stamp = content.hexdigest()[:32]
+    stamps = cache_folder(_STAMPS)
+    if stamps is not None:
+        with contextlib.suppress(OSError):
+            entries = os.listdir(stamps)
+            if len(entries) > 256:  # one small file per checkout and edit: keep the folder small
+                for name in entries:
+                    with contextlib.suppress(OSError):
+                        os.unlink(stamps / name)
+        temporary = stamps / f"{known}.{os.getpid()}.tmp"
+        with contextlib.suppress(OSError):
+            temporary.write_text(stamp, encoding="ascii")
+            os.replace(temporary, stamps / known)
+    return stamp
+
+
+_STAMPS = "code-stamps"
 
 
 class DigestStore:

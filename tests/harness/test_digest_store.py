@@ -151,7 +151,9 @@ def test_a_shared_cache_root_is_not_used(tmp_path: Path, monkeypatch: pytest.Mon
     assert not (root / "answers").exists()
 
 
-def test_code_stamp_follows_the_source_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_code_stamp_follows_the_source_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    """The stamp follows the content of the code, not where or when it was checked out; the contents are
+    hashed once per listing of sizes and modification times (remembered in the cache)."""
     package = tmp_path / "stamped_pkg"
     package.mkdir()
     module = package / "__init__.py"
@@ -164,6 +166,9 @@ def test_code_stamp_follows_the_source_files(tmp_path: Path, monkeypatch: pytest
         assert code_stamp("stamped_pkg") == before
         code_stamp.cache_clear()
         assert code_stamp("stamped_pkg") == before  # nothing changed
+        os.utime(module, ns=(1, 1))  # the same code, checked out again (another modification time)
+        code_stamp.cache_clear()
+        assert code_stamp("stamped_pkg") == before
         module.write_text("X = 22\n")
         code_stamp.cache_clear()
         assert code_stamp("stamped_pkg") != before
