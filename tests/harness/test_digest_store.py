@@ -140,6 +140,16 @@ def test_a_fifo_in_place_of_the_store_does_not_hang(cache: Path) -> None:
     assert time.monotonic() - started < 5
 
 
+def test_a_directory_in_place_of_the_store_is_neither_read_nor_removed(cache: Path) -> None:
+    _make_folder()
+    (cache / "answers" / "s.bin").mkdir()
+    store = DigestStore("answers", "s")
+    assert digest(b"k") not in store
+    store.add(digest(b"k"))
+    store.flush()
+    assert (cache / "answers" / "s.bin").is_dir()
+
+
 def test_a_shared_cache_root_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "shared"
     root.mkdir(mode=0o777)
