@@ -8,8 +8,10 @@ includes or imports) looks up, found statically with ``jinja2.meta``:
 - values are frozen with their types and in their order (``1``, ``1.0``, ``True`` and ``"1"`` differ, and a
   mapping whose keys come in another order renders another order), and each frozen value stands in the key
   as the digest of its ``repr`` (worked out once per value of a cluster's context);
-- a callable of the context takes part through its ``memo_key`` (the data it answers from); a template
-  that reads any other callable, or that includes a template whose name is computed, is never memoized;
+- a callable of the context takes part through its ``memo_key`` (the data it answers from, made of strings,
+  booleans and tuples or frozensets of them, so two keys are equal exactly when they answer alike; the
+  renderer's callables' keys are checked in tests); a template that reads any other callable, or that
+  includes a template whose name is computed, is never memoized;
 - the environment is sandboxed and immutable (templates cannot change their context), and every filter
   and global is a pure function, so equal keys render equal text.
 
@@ -44,6 +46,7 @@ from harness.digest_store import DigestStore, code_stamp, digest
 
 _MISSING = ("missing",)
 _MISSING_PART = b"missing"  # not 16 bytes: never a value's digest
+_PLAIN_TYPES = frozenset({dict, list, tuple, int, float, bool, type(None)})
 STORE = DigestStore("outputs", lambda: code_stamp("harness", "renderer"), max_bytes=32 << 20)
 """Outputs kept across processes for the renderer's code version (see the module docstring)."""
 BATCH_ONLY = frozenset({"rendered_at", "secrets"})
@@ -176,6 +179,7 @@ class OutputMemo:
         self._sources: dict[str, bytes] = {}  # template -> digest of its source and of all it pulls in
         self._digests: dict[Hashable, bytes] = {}
         self._strings: dict[str, bytes] = {}
+        self._calls: dict[tuple[type, Hashable], bytes] = {}  # (callable type, memo_key) -> key part
 
     def reads(self, env: jinja2.Environment, template: str) -> tuple[str, ...] | None:
         """The context names ``template`` and the templates it pulls in look up, sorted; None when that cannot
@@ -229,11 +233,27 @@ class OutputMemo:
                     continue
                 known = self._frozen.get(id(value))
                 if known is None or known[0] is not value:
-                    known = self._frozen[id(value)] = (value, _part(freeze(value)))
+                    known = self._frozen[id(value)] = (value, self._called(value) or _part(freeze(value)))
                 parts.append(known[1])
         except _NotKeyable:
             return None
         return tuple(parts)
+
+    def _called(self, value: Any) -> bytes | None:
+        """The key part of a context callable by its ``memo_key`` (a new callable per file often answers from
+        the same data: a descriptor's outputs), worked out once per key; None for anything else."""
+        if type(value) in _PLAIN_TYPES:
+            return None
+        memo_key = getattr(value, "memo_key", None)
+        if memo_key is None:
+            return None
+        try:
+            return self._calls[type(value), memo_key]
+        except KeyError:
+            part = self._calls[type(value), memo_key] = _part(freeze(value))
+            return part
+        except TypeError:  # an unhashable memo_key: frozen every time
+            return None
 
     def get(self, key: Hashable, env: jinja2.Environment | None = None) -> bytes | None:
         """The output rendered before under ``key``, if any: in this batch, else (given the ``env`` the key was

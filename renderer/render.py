@@ -306,10 +306,11 @@ def file_context(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = 
 
 
 def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = None,
-                memo: OutputMemo | None = None) -> bytes:
+                memo: OutputMemo | None = None, env: jinja2.Environment | None = None) -> bytes:
     """The bytes of one planned output (rendered, or copied for ``render: false``); ``stamp``: see
-    :func:`file_context`; ``memo``: outputs rendered before in the same batch (:mod:`renderer.output_memo`)."""
-    env = template_environment(plan.template_root)
+    :func:`file_context`; ``memo``: outputs rendered before in the same batch (:mod:`renderer.output_memo`);
+    ``env``: the plan's template environment when the caller has it already."""
+    env = env if env is not None else template_environment(plan.template_root)
     key = None
     try:
         if planned.mode == "copy":
@@ -406,10 +407,11 @@ def render_bytes(plan: RenderPlan, memo: OutputMemo | None = None) -> dict[str, 
     shares outputs with the other renders of a batch.
     """
     stamp = rendered_at()
+    env = template_environment(plan.template_root)
     files: dict[str, bytes] = {}
     for planned in plan.files:
         check_output_path(planned.output, what="output", file=str(plan.template_root), line=0)
-        files[planned.output] = render_file(plan, planned, stamp=stamp, memo=memo)
+        files[planned.output] = render_file(plan, planned, stamp=stamp, memo=memo, env=env)
     KNOWN_VALID.flush()
     if memo is not None:
         memo.flush()

@@ -165,3 +165,30 @@ def test_outputs_outlive_the_process_but_never_their_sources(tmp_path: Path, mon
     edited = third.key(env, "main.yaml", context, context)
     assert edited == key  # the same names and values ...
     assert third.get(edited, env) is None  # ... but other sources
+
+
+def _plain_key(value: object) -> bool:
+    if isinstance(value, str | bool):
+        return True
+    if isinstance(value, tuple | frozenset):
+        return all(_plain_key(v) for v in value)
+    return False
+
+
+def test_the_renderers_callables_have_keys_of_strings_and_booleans(template_copy: Path,
+                                                                  descriptor_copy: Path) -> None:
+    """A memo key part is looked up by the callable's memo_key as a dictionary key: its parts must be equal
+    only when they answer alike (no 1 == True == 1.0), so they are strings, booleans and sets of them."""
+    renderer = ReferenceRenderer(template_root=template_copy, descriptor_root=descriptor_copy)
+    from renderer.render import file_context
+
+    seen = 0
+    for cluster in CLUSTERS:
+        plan = renderer.plan(config_path(cluster))
+        for planned in plan.files:
+            for value in file_context(plan, planned, stamp="2026-01-01T00:00:00Z").values():
+                key = getattr(value, "memo_key", None)
+                if key is not None and not isinstance(value, dict | list | tuple | str):
+                    seen += 1
+                    assert _plain_key(key), (type(value).__name__, key)
+    assert seen > 0
