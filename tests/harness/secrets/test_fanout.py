@@ -102,6 +102,9 @@ def test_an_interrupt_in_the_parent_leaves_no_worker_behind(tmp_path: Path) -> N
         if os.getpid() == parent:
             calls.append(start)
             if len(calls) == 2:
+                deadline = time.monotonic() + 10  # interrupt once a worker is surely running (a busy CI
+                while not any(tmp_path.iterdir()) and time.monotonic() < deadline:  # machine starts them late)
+                    time.sleep(0.005)
                 raise KeyboardInterrupt
         else:
             (tmp_path / str(os.getpid())).touch()
