@@ -26,12 +26,14 @@ outlive the process: a key is then written as the ``repr`` of its frozen parts (
 process: :func:`freeze` makes only tuples of typed scalars) and digested together with the source text of
 the template and of every template it pulls in, so an edited template, another config value, another
 renderer or Jinja2 version never finds an old output. A template seen for the first time in a batch looks
-there only when its analysis is already on disk (nothing is parsed for it). Outputs over 64 KiB, and those
-of templates that read the render time or the config's secrets (:data:`BATCH_ONLY`), are not kept.
+there only when its analysis is already on disk (nothing is parsed for it). Outputs over 64 KiB, those of
+templates that read the render time or the config's secrets (:data:`BATCH_ONLY`), and any output holding a
+secret-looking value of the cluster's context (by any name, as it is or base64-encoded) are not kept.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import json
@@ -43,6 +45,8 @@ import jinja2
 from jinja2 import meta
 
 from harness.digest_store import DigestStore, code_stamp, digest
+from harness.redact import should_mask
+from harness.yamlio import iter_paths
 
 _MISSING = ("missing",)
 _MISSING_PART = b"missing"  # not 16 bytes: never a value's digest
@@ -180,6 +184,7 @@ class OutputMemo:
         self._digests: dict[Hashable, bytes] = {}
         self._strings: dict[str, bytes] = {}
         self._calls: dict[tuple[type, Hashable], bytes] = {}  # (callable type, memo_key) -> key part
+        self._withheld: tuple[bytes, ...] | None = None  # see _secret_material, per cluster context
 
     def reads(self, env: jinja2.Environment, template: str) -> tuple[str, ...] | None:
         """The context names ``template`` and the templates it pulls in look up, sorted; None when that cannot
@@ -217,7 +222,7 @@ class OutputMemo:
         if names is None:
             return None
         if shared is not self._context:
-            self._context, self._frozen = shared, {}
+            self._context, self._frozen, self._withheld = shared, {}, None
         parts: list[Hashable] = [template]
         try:
             for name in names:
@@ -275,8 +280,20 @@ class OutputMemo:
         """Keep a successful render (unless the budget is spent), and in the store when there is one."""
         self._keep(key, data)
         known = self._digest(env, key) if self._store is not None and env is not None else None
-        if self._store is not None and known is not None:
+        if self._store is not None and known is not None and not any(w in data for w in self._secret_material()):
             self._store.add(known, data)
+
+    def _secret_material(self) -> tuple[bytes, ...]:
+        """The strings of the current cluster's context that must never reach the store, as they would appear
+        in an output (as they are and base64-encoded): values at secret-looking key paths and anything that
+        looks like key material (:func:`harness.redact.should_mask`), whatever name a template reads them by.
+        Worked out on the first store write of a cluster."""
+        if self._withheld is None:
+            values = {v for path, v in iter_paths(self._context or {}) if isinstance(v, str) and len(v) >= 4
+                      and should_mask(path, v)}
+            self._withheld = tuple({form for v in values for form in (
+                v.encode("utf-8", "surrogatepass"), base64.b64encode(v.encode("utf-8", "surrogatepass")))})
+        return self._withheld
 
     def flush(self) -> None:
         """Write what the store has not written yet (see :meth:`harness.digest_store.DigestStore.flush`)."""

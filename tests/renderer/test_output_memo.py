@@ -192,3 +192,58 @@ def test_the_renderers_callables_have_keys_of_strings_and_booleans(template_copy
                     seen += 1
                     assert _plain_key(key), (type(value).__name__, key)
     assert seen > 0
+
+
+def test_an_output_holding_secret_material_never_reaches_the_store(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever name a template reads it by, an output holding a value from a secret-looking key path of the
+    cluster's context (as it is or base64-encoded) is kept for the batch only; other outputs are stored."""
+    import base64
+
+    from harness.digest_store import DigestStore
+
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "templates"
+    root.mkdir()
+    for name in ("raw.yaml", "encoded.yaml", "plain.yaml"):
+        (root / name).write_text("x: {{ opencenter.db }}\n", encoding="utf-8")
+    env = template_environment(root)
+    password = "PLACEHOLDER-db-password-7f3e"
+    context: dict[str, Any] = {"opencenter": {"db": {"password": password, "host": "db.example.internal"}}}
+    memo = OutputMemo(store=DigestStore("outputs", "code-1"))
+    outputs = {"raw.yaml": f"password: {password}\n".encode(),
+               "encoded.yaml": b"password: " + base64.b64encode(password.encode()) + b"\n",
+               "plain.yaml": b"host: db.example.internal\n"}
+    keys = {}
+    for name, data in outputs.items():
+        keys[name] = memo.key(env, name, context, context) or memo.key(env, name, context, context)
+        memo.put(keys[name], data, env)
+        assert memo.get(keys[name], env) == data  # within the batch, all of them
+    memo.flush()
+    stored = b"".join(f.read_bytes() for f in (tmp_path / "cache").rglob("*.bin"))
+    assert password.encode() not in stored
+    assert base64.b64encode(password.encode()) not in stored
+    later = OutputMemo(store=DigestStore("outputs", "code-1"))
+    assert later.get(keys["plain.yaml"], env) == outputs["plain.yaml"]
+    assert later.get(keys["raw.yaml"], env) is None
+    assert later.get(keys["encoded.yaml"], env) is None
+
+
+def test_no_config_secret_reaches_the_cache_directory(template_copy: Path, descriptor_copy: Path,
+                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bundled clusters rendered twice in batches (the second from the store): no secret value of any
+    config is in any file of the cache directory."""
+    from harness.config_secrets import config_secrets
+    from harness.digest_store import DigestStore
+
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    renderer = ReferenceRenderer(template_root=template_copy, descriptor_root=descriptor_copy)
+    secrets = {s for c in CLUSTERS for s in config_secrets(config_path(c), max_bytes=1 << 20)}
+    assert secrets
+    for _ in range(2):
+        memo = OutputMemo(store=DigestStore("outputs", "code-1"))
+        for cluster in CLUSTERS:
+            render_bytes(renderer.plan(config_path(cluster)), memo)
+    cached = b"".join(f.read_bytes() for f in (tmp_path / "cache").rglob("*") if f.is_file())
+    assert cached
+    assert not [s for s in secrets if s.encode() in cached]
