@@ -238,7 +238,7 @@ def _relative(path: Path, root: Path) -> str | None:
 
 
 def _rules(rules: Iterable[Any]) -> list[dict[str, Any]]:
-    return [{k: v for k, v in r.to_dict().items() if k not in ("file", "line")} for r in rules]
+    return [r.as_written() for r in rules]
 
 
 def _load_yaml(data: bytes) -> Any:

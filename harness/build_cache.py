@@ -24,14 +24,13 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.cache_dir import cache_folder
+from harness.cache_dir import cache_folder, write_cache_file
 from harness.kustomize_refs import KUSTOMIZATION_FILES, has_remote, references
 
 FORMAT = 1
@@ -298,16 +297,5 @@ class BuildCache:
         """Store ``payload`` (JSON values) under ``key``, atomically; problems leave it unstored."""
         body = {"format": FORMAT, "key": key, "payload": payload,
                 "sha256": hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()}
-        try:
-            handle, temp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".json")
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    json.dump(body, stream)
-                os.replace(temp, self._path(key))
-                self.stores += 1
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
-        except OSError:
-            return
+        if write_cache_file(self._path(key), json.dumps(body)):
+            self.stores += 1

@@ -7,6 +7,7 @@ current user and closed to writes by others (mode 0700 when created), never a sy
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
@@ -57,3 +58,26 @@ def cache_folder(name: str, environ: dict[str, str] | None = None, *, create: bo
             return None
     folder = root / name
     return folder if private_dir(root, create=create) and private_dir(folder, create=create) else None
+
+
+def write_cache_file(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` (in a cache folder) atomically: a private temporary file beside it, then a
+    rename, so a reader sees the old file or the whole new one. Best effort: False, and nothing left behind,
+    when it cannot be written (a cache that is not written only means working the answer out again)."""
+    import tempfile
+
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    except OSError:
+        return False
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(error, OSError):
+            return False
+        raise
+    return True

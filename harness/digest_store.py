@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.cache_dir import cache_folder, cache_root
+from harness.cache_dir import cache_folder, cache_root, write_cache_file
 
 DIGEST_BYTES = 16
 _HEADER = DIGEST_BYTES + 2
@@ -95,10 +95,7 @@ def code_stamp(*packages: str) -> str:
                 for name in entries:
                     with contextlib.suppress(OSError):
                         os.unlink(stamps / name)
-        temporary = stamps / f"{known}.{os.getpid()}.tmp"
-        with contextlib.suppress(OSError):
-            temporary.write_text(stamp, encoding="ascii")
-            os.replace(temporary, stamps / known)
+        write_cache_file(stamps / known, stamp)
     return stamp
 
 
@@ -157,7 +154,7 @@ class DigestStore:
             fd = os.open(folder / f"{stamp}.bin", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
                          | os.O_CLOEXEC | os.O_NONBLOCK, 0o600)
             try:
-                if _regular(os.fstat(fd).st_mode):  # never into a FIFO or device put in its place
+                if stat.S_ISREG(os.fstat(fd).st_mode):  # never into a FIFO or device put in its place
                     os.write(fd, b"".join(records))
             finally:
                 os.close(fd)
@@ -187,8 +184,8 @@ def _read_records(path: Path, max_bytes: int) -> dict[bytes, bytes]:
         return {}
     try:
         info = os.fstat(fd)
-        if not _regular(info.st_mode) or info.st_size > max_bytes:
-            if _regular(info.st_mode):
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            if stat.S_ISREG(info.st_mode):
                 with contextlib.suppress(OSError):
                     os.unlink(path)
             return {}
@@ -212,10 +209,6 @@ def _read_records(path: Path, max_bytes: int) -> dict[bytes, bytes]:
         table[data[at:at + DIGEST_BYTES]] = data[at + _HEADER:stop - _CHECK]
         at = stop
     return table
-
-
-def _regular(mode: int) -> bool:
-    return stat.S_ISREG(mode)
 
 
 def _remove_other_stamps(folder: Path, stamp: str) -> None:

@@ -213,7 +213,7 @@ class Inventory:
         payload = {
             "fixture": self.fixture,
             "path_only_budget": self.path_only_budget,
-            "rules": [{k: v for k, v in r.to_dict().items() if k not in ("file", "line")} for r in self.all_rules()],
+            "rules": [r.as_written() for r in self.all_rules()],
         }
         return "sha256:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 

@@ -176,8 +176,7 @@ def _rules_key(rules: tuple[Rule, ...]) -> bytes:
     if known is None:
         if len(_RULES_KEYS) > 4096:
             _RULES_KEYS.clear()
-        text = json.dumps([{k: v for k, v in r.to_dict().items() if k not in ("file", "line")} for r in rules],
-                          sort_keys=True, default=str).encode()
+        text = json.dumps([r.as_written() for r in rules], sort_keys=True, default=str).encode()
         known = _RULES_KEYS[ids] = (rules, text)
     return known[1]
 

@@ -34,16 +34,17 @@ secret-looking value of the cluster's context (by any name, as it is or base64-e
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
 import os
 from collections.abc import Hashable, Mapping
+from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2 import meta
 
+from harness.cache_dir import write_cache_file
 from harness.digest_store import DigestStore, code_stamp, digest
 from harness.redact import should_mask
 from harness.yamlio import iter_paths
@@ -148,20 +149,8 @@ def local_reads(env: jinja2.Environment, template: str) -> tuple[tuple[str, ...]
     names = tuple(sorted(meta.find_undeclared_variables(tree)))
     pulled_in = tuple(meta.find_referenced_templates(tree))
     if path is not None:
-        _write_atomically(path, json.dumps({"names": names, "pulled_in": pulled_in}))
+        write_cache_file(Path(path), json.dumps({"names": names, "pulled_in": pulled_in}))
     return names, pulled_in
-
-
-def _write_atomically(path: str, text: str) -> None:
-    """Best effort: a cache that cannot be written only means parsing again next time."""
-    temporary = f"{path}.{os.getpid()}.tmp"
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
 
 
 class OutputMemo:

@@ -102,6 +102,11 @@ class Rule:
         data.update({"cluster": self.cluster, "file": self.file, "line": self.line})
         return data
 
+    def as_written(self) -> dict[str, Any]:
+        """:meth:`to_dict` without where the rule is written (``file``, ``line``), which does not change what
+        it does: for comparing rule versions and keying what a rule decides."""
+        return {k: v for k, v in self.to_dict().items() if k not in ("file", "line")}
+
 
 @dataclass(frozen=True)
 class Facts:
