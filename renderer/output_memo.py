@@ -98,13 +98,17 @@ def _stable(value: Any) -> Hashable:
         if known is None or known[0] is not value:
             if len(_SORTED_SETS) > 4096:
                 _SORTED_SETS.clear()
-            known = _SORTED_SETS[id(value)] = (value, ("set", tuple(sorted((_stable(v) for v in value), key=repr))))
+            known = _SORTED_SETS[id(value)] = (value, _sorted_set(value))
         return known[1]
     if isinstance(value, set):
-        return ("set", tuple(sorted((_stable(v) for v in value), key=repr)))
+        return _sorted_set(value)
     if isinstance(value, str | bool | int | float) or value is None:
         return freeze(value)
     raise _NotKeyable(type(value).__name__)
+
+
+def _sorted_set(value: frozenset[Any] | set[Any]) -> Hashable:
+    return ("set", tuple(sorted((_stable(v) for v in value), key=repr)))
 
 
 def _part(frozen: Hashable) -> bytes:
@@ -170,6 +174,7 @@ class OutputMemo:
         self._context: Mapping[str, Any] | None = None
         self._frozen: dict[int, tuple[Any, bytes]] = {}  # value id -> (value, digest of its frozen image)
         self._sources: dict[str, bytes] = {}  # template -> digest of its source and of all it pulls in
+        self._pulled: dict[str, tuple[str, ...]] = {}  # template -> itself and every template it pulls in
         self._digests: dict[Hashable, bytes] = {}
         self._strings: dict[str, bytes] = {}
         self._calls: dict[tuple[type, Hashable], bytes] = {}  # (callable type, memo_key) -> key part
@@ -179,8 +184,10 @@ class OutputMemo:
         """The context names ``template`` and the templates it pulls in look up, sorted; None when that cannot
         be known (a computed template name)."""
         if template not in self._reads:
-            names = self._names(env, template, set())
+            seen: set[str] = set()
+            names = self._names(env, template, seen)
             self._reads[template] = None if names is None else tuple(sorted(names))
+            self._pulled[template] = tuple(sorted(seen))  # the template and all it pulls in (for the store)
         return self._reads[template]
 
     def _names(self, env: jinja2.Environment, template: str, seen: set[str]) -> frozenset[str] | None:
@@ -311,17 +318,13 @@ class OutputMemo:
         return known
 
     def _source_digest(self, env: jinja2.Environment, template: str) -> bytes:
-        """A digest of the source text of ``template`` and of every template it includes, imports or extends."""
+        """A digest of the source text of ``template`` and of every template it includes, imports or extends
+        (found by :meth:`reads`)."""
         known = self._sources.get(template)
         if known is None:
             assert env.loader is not None
-            names, todo = set(), [template]
-            while todo:
-                name = todo.pop()
-                if name in names:
-                    continue
-                names.add(name)
-                todo.extend(other for other in local_reads(env, name)[1] if other is not None)
-            known = self._sources[template] = digest(*(part for name in sorted(names) for part in (
+            if template not in self._pulled:
+                self.reads(env, template)
+            known = self._sources[template] = digest(*(part for name in self._pulled[template] for part in (
                 name.encode(), env.loader.get_source(env, name)[0].encode("utf-8", "surrogatepass"))))
         return known
