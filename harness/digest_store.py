@@ -121,6 +121,12 @@ class DigestStore:
         table = self._table if self._table is not None else self._load()
         return table.get(key)
 
+    def enabled(self) -> bool:
+        """Whether answers are kept across processes (caching is on); loads the store on first use."""
+        if self._table is None:
+            self._load()
+        return self._stamp is not None
+
     def __contains__(self, key: object) -> bool:
         return isinstance(key, bytes) and self.get(key) is not None
 

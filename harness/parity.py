@@ -20,12 +20,14 @@ spread over processes (pytest-xdist) can merge them and judge stale rules once
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness import cluster_memo
 from harness.change_lines import change_line, document_lines
 from harness.digest_store import DigestStore, code_stamp, digest
 from harness.findings import Finding, Severity
@@ -225,6 +227,87 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
     directory could hold, and a rule without ``security_waiver`` that hides a security-relevant object of
     ``security_kinds`` (``INVENTORY-SECURITY-HIDDEN``, at the rule's line).
     """
+    memo = _memo_key(cluster, rendered_root, fixture_root, ruleset, security_kinds, max_file_bytes)
+    if memo is not None:
+        assert isinstance(rendered_root, Mapping)
+        replayed = _replay(cluster, rendered_root, fixture_root, ruleset, memo[0], security_kinds, max_file_bytes)
+        if replayed is not None:
+            return replayed
+    result, base, volatile = _compare_cluster(
+        cluster, rendered_root, fixture_root, ruleset, plan, max_file_bytes=max_file_bytes,
+        max_diff_lines=max_diff_lines, secrets=secrets, security_kinds=security_kinds)
+    if memo is not None and not result.findings:
+        assert isinstance(rendered_root, Mapping)
+        paths = frozenset(v.rendered_path for v in volatile)
+        record = cluster_memo.CleanRecord(notes=result.notes(), base=frozenset(base), volatile=tuple(volatile),
+                                          rendered=cluster_memo.rendered_digest(rendered_root, paths))
+        root = os.path.abspath(fixture_root)
+        cluster_memo.remember(memo[0], record, lambda: cluster_memo.oracle_stamp(root), memo[1])
+    return result
+
+
+def _memo_key(cluster: str, rendered: Path | Mapping[str, bytes], fixture_root: Path, ruleset: RuleSet,
+              security_kinds: Iterable[str] | None, max_file_bytes: int) -> tuple[bytes, bytes] | None:
+    """The clean-comparison key of an in-memory render and the oracle tree's stamp (None: not remembered)."""
+    if not isinstance(rendered, Mapping) or not cluster_memo.CLEAN.enabled():
+        return None
+    stamp = cluster_memo.oracle_stamp(os.path.abspath(fixture_root))
+    if stamp is None:
+        return None
+    kinds = tuple(security_kinds) if security_kinds is not None else None
+    return cluster_memo.memo_key(cluster, stamp, _rules_key(ruleset.rules), kinds, max_file_bytes), stamp
+
+
+def _replay(cluster: str, files: Mapping[str, bytes], fixture_root: Path, ruleset: RuleSet, key: bytes,
+            security_kinds: Iterable[str] | None, max_file_bytes: int) -> ClusterResult | None:
+    """The result of a clean comparison remembered for ``key`` (:mod:`harness.cluster_memo`) when the render
+    is the same but for its volatile pairs and each of those is again equal as data; None otherwise (the
+    cluster is then compared in full, which words every finding and raises every error)."""
+    record = cluster_memo.recall(key)
+    if record is None or not record.volatile_paths <= files.keys() \
+            or cluster_memo.rendered_digest(files, record.volatile_paths) != record.rendered:
+        return None
+    by_id = {rule.id: rule for rule in ruleset.rules}
+    matched = set(record.base)
+    kinds: SecurityKinds | None = None
+    for rendered_path, fixture_path, ids, known, known_effective in record.volatile:
+        rendered = files[rendered_path]
+        if cluster_memo.file_digest(rendered) == known:  # the same bytes as then: equal as data as then
+            matched |= known_effective
+            continue
+        if not all(i in by_id for i in ids):
+            return None
+        rules = tuple(by_id[i] for i in ids)
+        try:
+            fixture = read_file(fixture_root, fixture_path, max_file_bytes=max_file_bytes)
+            if needs_judging(rules):
+                kinds = kinds or SecurityKinds.parse(security_kinds)
+                check_hidden(rules, [(rendered_path, rendered), (fixture_path, fixture)], kinds)
+            comparison, effective = compare_contents(rendered, rendered_path, fixture, fixture_path, rules)
+        except Exception:
+            return None
+        if not _equal_as_data(comparison):
+            return None
+        matched |= effective
+    KNOWN_EQUAL.flush()
+    result = ClusterResult.from_dict({**record.notes, "cluster": cluster, "findings": []})
+    result.matched_rules = matched
+    ruleset.mark(*matched)
+    return result
+
+
+def _equal_as_data(comparison: FileComparison) -> bool:
+    """Bytes differ, but the sides are equal as data, in the same order, with nothing unparsed."""
+    return (comparison.equal and comparison.parsed and not comparison.byte_identical and not comparison.reordered
+            and not comparison.parse_failures and not comparison.changes)
+
+
+def _compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fixture_root: Path, ruleset: RuleSet,
+                     plan: Plan | None, *, max_file_bytes: int, max_diff_lines: int, secrets: Iterable[str],
+                     security_kinds: Iterable[str] | None
+                     ) -> tuple[ClusterResult, set[str], list[cluster_memo.Volatile]]:
+    """:func:`compare_cluster` in full; also the matched rule ids not owed to a volatile pair, and the
+    volatile pairs (:class:`harness.cluster_memo.CleanRecord`)."""
     rendered_tree, read_rendered = _rendered_side(cluster, rendered_root, max_file_bytes=max_file_bytes)
     # Every owned fixture file that is used is read (read_file enforces the size limit), so no stat per file.
     fixture_tree = walk_tree(fixture_root, max_file_bytes=max_file_bytes, display=str(fixture_root), sizes=False)
@@ -280,6 +363,8 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
 
     pairing = pair_trees(ruleset, rendered_tree.owned, fixture_tree.owned)
     matched: set[str] = set(pairing.matched)
+    base: set[str] = set(pairing.matched)  # what a replay of the comparison adds to its volatile pairs' rules
+    volatile: list[cluster_memo.Volatile] = []
     for dropped in pairing.dropped:
         judge(dropped.rules, [(dropped.path, read_rendered if dropped.side == "rendered" else read_fixture)])
         if dropped.side == "rendered":
@@ -313,6 +398,11 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
         outcome = verdict(pair, comparison, effective)
         matched.update(outcome.matched)
         if outcome.code is None:
+            if not (pair.mapping or pair.presence_only) and _equal_as_data(comparison):
+                volatile.append(cluster_memo.Volatile(pair.rendered_path, pair.key, tuple(r.id for r in pair.normalize),
+                                                      cluster_memo.file_digest(rendered_bytes), frozenset(effective)))
+            else:
+                base.update(outcome.matched)
             continue
         extra: dict[str, Any] = {}
         line = next((p.line for p in comparison.parse_failures if p.side == "fixture"), 0)
@@ -338,7 +428,7 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
     result.matched_rules = matched
     ruleset.mark(*matched)
     KNOWN_EQUAL.flush()
-    return result
+    return result, base, volatile
 
 
 def withheld_generator_input(fixture: bytes, rendered: bytes) -> str:
