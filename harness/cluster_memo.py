@@ -127,16 +127,8 @@ class CleanRecord:
 def rendered_digest(files: Mapping[str, bytes], volatile: frozenset[str] = frozenset()) -> bytes:
     """A digest of an in-memory render: every path with its bytes, in path order (only the path of a
     ``volatile`` one)."""
-    h = hashlib.blake2b(digest_size=DIGEST_BYTES)
-    for path in sorted(files):
-        encoded = path.encode("utf-8", "surrogateescape")
-        if path in volatile:
-            h.update(len(encoded).to_bytes(4, "little") + encoded + b"\xff" * 8)
-            continue
-        data = files[path]
-        h.update(len(encoded).to_bytes(4, "little") + encoded + len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.digest()
+    listing = [(path, None if path in volatile else files[path]) for path in sorted(files)]
+    return hashlib.blake2b(marshal.dumps(listing), digest_size=DIGEST_BYTES).digest()
 
 
 def memo_key(cluster: str, oracle: bytes, rules: bytes, security_kinds: tuple[str, ...] | None,

@@ -20,6 +20,7 @@ equals a single-process run. Results name flags as the pytest face spells them (
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 import time
@@ -243,24 +244,28 @@ class ParitySession:
 
     def _secrets(self, root: str, globs: tuple[str, ...]) -> CheckResult:
         from harness.findings import Finding
-        from harness.secrets import fixture_files, scan_paths
+        from harness.secrets import fixture_files
         from harness.secrets.allowlist import apply_allowlist, load_allowlist
+        from harness.secrets.repository import scan_names
         from harness.secrets.walk import display_name
 
         project = self.project()
         started = time.perf_counter()
         allowlist = load_allowlist(project.secret_allowlist,
                                    display=display_name(project.secret_allowlist, project.root))
-        files = fixture_files(project.root, globs)
+        names = [display_name(path, project.root) for path in fixture_files(project.root, globs)]
+        # One process per CPU under -n 0; an xdist worker has its own core (and execnet's threads: no fork).
+        processes = 1 if os.environ.get("PYTEST_XDIST_WORKER") else None
         findings = apply_allowlist(
-            scan_paths(files, root=project.root, max_file_bytes=project.max_file_bytes),
-            allowlist, scanned=[display_name(path, project.root) for path in files], whole_repository=False)
-        if not files:
+            scan_names(project.root, names, in_fixture=_every_file, max_file_bytes=project.max_file_bytes,
+                       processes=processes),
+            allowlist, scanned=names, whole_repository=False)
+        if not names:
             findings.append(Finding(code="FILE-MISSING", check="secrets", path=root, severity=Severity.WARNING,
                                     message=f"no file matches fixture_globs {list(globs)}: nothing was scanned",
                                     hint="fix fixture_globs in the overlay-parity settings"))
         return CheckResult(name=f"secrets[{root}]", check="secrets", findings=findings,
-                           seconds=time.perf_counter() - started, notes={"scanned": len(files)})
+                           seconds=time.perf_counter() - started, notes={"scanned": len(names)})
 
     def _policy(self, cluster: str, policy: str) -> CheckResult:
         from harness.policy import PolicyOptions, check_overlay, sops_enabled_in_config
@@ -391,3 +396,8 @@ def secret_roots(globs: tuple[str, ...]) -> dict[str, list[str]]:
 
 def _sort_key(result: CheckResult) -> tuple[int, str]:
     return CHECK_ORDER.get(result.check, len(CHECK_ORDER)), result.name
+
+
+def _every_file(name: str) -> bool:
+    """The ``secrets[...]`` item scans fixture files only: the Secret-value policy applies to each."""
+    return True

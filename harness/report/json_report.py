@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,8 @@ SCHEMA_RESOURCE = "schema/report.schema.json"
 
 def report_schema() -> dict[str, Any]:
     """The JSON Schema of the report (shipped in the package as ``harness/schema/report.schema.json``)."""
+    from importlib import resources
+
     schema: dict[str, Any] = json.loads(resources.files("harness").joinpath(SCHEMA_RESOURCE).read_text("utf-8"))
     return schema
 

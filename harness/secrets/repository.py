@@ -112,14 +112,25 @@ def scan_repository(root: Path, *, fixture_globs: Sequence[str], max_file_bytes:
     ``processes``: how many processes read the files (default: :func:`~harness.secrets.fanout.processes_for`,
     one per CPU for a large repository); the findings, their order and every error are those of the serial
     scan whatever the number."""
-    from harness.secrets.fanout import fan_out, processes_for  # only here: the one-file hook never forks
-
-    root_abs = os.path.abspath(root)
     in_fixture = fixture_matcher(fixture_globs)
     names = repository_names(root)
-    jobs = processes_for(len(names), MIN_FILES_PER_PROCESS) if processes is None else processes
+    findings = scan_names(root, names, in_fixture=in_fixture, max_file_bytes=max_file_bytes, processes=processes)
+    if not any(map(in_fixture, names)):
+        findings.append(no_fixture_warning(root, fixture_globs))
+        findings.sort(key=_finding_order)
+    return findings, len(names)
+
+
+def scan_names(root: Path, names: Sequence[str], *, in_fixture: Callable[[str], bool],
+               max_file_bytes: int = DEFAULT_MAX_FILE_BYTES, processes: int | None = None) -> list[Finding]:
+    """Scan the files ``names`` (root-relative POSIX names of regular files, in scan order) for key
+    material, and those ``in_fixture`` accepts for the Secret-value policy; the findings sorted by place.
+    A file gone since it was listed is skipped. ``processes``: as for :func:`scan_repository`."""
+    from harness.secrets.fanout import fan_out, processes_for  # only here: the one-file hook never forks
     from harness.yamlio import DocumentMemo
 
+    root_abs = os.path.abspath(root)
+    jobs = processes_for(len(names), MIN_FILES_PER_PROCESS) if processes is None else processes
     memo = DocumentMemo()  # a fleet repeats its kustomizations: each text is parsed once per process
     if jobs > 1:
         _prepare()
@@ -136,10 +147,12 @@ def scan_repository(root: Path, *, fixture_globs: Sequence[str], max_file_bytes:
                 if key not in checked:
                     checked.add(key)
                     findings.extend(more)
-    if not any(map(in_fixture, names)):
-        findings.append(no_fixture_warning(root, fixture_globs))
-    findings.sort(key=lambda f: (f.path, f.line, f.code, f.extra.get("key_path", "")))
-    return findings, len(names)
+    findings.sort(key=_finding_order)
+    return findings
+
+
+def _finding_order(finding: Finding) -> tuple[str, int, str, str]:
+    return finding.path, finding.line, finding.code, finding.extra.get("key_path", "")
 
 
 def _scan_span(names: Sequence[str], root_abs: str, in_fixture: Callable[[str], bool], max_file_bytes: int,
