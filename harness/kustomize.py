@@ -72,6 +72,22 @@ def load_output(text: str, name: str) -> list[dict[str, Any]]:
         raise yaml_error(exc, name) from None
 
 
+def holds_secret_values(output: str) -> bool:
+    """Whether build output holds a Secret value that is neither ``PLACEHOLDER-...`` nor sops-encrypted (the
+    fixture policy of :mod:`harness.secrets.policy`), or cannot be read to tell: such output is never kept in
+    the build cache, so no secret value is copied out of the repository (a build of it runs every time)."""
+    if "Secret" not in output:
+        return False
+    from harness.secrets.policy import has_sops_metadata, secret_documents, secret_policy
+
+    try:
+        documents = load_output(output, "build output")
+    except InputError:
+        return True
+    return any(secret_policy(secret, path, 0, "", encrypted=has_sops_metadata(document))
+               for document in documents for path, secret in secret_documents(document))
+
+
 @dataclass(frozen=True)
 class BuildPlan:
     """One build: the directory, and a wrapper kustomization (JSON, absolute paths) when it is not built as is."""
@@ -305,7 +321,7 @@ class KustomizeBuilder:
                         self.disk_hits += 1
                     return result
         result = self._run(kubectl, plan, display, root)
-        if disk is not None and not result.timed_out:
+        if disk is not None and not result.timed_out and not holds_secret_values(result.output):
             disk.put(disk_key, {"ok": result.ok, "output": result.output, "error": result.error})
         return result
 

@@ -63,6 +63,39 @@ def test_results_survive_the_process_and_invalidate_on_change(tmp_path: Path, ca
         assert sorted(o["metadata"]["name"] for o in changed.documents()) == ["app", "renamed"]
 
 
+PLAIN_VALUE = "hunter2-real-looking-value-9f3a"
+
+
+@pytest.mark.parametrize(("literal", "kept"), [
+    (PLAIN_VALUE, False),  # a real value: never copied into the cache
+    ("PLACEHOLDER-fixture-value", True),  # the fixture policy's placeholder: kept
+])
+def test_builds_holding_secret_values_are_not_kept(tmp_path: Path, cache_env: Path, literal: str, kept: bool) -> None:
+    write(tmp_path / "repo", {"app/kustomization.yaml": "secretGenerator:\n  - name: creds\n    literals:\n"
+                                                        f"      - password={literal}\n"})
+    with KustomizeBuilder(persistent=True) as builder:
+        assert builder.build(tmp_path / "repo/app", display="app").ok
+    stored = b"".join(path.read_bytes() for path in cache_env.rglob("*.json"))
+    assert bool(stored) is kept
+    assert PLAIN_VALUE.encode() not in stored
+    with KustomizeBuilder(persistent=True) as builder:
+        assert builder.build(tmp_path / "repo/app", display="app").ok
+        assert (builder.builds, builder.disk_hits) == ((0, 1) if kept else (1, 0))
+
+
+def test_secret_values_in_build_output() -> None:
+    from harness.kustomize import holds_secret_values
+
+    secret = "apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\n{}\n"
+    assert not holds_secret_values("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n")
+    assert holds_secret_values(secret.format("stringData: {password: hunter2}"))
+    assert holds_secret_values(secret.format("data: {password: aHVudGVyMg==}"))  # base64 of a real value
+    assert not holds_secret_values(secret.format("stringData: {password: PLACEHOLDER-x}"))
+    assert holds_secret_values("kind: Secret\n: : not yaml [\n")  # unreadable: not kept
+    assert holds_secret_values("apiVersion: v1\nkind: List\nitems:\n- " + secret.format(
+        "stringData: {password: hunter2}").replace("\n", "\n  "))
+
+
 def test_failures_are_cached_with_their_message(tmp_path: Path, cache_env: Path) -> None:
     write(tmp_path / "repo", {**APP, "app/kustomization.yaml": "resources: [cm.yaml, gone.yaml]\n"})
     with KustomizeBuilder(persistent=True) as builder:
