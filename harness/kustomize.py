@@ -73,19 +73,17 @@ def load_output(text: str, name: str) -> list[dict[str, Any]]:
 
 
 def holds_secret_values(output: str) -> bool:
-    """Whether build output holds a Secret value that is neither ``PLACEHOLDER-...`` nor sops-encrypted (the
-    fixture policy of :mod:`harness.secrets.policy`), or cannot be read to tell: such output is never kept in
-    the build cache, so no secret value is copied out of the repository (a build of it runs every time)."""
+    """Whether build output holds a Secret value the fixture policy would refuse in its source
+    (:func:`harness.secrets.generators.holds_secret_values`), or cannot be read to tell: such output is never
+    kept in the build cache, so no secret value is copied out of the repository (it is built every time)."""
     if "Secret" not in output:
         return False
-    from harness.secrets.policy import has_sops_metadata, secret_documents, secret_policy
+    from harness.secrets.generators import holds_secret_values as refused
 
     try:
-        documents = load_output(output, "build output")
+        return refused(load_output(output, "build output"))
     except InputError:
         return True
-    return any(secret_policy(secret, path, 0, "", encrypted=has_sops_metadata(document))
-               for document in documents for path, secret in secret_documents(document))
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Any
 
 from harness.fingerprints import digest, fingerprint
 from harness.secrets.model import HINTS, Located, key_text
-from harness.secrets.policy import KeyPath, has_sops_metadata, value_problem
+from harness.secrets.policy import KeyPath, has_sops_metadata, policy_problem, secret_documents, value_problem
 
 KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
 _STRUCTURED = frozenset({".yaml", ".yml", ".json"})
@@ -201,3 +201,47 @@ def opaque_generator_inputs(kustomizations: Iterable[tuple[str, bytes]]) -> set[
                 if item.mode == "envs" or PurePosixPath(item.path).suffix.lower() not in _STRUCTURED:
                     found.add(posixpath.normpath(posixpath.join(base, item.path)))
     return found
+
+
+def holds_secret_values(documents: Iterable[Any]) -> bool:
+    """Whether built objects (``kubectl kustomize`` output) hold a Secret value that the fixture policy would
+    refuse in the source it was built from: a ``data``/``stringData`` value that is neither ``PLACEHOLDER-...``
+    nor sops-encrypted, unless it is a whole sops file, or a YAML/JSON file (by its key's name, as
+    ``secretGenerator`` ``files:`` name them) whose credential-named keys all pass, as for a generator
+    input (:func:`input_findings`)."""
+    for document in documents:
+        encrypted = has_sops_metadata(document)
+        for _, secret in secret_documents(document):
+            for section in ("data", "stringData"):
+                values = secret.get(section)
+                if values is None:
+                    continue
+                if not isinstance(values, dict):
+                    return True
+                if any(_refused(section, str(key), value, encrypted) for key, value in values.items()):
+                    return True
+    return False
+
+
+def _refused(section: str, key: str, value: Any, encrypted: bool) -> bool:
+    if not policy_problem(section, value, encrypted=encrypted):
+        return False
+    if not isinstance(value, str):
+        return True
+    text = value if section == "stringData" else _base64_text(value)
+    if text is None:
+        return True
+    if _sops_file(text):
+        return False
+    return not _structured(key) or any(True for _ in _structured_problems(text, key))
+
+
+def _base64_text(value: str) -> str | None:
+    """A ``data`` value decoded to text, None when it is not base64 of UTF-8."""
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode("".join(value.split()), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -94,6 +95,11 @@ def test_secret_values_in_build_output() -> None:
     assert holds_secret_values("kind: Secret\n: : not yaml [\n")  # unreadable: not kept
     assert holds_secret_values("apiVersion: v1\nkind: List\nitems:\n- " + secret.format(
         "stringData: {password: hunter2}").replace("\n", "\n  "))
+    values = base64.b64encode(b"replicas: 2\nadminPassword: PLACEHOLDER-admin\n").decode()
+    assert not holds_secret_values(secret.format(f"data: {{values.yaml: {values}}}"))  # a values file, as allowed
+    real = base64.b64encode(b"replicas: 2\nadminPassword: hunter2\n").decode()
+    assert holds_secret_values(secret.format(f"data: {{values.yaml: {real}}}"))  # a credential key in it
+    assert holds_secret_values(secret.format(f"data: {{notes.txt: {values}}}"))  # plain text: whole value
 
 
 def test_failures_are_cached_with_their_message(tmp_path: Path, cache_env: Path) -> None:
