@@ -13,7 +13,6 @@ import importlib
 import sys
 from pathlib import Path
 
-from harness.command_renderer import DEFAULT_TIMEOUT, CommandRenderer
 from harness.errors import InputError
 from harness.project_config import ProjectConfig
 from harness.renderer_api import Renderer, RootedRenderer
@@ -62,15 +61,18 @@ def _roots_set(project: ProjectConfig) -> bool:
     return True
 
 
-def load_renderer(spec: str, *, root: Path | None = None, timeout: float = DEFAULT_TIMEOUT,
+def load_renderer(spec: str, *, root: Path | None = None, timeout: float | None = None,
                   template_root: Path | None = None, descriptor_root: Path | None = None) -> Renderer:
-    """Resolve ``module:attribute`` (an object with ``render``) or a command template (run in ``root``)."""
+    """Resolve ``module:attribute`` (an object with ``render``) or a command template (run in ``root``;
+    ``timeout``: :data:`harness.command_renderer.DEFAULT_TIMEOUT` when None)."""
     if ":" in spec and " " not in spec and "/" not in spec:
         renderer = _import(spec, root)
         if isinstance(renderer, RootedRenderer) and template_root is not None and descriptor_root is not None:
             renderer = renderer.with_roots(template_root, descriptor_root)
         return renderer
-    return CommandRenderer(spec, timeout=timeout, cwd=root)
+    from harness.command_renderer import DEFAULT_TIMEOUT, CommandRenderer  # only for a command: subprocess
+
+    return CommandRenderer(spec, timeout=DEFAULT_TIMEOUT if timeout is None else timeout, cwd=root)
 
 
 def _import(spec: str, root: Path | None) -> Renderer:

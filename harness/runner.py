@@ -13,16 +13,14 @@ run is :mod:`harness.selection`; the ``inventory`` verdict over the clusters tha
 
 from __future__ import annotations
 
-import tempfile
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.anchors import ParityPlaces, anchor_in_root, anchor_parity
 from harness.cluster_pool import map_in_order, worker_count
-from harness.command_renderer import CommandRenderer
 from harness.config_secrets import lazy_config_secrets
 from harness.errors import InputError, InputErrors
 from harness.findings import Finding, failing
@@ -34,7 +32,10 @@ from harness.renderer_api import MemoryRenderer, Plan, RenderedFiles, Renderer, 
 from harness.renderers import renderer_for
 from harness.report import CheckResult, Report
 from harness.selection import select_clusters
-from harness.update import Change, update_fixture
+
+if TYPE_CHECKING:  # imported where used: a clean check needs neither anchors, updates nor a command renderer
+    from harness.anchors import ParityPlaces
+    from harness.update import Change
 
 RENDER_ERROR_HINT = "run `overlay-parity render --config <config>` to see the renderer's error and fix the input"
 Progress = Callable[[CheckResult], None]
@@ -72,7 +73,8 @@ class ParityRun:
                                    display=display_path(project.inventory, project.root),
                                    security_kinds=project.security_kinds)
         renderer = renderer_for(project)
-        if isinstance(renderer, CommandRenderer):
+        command = sys.modules.get("harness.command_renderer")  # not imported: not a command renderer
+        if command is not None and isinstance(renderer, command.CommandRenderer):
             renderer.check_program()
         return cls(project, renderer, inventory)
 
@@ -113,6 +115,8 @@ class ParityRun:
         self.matched_rules |= outcome.matched_rules
         self.clusters_run.add(cluster)
         if outcome.findings:
+            from harness.anchors import anchor_parity
+
             outcome.findings = anchor_parity(outcome.findings, self.places(cluster, plan))
         return outcome
 
@@ -120,6 +124,8 @@ class ParityRun:
         """Where a cluster's findings point: its fixture overlay, config, templates and inventory rules."""
         outputs = [(a.output, a.template) for a in plan.actions] if plan is not None else []
         rules = [(r.id, r.file, r.line) for r in self.inventory.all_rules()]
+        from harness.anchors import ParityPlaces
+
         return ParityPlaces.of(self.project.root, self.fixture_overlay(cluster), self.project.config_for(cluster),
                                self.project.template_root, outputs, rules)
 
@@ -136,6 +142,8 @@ class ParityRun:
             return self.render_failed(cluster, error, started)
         if in_memory is not None:
             return self._result(cluster, self.compare(cluster, in_memory.files, in_memory.plan), started)
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix=f"overlay-parity-{cluster}-") as scratch:
             out = Path(scratch) / cluster
             try:
@@ -165,6 +173,10 @@ class ParityRun:
         check it. Returns the check result (what still differs, e.g. skipped files) and the changes."""
         started = time.perf_counter()
         fixture = self.fixture_overlay(cluster)
+        import tempfile
+
+        from harness.update import update_fixture
+
         with tempfile.TemporaryDirectory(prefix=f"overlay-parity-update-{cluster}-") as scratch:
             if rendered is None:
                 out = Path(scratch) / cluster
@@ -185,6 +197,8 @@ class ParityRun:
 
     def render_failed(self, cluster: str, error: InputError, started: float) -> CheckResult:
         """The result of a cluster whose render failed (not counted as run: its rules are not judged)."""
+        from harness.anchors import anchor_parity
+
         findings = anchor_parity([render_error_finding(cluster, error)], self.places(cluster, None))
         return CheckResult(name=f"parity[{cluster}]", check=CHECK, cluster=cluster, findings=findings,
                            seconds=time.perf_counter() - started, notes={"render_error": error.code})
@@ -197,7 +211,10 @@ class ParityRun:
         """``inventory``: path_only budget and stale rules over the clusters this run compared."""
         result = inventory_result(self.inventory, self.matched_rules, self.clusters_run, self.project.clusters(),
                                   notes=self.inventory_notes())
-        result.findings = anchor_in_root(result.findings, self.project.root)
+        if result.findings:
+            from harness.anchors import anchor_in_root
+
+            result.findings = anchor_in_root(result.findings, self.project.root)
         return result
 
     def inventory_notes(self) -> dict[str, Any]:
