@@ -142,12 +142,13 @@ which are worked out and worded every time); no content is stored."""
 
 
 def compare_contents(rendered: bytes, rendered_path: str, fixture: bytes, fixture_path: str,
-                     rules: Iterable[Rule] = ()) -> tuple[FileComparison, set[str]]:
+                     rules: Iterable[Rule] = (), *, remember: bool = True) -> tuple[FileComparison, set[str]]:
     """Compare one rendered file's bytes with one fixture file's bytes under normalizing ``rules``
     (``yaml_remove``). Returns the comparison and the ids of the rules that made a difference.
 
     A pair whose bytes differ but that an earlier run of the same code found equal as data
-    (:data:`KNOWN_EQUAL`) is not parsed again.
+    (:data:`KNOWN_EQUAL`) is not parsed again. Without ``remember`` a new "equal" is not kept (a pair whose
+    rendered bytes change from run to run, e.g. with the render time, would only grow the store).
     """
     if rendered == fixture:  # the common case: no rule can make equal bytes differ
         return _IDENTICAL, set()
@@ -160,7 +161,8 @@ def compare_contents(rendered: bytes, rendered_path: str, fixture: bytes, fixtur
     result = compare_bytes(rendered, fixture, fixture_path, normalize=normalizer,
                            rendered_name=f"rendered:{rendered_path}", fixture_name=f"fixture:{fixture_path}")
     effective = normalizer.effective if normalizer is not None else set()
-    if result.equal and result.parsed and not (result.reordered or result.parse_failures or result.changes):
+    if remember and result.equal and result.parsed and not (result.reordered or result.parse_failures
+                                                            or result.changes):
         KNOWN_EQUAL.add(key, "\n".join(sorted(effective)).encode())
     return result, effective
 
@@ -283,13 +285,13 @@ def _replay(cluster: str, files: Mapping[str, bytes], fixture_root: Path, rulese
             if needs_judging(rules):
                 kinds = kinds or SecurityKinds.parse(security_kinds)
                 check_hidden(rules, [(rendered_path, rendered), (fixture_path, fixture)], kinds)
-            comparison, effective = compare_contents(rendered, rendered_path, fixture, fixture_path, rules)
+            comparison, effective = compare_contents(rendered, rendered_path, fixture, fixture_path, rules,
+                                                     remember=False)  # its bytes changed since: volatile
         except Exception:
             return None
         if not _equal_as_data(comparison):
             return None
         matched |= effective
-    KNOWN_EQUAL.flush()
     result = ClusterResult.from_dict({**record.notes, "cluster": cluster, "findings": []})
     result.matched_rules = matched
     ruleset.mark(*matched)
