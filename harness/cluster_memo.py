@@ -25,11 +25,15 @@ import marshal
 import os
 import stat
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from harness.digest_store import DIGEST_BYTES, DigestStore, code_stamp, digest
+from harness.errors import InputError
+
+if TYPE_CHECKING:
+    from harness.rules import Rule
 
 RACY_NS = 2_000_000_000
 """How old (ns) every oracle file's modification and change times must be for its tree to be stamped."""
@@ -75,6 +79,35 @@ class Volatile(NamedTuple):
     rule_ids: tuple[str, ...]
     rendered: bytes  # digest of the rendered bytes (:func:`file_digest`)
     effective: frozenset[str]
+    normalized: bytes = b""  # the rendered side's :func:`normalized_side` digest (b"": none)
+    fixture_removals: tuple[tuple[str, bytes], ...] = ()  # the fixture side's, per rule id
+    fixture: bytes = b""  # digest of the fixture's bytes (new rendered bytes equal to them count otherwise)
+
+
+def normalized_side(data: bytes, name: str, rules: Sequence[Rule]) -> tuple[bytes, dict[str, bytes]] | None:
+    """One side of a pair after its ``yaml_remove`` rules: a digest of its documents as exact data (types,
+    order and all: equal digests mean equal data, so the same comparison with the other side), and per rule
+    a digest of what it removed (the comparison's "rules that made a difference" are those whose removals
+    differ between the sides). None when a rule is of another kind, the side does not parse, or a value has
+    no exact form."""
+    if not rules or any(rule.kind != "yaml_remove" for rule in rules):
+        return None
+    from harness.rules.yaml_remove import remove_pointers
+    from harness.yamlcompare import parse_private
+
+    try:
+        docs = parse_private(data, name)
+        removals = remove_pointers(docs, rules)
+        exact = marshal.dumps(docs)
+        removed = {rule.id: _digest_of(sorted(removals.by_rule.get(rule.id, {}).items())) for rule in rules}
+    except (InputError, ValueError, TypeError, RecursionError):
+        return None
+    return _digest_of(exact), removed
+
+
+def _digest_of(value: Any) -> bytes:
+    data = value if isinstance(value, bytes) else marshal.dumps(value)
+    return hashlib.blake2b(data, digest_size=DIGEST_BYTES).digest()
 
 
 def file_digest(data: bytes) -> bytes:
@@ -101,7 +134,9 @@ class CleanRecord:
 
     def to_bytes(self) -> bytes:
         """JSON (no file content: names, counts and rule ids)."""
-        volatile = [[v.rendered_path, v.fixture_path, v.rule_ids, v.rendered.hex(), sorted(v.effective)]
+        volatile = [[v.rendered_path, v.fixture_path, v.rule_ids, v.rendered.hex(), sorted(v.effective),
+                     v.normalized.hex(), [[rule, removed.hex()] for rule, removed in v.fixture_removals],
+                     v.fixture.hex()]
                     for v in self.volatile]
         return json.dumps({"notes": self.notes, "base": sorted(self.base), "rendered": self.rendered.hex(),
                            "volatile": volatile}, sort_keys=True, separators=(",", ":")).encode()
@@ -114,7 +149,10 @@ class CleanRecord:
             return cls(notes=dict(raw["notes"]), base=frozenset(map(str, raw["base"])),
                        rendered=bytes.fromhex(raw["rendered"]),
                        volatile=tuple(Volatile(str(r), str(f), tuple(map(str, ids)), bytes.fromhex(d),
-                                               frozenset(map(str, e))) for r, f, ids, d, e in raw["volatile"]))
+                                               frozenset(map(str, e)), bytes.fromhex(n),
+                                               tuple((str(rule), bytes.fromhex(x)) for rule, x in removed),
+                                               bytes.fromhex(fx))
+                                      for r, f, ids, d, e, n, removed, fx in raw["volatile"]))
         except (ValueError, TypeError, KeyError):
             return None
 
@@ -136,7 +174,7 @@ def memo_key(cluster: str, oracle: bytes, rules: bytes, security_kinds: tuple[st
     """The digest of what a clean comparison depends on besides the render (checked against the record)
     and the code (which names the store)."""
     kinds = b"\0".join(kind.encode() for kind in security_kinds) if security_kinds is not None else b"\xff"
-    return digest(b"clean-cluster-1", cluster.encode("utf-8", "surrogateescape"), oracle, rules, kinds,
+    return digest(b"clean-cluster-2", cluster.encode("utf-8", "surrogateescape"), oracle, rules, kinds,
                   str(max_file_bytes).encode())
 
 

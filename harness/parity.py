@@ -272,30 +272,59 @@ def _replay(cluster: str, files: Mapping[str, bytes], fixture_root: Path, rulese
     by_id = {rule.id: rule for rule in ruleset.rules}
     matched = set(record.base)
     kinds: SecurityKinds | None = None
-    for rendered_path, fixture_path, ids, known, known_effective in record.volatile:
-        rendered = files[rendered_path]
-        if cluster_memo.file_digest(rendered) == known:  # the same bytes as then: equal as data as then
-            matched |= known_effective
+    for volatile in record.volatile:
+        rendered_path, rendered = volatile.rendered_path, files[volatile.rendered_path]
+        if cluster_memo.file_digest(rendered) == volatile.rendered:  # the same bytes as then: equal as then
+            matched |= volatile.effective
             continue
-        if not all(i in by_id for i in ids):
+        if not all(i in by_id for i in volatile.rule_ids):
             return None
-        rules = tuple(by_id[i] for i in ids)
+        rules = tuple(by_id[i] for i in volatile.rule_ids)
         try:
-            fixture = read_file(fixture_root, fixture_path, max_file_bytes=max_file_bytes)
-            if needs_judging(rules):
+            if needs_judging(rules):  # the fixture side passed then and has not changed: the rendered side
                 kinds = kinds or SecurityKinds.parse(security_kinds)
-                check_hidden(rules, [(rendered_path, rendered), (fixture_path, fixture)], kinds)
-            comparison, effective = compare_contents(rendered, rendered_path, fixture, fixture_path, rules,
-                                                     remember=False)  # its bytes changed since: volatile
-        except Exception:
-            return None
-        if not _equal_as_data(comparison):
+                check_hidden(rules, [(rendered_path, rendered)], kinds)
+            effective = _same_as_data(volatile, rendered, rules)
+            if effective is None:
+                fixture = read_file(fixture_root, volatile.fixture_path, max_file_bytes=max_file_bytes)
+                comparison, effective = compare_contents(rendered, rendered_path, fixture, volatile.fixture_path,
+                                                         rules, remember=False)  # bytes that change every run
+                if not _equal_as_data(comparison):
+                    return None
+        except Exception:  # any surprise: the full comparison reports it, where it belongs
             return None
         matched |= effective
     result = ClusterResult.from_dict({**record.notes, "cluster": cluster, "findings": []})
     result.matched_rules = matched
     ruleset.mark(*matched)
     return result
+
+
+def _same_as_data(volatile: cluster_memo.Volatile, rendered: bytes, rules: tuple[Rule, ...]) -> set[str] | None:
+    """When the new rendered bytes of a volatile pair are, after its rules, exactly the data found equal to
+    the fixture then: the rules that make a difference now (whose removals differ from the fixture's);
+    else None (compare the pair)."""
+    if not volatile.normalized or cluster_memo.file_digest(rendered) == volatile.fixture:
+        return None  # no digests kept, or now byte-identical to the fixture: counted as such by a comparison
+    side = cluster_memo.normalized_side(rendered, f"rendered:{volatile.rendered_path}", rules)
+    if side is None or side[0] != volatile.normalized:
+        return None
+    fixture_removals = dict(volatile.fixture_removals)
+    return {rule for rule, removed in side[1].items() if removed != fixture_removals.get(rule)}
+
+
+def _volatile(pair: Pair, rendered: bytes, fixture: bytes, effective: set[str]) -> cluster_memo.Volatile:
+    """A pair found equal as data though its bytes differ, as a clean record keeps it; with both sides'
+    normalized digests when they reproduce the comparison's rules that made a difference."""
+    ids = tuple(r.id for r in pair.normalize)
+    volatile = cluster_memo.Volatile(pair.rendered_path, pair.key, ids, cluster_memo.file_digest(rendered),
+                                     frozenset(effective))
+    ours = cluster_memo.normalized_side(rendered, f"rendered:{pair.rendered_path}", pair.normalize)
+    theirs = cluster_memo.normalized_side(fixture, f"fixture:{pair.key}", pair.normalize)
+    if ours is None or theirs is None or {i for i in ids if ours[1][i] != theirs[1][i]} != effective:
+        return volatile
+    return volatile._replace(normalized=ours[0], fixture_removals=tuple(sorted(theirs[1].items())),
+                             fixture=cluster_memo.file_digest(fixture))
 
 
 def _equal_as_data(comparison: FileComparison) -> bool:
@@ -401,8 +430,7 @@ def _compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fi
         matched.update(outcome.matched)
         if outcome.code is None:
             if not (pair.mapping or pair.presence_only) and _equal_as_data(comparison):
-                volatile.append(cluster_memo.Volatile(pair.rendered_path, pair.key, tuple(r.id for r in pair.normalize),
-                                                      cluster_memo.file_digest(rendered_bytes), frozenset(effective)))
+                volatile.append(_volatile(pair, rendered_bytes, fixture_bytes, effective))
             else:
                 base.update(outcome.matched)
             continue

@@ -407,6 +407,12 @@ def _has_cycle(docs: list[Any]) -> bool:
 _PARSED = DocumentMemo(parse=parse_side)
 
 
+def parse_private(data: bytes, name: str) -> list[Any]:
+    """:func:`parse_side` through the shared memo, as a private copy the caller may edit (raises its
+    InputError)."""
+    return _PARSED.documents(data, name, private=True)
+
+
 def compare_yaml_bytes(rendered: bytes, fixture: bytes, *, rendered_name: str = "rendered",
                        fixture_name: str = "fixture", normalize: Normalizer | None = None) -> FileComparison:
     """Compare two YAML files given as bytes. ``normalize(rendered_docs, fixture_docs)`` may edit the parsed

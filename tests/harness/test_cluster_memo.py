@@ -97,10 +97,42 @@ def test_a_new_render_time_is_compared_again_and_still_replayed(
     later = dict(files, **{"kustomization.yaml": files["kustomization.yaml"].replace(b"06:00:00", b"07:30:00")})
     store = next((tmp_path / "cache" / "equal-pairs").glob("*.bin"))
     size = store.stat().st_size
+    compared = _count(monkeypatch, "compare_contents")
     assert run(later, oracle, inventory).to_dict() == first.to_dict()
     assert full == []
+    assert compared == []  # the new render time is removed by the rule: the data is the data found equal
     parity.KNOWN_EQUAL.flush()
     assert store.stat().st_size == size  # bytes that change on every run are not kept as "equal"
+    # the render time of the oracle itself: now byte-identical, so the rule makes no difference
+    same = dict(files, **{"kustomization.yaml": (oracle / "kustomization.yaml").read_bytes()})
+    assert run(same, oracle, inventory).to_dict() == dict(first.to_dict(), byte_identical=first.byte_identical + 1,
+                                                          parsed=0, matched_rules=["notes"])
+    assert full == ["k8s-dev"]
+
+
+def test_a_value_beside_the_removed_one_is_compared(memo: DigestStore, trees: tuple[dict[str, bytes], Path],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    files, oracle = trees
+    inventory = parse_inventory(RULES, "canon.yaml")
+    assert run(files, oracle, inventory).ok
+    compared = _count(monkeypatch, "compare_contents")
+    moved = files["kustomization.yaml"].replace(b"name: root", b"name: root-2")
+    result = run(dict(files, **{"kustomization.yaml": moved}), oracle, inventory)
+    assert [(f.code, f.path) for f in result.findings] == [("PARITY-CONTENT", "kustomization.yaml")]
+    assert compared  # the data changed beside the removed annotation: compared, not replayed
+
+
+def _count(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
+    """Record every call of ``parity.<name>``."""
+    calls: list[str] = []
+    original = getattr(parity, name)
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(name)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(parity, name, counted)
+    return calls
 
 
 @pytest.mark.parametrize(("path", "old", "new"), [
@@ -221,3 +253,25 @@ def test_records_round_trip_and_garbage_is_no_record() -> None:
     assert cluster_memo.CleanRecord.from_bytes(record.to_bytes()) == record
     for garbage in (b"", b"[]", b"{}", b'{"notes": {}, "base": [], "rendered": "zz", "volatile": []}'):
         assert cluster_memo.CleanRecord.from_bytes(garbage) is None
+
+
+def test_normalized_side_is_exact_data_after_the_rules() -> None:
+    inventory = parse_inventory(RULES, "canon.yaml")
+    stamp_rule = next(r for r in inventory.rules_for("k8s-dev").rules if r.id == "rendered-at")
+    notes_rule = next(r for r in inventory.rules_for("k8s-dev").rules if r.id == "notes")
+    text = _with_stamp("apiVersion: v1\nkind: Kustomization\nresources: [a.yaml]\n", "{}")
+    first = cluster_memo.normalized_side(text.format("1").encode(), "a", [stamp_rule])
+    second = cluster_memo.normalized_side(text.format("2").encode(), "a", [stamp_rule])
+    assert first is not None
+    assert second is not None
+    assert first[0] == second[0]  # the removed value is gone from the data
+    assert first[1]["rendered-at"] != second[1]["rendered-at"]  # what was removed differs
+    quoted = cluster_memo.normalized_side(text.format("1").replace("[a.yaml]", "['a.yaml']").encode(), "a",
+                                          [stamp_rule])
+    assert quoted is not None
+    assert quoted[0] == first[0]
+    assert cluster_memo.normalized_side(text.format("1").replace("a.yaml", "b.yaml").encode(), "a",
+                                        [stamp_rule])[0] != first[0]  # type: ignore[index]
+    assert cluster_memo.normalized_side(b"a: [1\n", "a", [stamp_rule]) is None  # does not parse
+    assert cluster_memo.normalized_side(text.format("1").encode(), "a", [notes_rule]) is None  # not yaml_remove
+    assert cluster_memo.normalized_side(text.format("1").encode(), "a", []) is None
