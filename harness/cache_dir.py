@@ -60,10 +60,11 @@ def cache_folder(name: str, environ: dict[str, str] | None = None, *, create: bo
     return folder if private_dir(root, create=create) and private_dir(folder, create=create) else None
 
 
-def write_cache_file(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` (in a cache folder) atomically: a private temporary file beside it, then a
-    rename, so a reader sees the old file or the whole new one. Best effort: False, and nothing left behind,
-    when it cannot be written (a cache that is not written only means working the answer out again)."""
+def write_cache_file(path: Path, text: str | bytes) -> bool:
+    """Write ``text`` (UTF-8) or bytes to ``path`` (in a cache folder) atomically: a private temporary file
+    beside it, then a rename, so a reader sees the old file or the whole new one. Best effort: False, and
+    nothing left behind, when it cannot be written (a cache that is not written only means working the
+    answer out again)."""
     import tempfile
 
     try:
@@ -71,8 +72,8 @@ def write_cache_file(path: Path, text: str) -> bool:
     except OSError:
         return False
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(text.encode() if isinstance(text, str) else text)
         os.replace(temporary, path)
     except BaseException as error:
         with contextlib.suppress(OSError):

@@ -51,15 +51,17 @@ def digest(*parts: bytes) -> bytes:
 
 
 @functools.cache
-def code_stamp(*packages: str) -> str:
-    """A short digest of the code that computes an answer: the Python version, the versions of the YAML and
-    template libraries, and the relative path and content of every ``.py`` file of ``packages`` (imported
-    package names). Edited code or another version gets another stamp, hence other store files; the same
-    code in another checkout or on another machine gets the same one, so a restored cache directory (a CI
-    cache) serves a fresh clone. The contents are hashed once per set of file sizes and modification times
-    (remembered in the ``code-stamps`` cache folder, like Python's own byte-code check)."""
-    versions = sys.version + "".join(f"\0{library}={getattr(importlib.import_module(library), '__version__', '')}"
-                                     for library in ("ruamel.yaml", "jinja2"))
+def code_stamp(*packages: str, libraries: tuple[str, ...] = ("ruamel.yaml",)) -> str:
+    """A short digest of the code that computes an answer: the Python version, the versions of
+    ``libraries`` (imported to read them: the YAML library by default, which every answer parses with; the
+    renderer's answers add the template library), and the relative path and content of every ``.py`` file
+    of ``packages`` (imported package names). Edited code or another version gets another stamp, hence
+    other store files; the same code in another checkout or on another machine gets the same one, so a
+    restored cache directory (a CI cache) serves a fresh clone. The contents are hashed once per set of file
+    sizes and modification times (remembered in the ``code-stamps`` cache folder, like Python's own byte-code
+    check)."""
+    versions = sys.version + "".join(
+        f"\0{library}={getattr(importlib.import_module(library), '__version__', '')}" for library in libraries)
     files: list[tuple[str, str]] = []  # (path, relative name)
     listing = hashlib.sha256(versions.encode())
     for package in packages:

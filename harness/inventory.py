@@ -256,8 +256,17 @@ def load_inventory(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: s
 
     ``security_kinds`` (``group/Kind``; default: the project default) are the kinds a rule may not hide
     without a ``security_waiver`` (see :mod:`harness.security`)."""
+    from harness import inventory_memo  # a clean load is kept across processes
+
     name = display or str(path)
-    return parse_inventory(read_text(path, max_bytes=max_bytes, display=name), name, security_kinds=security_kinds)
+    text = read_text(path, max_bytes=max_bytes, display=name)
+    kinds = tuple(security_kinds) if security_kinds is not None else None
+    file, known = inventory_memo.recall(text, name, kinds, Inventory)
+    if known is not None:
+        return known
+    inventory = parse_inventory(text, name, security_kinds=kinds)
+    inventory_memo.remember(file, inventory)
+    return inventory
 
 
 def parse_inventory(text: str, name: str, *, security_kinds: Iterable[str] | None = None) -> Inventory:

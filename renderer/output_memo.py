@@ -52,7 +52,8 @@ from harness.yamlio import iter_paths
 _MISSING = ("missing",)
 _MISSING_PART = b"missing"  # not 16 bytes: never a value's digest
 _PLAIN_TYPES = frozenset({dict, list, tuple, int, float, bool, type(None)})
-STORE = DigestStore("outputs", lambda: code_stamp("harness", "renderer"), max_bytes=32 << 20)
+STORE = DigestStore("outputs", lambda: code_stamp("harness", "renderer", libraries=("ruamel.yaml", "jinja2")),
+                    max_bytes=32 << 20)
 """Outputs kept across processes for the renderer's code version (see the module docstring)."""
 BATCH_ONLY = frozenset({"rendered_at", "secrets"})
 """Context names whose templates' outputs are kept for one batch only: the render time changes from run to

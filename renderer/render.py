@@ -342,7 +342,8 @@ def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = N
 
 
 _VALID_OUTPUTS = ValidOutputs()
-KNOWN_VALID = DigestStore("valid-outputs", lambda: code_stamp("harness", "renderer"))
+KNOWN_VALID = DigestStore("valid-outputs",
+                          lambda: code_stamp("harness", "renderer", libraries=("ruamel.yaml", "jinja2")))
 """Validation keys found valid by earlier processes (:mod:`harness.digest_store`), by digest."""
 
 

@@ -179,6 +179,7 @@ def test_code_stamp_follows_the_source_files(tmp_path: Path, monkeypatch: pytest
         os.utime(module, ns=(1, 1))  # the same code, checked out again (another modification time)
         code_stamp.cache_clear()
         assert code_stamp("stamped_pkg") == before
+        assert code_stamp("stamped_pkg", libraries=("ruamel.yaml", "jinja2")) != before  # another library set
         module.write_text("X = 22\n")
         code_stamp.cache_clear()
         assert code_stamp("stamped_pkg") != before

@@ -1,0 +1,98 @@
+"""Loaded inventories remembered across processes (harness.inventory_memo): the same text, name and kinds
+load without parsing; anything else, a bad inventory, a damaged or linked cache file is parsed again."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from harness import inventory as inventory_module
+from harness import inventory_memo
+from harness.errors import InputError
+from harness.inventory import load_inventory
+from tests.harness.conftest import inventory_text, rule
+
+TEXT = inventory_text(rule("notes", "ignore_fixture", "**/NOTES.md"),
+                      "k8s-dev:\n  - " + rule("extra", "ignore_fixture", "services/extra.yaml").lstrip("- "))
+
+
+@pytest.fixture
+def parses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Caching on in a fresh directory; every real parse recorded."""
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    calls: list[str] = []
+    parse = inventory_module.parse_inventory
+
+    def counted(text: str, name: str, **kwargs: object) -> inventory_module.Inventory:
+        calls.append(name)
+        return parse(text, name, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(inventory_module, "parse_inventory", counted)
+    return calls
+
+
+def _write(tmp_path: Path, text: str = TEXT) -> Path:
+    path = tmp_path / "canon.yaml"
+    path.write_text(text)
+    return path
+
+
+def _kept(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache" / inventory_memo.FOLDER).glob("*.pickle"))
+
+
+def test_the_same_inventory_loads_without_parsing(tmp_path: Path, parses: list[str]) -> None:
+    path = _write(tmp_path)
+    first = load_inventory(path, display="canon.yaml")
+    second = load_inventory(path, display="canon.yaml")
+    assert parses == ["canon.yaml"]
+    assert [r.to_dict() for r in second.all_rules()] == [r.to_dict() for r in first.all_rules()]
+    assert (second.file, second.version, second.fixture) == (first.file, first.version, first.fixture)
+    assert [r.id for r in second.rules_for("k8s-dev").rules] == ["notes", "extra"]
+    assert oct(_kept(tmp_path)[0].stat().st_mode & 0o777) == "0o600"
+    load_inventory(path, display="other/canon.yaml")  # rules carry the name they are shown by
+    load_inventory(path, display="canon.yaml", security_kinds=["apps/Deployment"])
+    _write(tmp_path, TEXT.replace("NOTES.md", "NOTES.txt"))
+    assert load_inventory(path, display="canon.yaml").rule("notes").path == "**/NOTES.txt"
+    assert parses == ["canon.yaml", "other/canon.yaml", "canon.yaml", "canon.yaml"]
+
+
+def test_a_bad_inventory_is_never_kept(tmp_path: Path, parses: list[str]) -> None:
+    path = _write(tmp_path, TEXT.replace("version: 1.0.0", "version: one"))
+    for _ in range(2):
+        with pytest.raises(InputError, match="INVENTORY-INVALID"):
+            load_inventory(path, display="canon.yaml")
+    assert len(parses) == 2
+    assert _kept(tmp_path) == []
+
+
+@pytest.mark.parametrize("damage", ["garbage", "foreign", "symlink"])
+def test_damaged_foreign_or_linked_files_are_not_loaded(tmp_path: Path, parses: list[str], damage: str) -> None:
+    path = _write(tmp_path)
+    load_inventory(path, display="canon.yaml")
+    (kept,) = _kept(tmp_path)
+    if damage == "garbage":
+        kept.write_bytes(b"\x80\x05not a pickle")
+    elif damage == "foreign":
+        kept.write_bytes(pickle.dumps({"not": "an inventory"}))
+    else:
+        target = tmp_path / "elsewhere.pickle"
+        kept.rename(target)
+        kept.symlink_to(target)
+    assert load_inventory(path, display="canon.yaml").rule("notes").id == "notes"
+    assert len(parses) == 2  # not loaded from the file: parsed
+    assert not kept.is_symlink()  # replaced by a regular file of the new load
+    load_inventory(path, display="canon.yaml")
+    assert len(parses) == 2  # which the next load uses
+
+
+def test_nothing_is_kept_when_caching_is_off(tmp_path: Path, parses: list[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", "off")
+    path = _write(tmp_path)
+    load_inventory(path, display="canon.yaml")
+    load_inventory(path, display="canon.yaml")
+    assert len(parses) == 2
+    assert not (tmp_path / "cache").exists()
