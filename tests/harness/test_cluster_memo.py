@@ -275,3 +275,36 @@ def test_normalized_side_is_exact_data_after_the_rules() -> None:
     assert cluster_memo.normalized_side(b"a: [1\n", "a", [stamp_rule]) is None  # does not parse
     assert cluster_memo.normalized_side(text.format("1").encode(), "a", [notes_rule]) is None  # not yaml_remove
     assert cluster_memo.normalized_side(text.format("1").encode(), "a", []) is None
+
+
+def test_the_check_replays_and_still_finds_an_edit_of_the_oracle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """``overlay-parity check`` on the bundled fixture (real renderer, in memory): the second run replays every
+    cluster; an edit of one oracle file that keeps its size and modification time is still found."""
+    from harness.cli import main
+    from tests.integration.test_bundled_fixture import copy_bundled, overlay
+
+    root = copy_bundled(tmp_path / "project")
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(cluster_memo, "CLEAN", DigestStore("clean-clusters", "test-code"))
+    monkeypatch.setattr(cluster_memo, "RACY_NS", -60_000_000_000)
+    full = _count_full(monkeypatch)
+    assert main(["check", "-j", "1"]) == 0
+    first = capsys.readouterr().out
+    compared = len(full)
+    assert compared >= 3
+    assert main(["check", "-j", "1"]) == 0
+    assert len(full) == compared  # every cluster replayed
+    assert capsys.readouterr().out.splitlines()[-1] == first.splitlines()[-1]
+    target = overlay(root, "k8s-dev") / "services" / "fluxcd" / "calico.yaml"
+    before = target.stat()
+    data = target.read_bytes()
+    assert b"interval: 5m" in data
+    target.write_bytes(data.replace(b"interval: 5m", b"interval: 7m", 1))
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))  # size and mtime as they were
+    assert target.stat().st_size == before.st_size
+    assert target.stat().st_mtime_ns == before.st_mtime_ns
+    assert main(["check", "-j", "1"]) == 1
+    assert "PARITY-CONTENT" in capsys.readouterr().out
+    assert len(full) == compared + 1  # that cluster alone compared in full
