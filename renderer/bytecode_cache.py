@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import sys
 from typing import Any
 
@@ -31,9 +32,17 @@ from jinja2.bccache import Bucket
 
 from harness.cache_dir import cache_folder
 
+MAX_FILES = 2048
+"""Compiled templates kept per cache directory (one per template name and path: ~150 per template root);
+past this, the directory is emptied before the next store (a checkout, a temporary copy or a test run with
+its own template root adds a set, so the folder would otherwise grow without bound)."""
+
 
 class SafeBytecodeCache(jinja2.FileSystemBytecodeCache):
-    """:class:`jinja2.FileSystemBytecodeCache` that turns every load or store problem into a cache miss."""
+    """:class:`jinja2.FileSystemBytecodeCache` that turns every load or store problem into a cache miss, and
+    keeps at most :data:`MAX_FILES` files (checked at the first store of a process)."""
+
+    _checked = False
 
     def load_bytecode(self, bucket: Bucket) -> None:
         """Load the bucket's code, or leave it empty (compile again) on any problem."""
@@ -44,8 +53,20 @@ class SafeBytecodeCache(jinja2.FileSystemBytecodeCache):
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         """Store the bucket's code; a file system problem just leaves it uncached."""
+        if not self._checked:
+            self._checked = True
+            self._bound()
         with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
+
+    def _bound(self) -> None:
+        """Empty the directory when it holds more than :data:`MAX_FILES` compiled templates (best effort)."""
+        with contextlib.suppress(OSError), os.scandir(self.directory) as entries:
+            names = [entry.path for entry in entries if entry.name.startswith("__jinja2_")]
+        if len(names) > MAX_FILES:
+            for name in names:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
 
 
 def fingerprint(env: jinja2.Environment) -> str:

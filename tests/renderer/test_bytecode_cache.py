@@ -148,3 +148,22 @@ def test_an_unusable_cache_location_never_fails_a_render(tmp_path: Path, monkeyp
     for folder in cache.iterdir():
         folder.chmod(0o500)  # read-only: storing fails (for anyone but root), loading finds nothing
     assert env.get_template("t.yaml").render(x=4) == "a: 4\n"
+
+
+def test_the_cache_directory_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past MAX_FILES compiled templates (every template root adds its own), the first store of a process
+    empties the directory; below it, nothing is removed."""
+    import renderer.bytecode_cache as module
+
+    monkeypatch.setattr(module, "MAX_FILES", 3)
+    folder = tmp_path / "jinja"
+    folder.mkdir()
+    for index in range(3):
+        (folder / f"__jinja2_old{index}.cache").write_bytes(b"x")
+    env = environment(loader=jinja2.DictLoader({"t": "{{ 1 + 1 }}"}), bytecode_cache=SafeBytecodeCache(str(folder)))
+    assert env.get_template("t").render() == "2"
+    assert len(list(folder.iterdir())) == 4  # three old ones and the new one: at the bound, kept
+    (folder / "__jinja2_old3.cache").write_bytes(b"x")
+    again = environment(loader=jinja2.DictLoader({"u": "{{ 2 + 2 }}"}), bytecode_cache=SafeBytecodeCache(str(folder)))
+    assert again.get_template("u").render() == "4"
+    assert [path.name.startswith("__jinja2_old") for path in folder.iterdir()] == [False]  # emptied, then stored
