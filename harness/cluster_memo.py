@@ -46,7 +46,8 @@ limit -> a :class:`CleanRecord` (JSON; no file content)."""
 def oracle_stamp(root: str, *, now_ns: int | None = None) -> bytes | None:
     """A digest of the tree at ``root``: every entry's relative name and, for a file, its ``lstat`` identity
     and times, in listing order. None when anything is not a directory or regular file, a file was written
-    less than :data:`RACY_NS` before ``now_ns`` (or is dated in the future), or the tree cannot be listed."""
+    less than :data:`RACY_NS` before ``now_ns`` (or is dated in the future), a file's change time is older
+    than its modification time, or the tree cannot be listed."""
     limit = (time.time_ns() if now_ns is None else now_ns) - RACY_NS
     facts: list[object] = [root]
     stack = [(root, "")]
@@ -61,7 +62,10 @@ def oracle_stamp(root: str, *, now_ns: int | None = None) -> bytes | None:
                         facts.append(name)
                         continue
                     info = entry.stat(follow_symlinks=False)
-                    if not stat.S_ISREG(info.st_mode) or info.st_mtime_ns > limit or not 0 < info.st_ctime_ns <= limit:
+                    # ctime < mtime: a file system that does not keep change times as POSIX says (Linux
+                    # moves ctime with every write, mtime change and rename), so they prove nothing
+                    if not stat.S_ISREG(info.st_mode) or info.st_mtime_ns > limit \
+                            or not info.st_mtime_ns <= info.st_ctime_ns <= limit:
                         return None
                     facts.append((name, info.st_mode, info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino,
                                   info.st_dev))

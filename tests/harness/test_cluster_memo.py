@@ -308,3 +308,34 @@ def test_the_check_replays_and_still_finds_an_edit_of_the_oracle(tmp_path: Path,
     assert main(["check", "-j", "1"]) == 1
     assert "PARITY-CONTENT" in capsys.readouterr().out
     assert len(full) == compared + 1  # that cluster alone compared in full
+
+
+@pytest.mark.parametrize(("ctime_after_mtime", "stamped"), [(-1, False), (0, True), (1, True)])
+def test_no_stamp_where_change_times_are_not_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  ctime_after_mtime: int, stamped: bool) -> None:
+    """A file system whose change time is older than a file's modification time does not keep ctime as POSIX
+    says: its times prove nothing, so the tree is compared in full."""
+    root = write_tree(tmp_path / "tree", {"a.yaml": "a: 1\n"})
+    later = time.time_ns() + cluster_memo.RACY_NS + 10**9
+    info = (root / "a.yaml").lstat()
+    fields = list(info)
+
+    class Entry:
+        name, path = "a.yaml", str(root / "a.yaml")
+
+        def is_dir(self, *, follow_symlinks: bool) -> bool:
+            return False
+
+        def stat(self, *, follow_symlinks: bool) -> os.stat_result:
+            return os.stat_result((*fields[:10],), {"st_mtime_ns": info.st_mtime_ns,
+                                                     "st_ctime_ns": info.st_mtime_ns + ctime_after_mtime})
+
+    class Listing(list[Entry]):
+        def __enter__(self) -> Listing:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    monkeypatch.setattr(os, "scandir", lambda path: Listing([Entry()]))
+    assert (cluster_memo.oracle_stamp(str(root), now_ns=later) is not None) is stamped
