@@ -279,10 +279,10 @@ class ParitySession:
                                              fixture_dir=fixture if fixture.is_dir() else None,
                                              sops_enabled=sops_enabled_in_config(config), renderer=run.renderer,
                                              config_path=config)
-        if self._builder is None:
-            from harness.kustomize import KustomizeBuilder
+        if self._builder is None:  # as the policy command builds: one per usable core, kept in the build cache
+            from harness.policy.builder import PolicyBuilder
 
-            self._builder = KustomizeBuilder()
+            self._builder = PolicyBuilder(timeout=options.build_timeout, jobs=options.jobs, persistent=True)
         outcome = check_overlay(out, cluster=cluster, options=options, builder=self._builder)
         notes = dict(outcome.notes, lifecycle_claim=outcome.lifecycle_claim, policy_seconds=outcome.policy_seconds)
         return CheckResult(name=f"policy[{cluster}-{policy}]", check="policy", cluster=cluster,

@@ -357,3 +357,18 @@ def test_secrets_item_applies_the_reviewed_allowlist(project: FakeProject, pytes
     stale = pytester.runpytest("--parity", "-k", "secrets", "--parity-report=stale.json")
     assert only_failure_codes(stale, pytester.path / "stale.json") == ["SECRET-STALE-ALLOW"]
     assert "hunter2" not in stale.stdout.str() + failing.stdout.str()
+
+
+def test_policy_items_keep_builds_in_the_build_cache(project: FakeProject, pytester: pytest.Pytester,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Policy items build as ``overlay-parity policy`` does: kept in the build cache, so a second run (a CI
+    re-run, the next local run) rebuilds nothing that did not change."""
+    cache = pytester.path / "cache"
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(cache))
+    pytester.runpytest("--parity", "-k", "k8s-a and conventions").assert_outcomes(passed=1, deselected=22)
+    kept = sorted(cache.glob("kustomize-*/*.json"))
+    assert kept  # the builds of the first run
+    stamps = {path: path.stat().st_mtime_ns for path in kept}
+    pytester.runpytest("--parity", "-k", "k8s-a and conventions").assert_outcomes(passed=1, deselected=22)
+    assert sorted(cache.glob("kustomize-*/*.json")) == kept
+    assert {path: path.stat().st_mtime_ns for path in kept} == stamps  # read, not written again
