@@ -339,3 +339,17 @@ def test_no_stamp_where_change_times_are_not_kept(tmp_path: Path, monkeypatch: p
 
     monkeypatch.setattr(os, "scandir", lambda path: Listing([Entry()]))
     assert (cluster_memo.oracle_stamp(str(root), now_ns=later) is not None) is stamped
+
+
+def test_a_record_that_does_not_fit_is_compared_in_full(memo: DigestStore, trees: tuple[dict[str, bytes], Path],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    files, oracle = trees
+    inventory = parse_inventory(RULES, "canon.yaml")
+    first = run(files, oracle, inventory)
+    odd = cluster_memo.CleanRecord(notes={"files_compared": "many"}, base=frozenset(), rendered=b"",
+                                   volatile=())
+    monkeypatch.setattr(cluster_memo, "recall", lambda key: odd)
+    monkeypatch.setattr(cluster_memo, "rendered_digest", lambda files, volatile=frozenset(): b"")
+    full = _count_full(monkeypatch)
+    assert run(files, oracle, inventory).to_dict() == first.to_dict()
+    assert full == ["k8s-dev"]
