@@ -82,3 +82,44 @@ def write_cache_file(path: Path, text: str | bytes) -> bool:
             return False
         raise
     return True
+
+
+def read_cache_file(path: Path, max_bytes: int) -> bytes | None:
+    """The bytes of ``path`` (in a cache folder) when it is a regular file of the current user, read without
+    following a symlink or blocking on a FIFO; None when it is missing, anything else, unreadable or over
+    ``max_bytes`` (an oversize file is removed, so it starts afresh)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            return None
+        if info.st_size > max_bytes:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def empty_past(folder: Path | str, limit: int, *, prefix: str = "") -> None:
+    """Remove every entry of ``folder`` whose name starts with ``prefix`` when there are more than ``limit``
+    of them: a cache folder that gains a file per checkout, edit or template root stays small, and what is
+    removed is only worked out again (best effort)."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [entry.path for entry in entries if entry.name.startswith(prefix)]
+    except OSError:
+        return
+    if len(names) > limit:
+        for name in names:
+            with contextlib.suppress(OSError):
+                os.unlink(name)

@@ -71,8 +71,7 @@ def oracle_stamp(root: str, *, now_ns: int | None = None) -> bytes | None:
                                   info.st_dev))
     except OSError:
         return None
-    # marshal: one C call for the whole listing; its format is fixed per Python version, which names the store
-    return hashlib.blake2b(marshal.dumps(facts), digest_size=DIGEST_BYTES).digest()
+    return _exact_digest(facts)
 
 
 class Volatile(NamedTuple):
@@ -102,21 +101,22 @@ def normalized_side(data: bytes, name: str, rules: Sequence[Rule]) -> tuple[byte
     try:
         docs = parse_private(data, name)
         removals = remove_pointers(docs, rules)
-        exact = marshal.dumps(docs)
-        removed = {rule.id: _digest_of(sorted(removals.by_rule.get(rule.id, {}).items())) for rule in rules}
+        exact = _exact_digest(docs)
+        removed = {rule.id: _exact_digest(sorted(removals.by_rule.get(rule.id, {}).items())) for rule in rules}
     except (InputError, ValueError, TypeError, RecursionError):
         return None
-    return _digest_of(exact), removed
-
-
-def _digest_of(value: Any) -> bytes:
-    data = value if isinstance(value, bytes) else marshal.dumps(value)
-    return hashlib.blake2b(data, digest_size=DIGEST_BYTES).digest()
+    return exact, removed
 
 
 def file_digest(data: bytes) -> bytes:
     """The digest of one file's bytes."""
     return hashlib.blake2b(data, digest_size=DIGEST_BYTES).digest()
+
+
+def _exact_digest(value: Any) -> bytes:
+    """The digest of a value's exact form: marshal, one C call however large the value, keeps types and order
+    (ValueError for a value it cannot write); its format is fixed per Python version, which names the store."""
+    return file_digest(marshal.dumps(value))
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,7 @@ class CleanRecord:
 def rendered_digest(files: Mapping[str, bytes], volatile: frozenset[str] = frozenset()) -> bytes:
     """A digest of an in-memory render: every path with its bytes, in path order (only the path of a
     ``volatile`` one)."""
-    listing = [(path, None if path in volatile else files[path]) for path in sorted(files)]
-    return hashlib.blake2b(marshal.dumps(listing), digest_size=DIGEST_BYTES).digest()
+    return _exact_digest([(path, None if path in volatile else files[path]) for path in sorted(files)])
 
 
 def memo_key(cluster: str, oracle: bytes, rules: bytes, security_kinds: tuple[str, ...] | None,

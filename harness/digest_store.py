@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-from harness.cache_dir import cache_folder, cache_root, write_cache_file
+from harness.cache_dir import cache_folder, cache_root, empty_past, read_cache_file, write_cache_file
 
 DIGEST_BYTES = 16
 _HEADER = DIGEST_BYTES + 2
@@ -91,12 +91,7 @@ def code_stamp(*packages: str, libraries: tuple[str, ...] = ("ruamel.yaml",)) ->
     stamp = content.hexdigest()[:32]
     stamps = cache_folder(_STAMPS)
     if stamps is not None:
-        with contextlib.suppress(OSError):
-            entries = os.listdir(stamps)
-            if len(entries) > 256:  # one small file per checkout and edit: keep the folder small
-                for name in entries:
-                    with contextlib.suppress(OSError):
-                        os.unlink(stamps / name)
+        empty_past(stamps, 256)  # one small file per checkout and edit
         write_cache_file(stamps / known, stamp)
     return stamp
 
@@ -184,24 +179,11 @@ class DigestStore:
 
 
 def _read_records(path: Path, max_bytes: int) -> dict[bytes, bytes]:
-    """The records of a store file ({} when it is missing, unreadable, not a regular file or over
+    """The records of a store file ({} when it is missing, unreadable, not a regular file of ours or over
     ``max_bytes``, which is then removed so it starts afresh); a damaged tail is ignored."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-    except OSError:
+    data = read_cache_file(path, max_bytes)
+    if data is None:
         return {}
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
-            if stat.S_ISREG(info.st_mode):
-                with contextlib.suppress(OSError):
-                    os.unlink(path)
-            return {}
-        data = os.read(fd, info.st_size + 1) if info.st_size else b""
-    except OSError:
-        return {}
-    finally:
-        os.close(fd)
     table: dict[bytes, bytes] = {}
     at, end = 0, len(data)
     while at + _HEADER <= end:

@@ -2,7 +2,8 @@
 
 Parsing, validating and resolving a fleet's inventory takes ~20 ms, in every process that reads it (each
 check, hook and xdist worker); the result is a pure function of the file's text, the name errors and rules
-carry, the security kinds and the harness code. :func:`load` keeps the loaded :class:`~harness.inventory.Inventory`
+carry, the security kinds and the harness code. :func:`remember` keeps the loaded
+:class:`~harness.inventory.Inventory` (:func:`harness.inventory.load_inventory` asks :func:`recall` first)
 pickled in the private cache folder ``inventories/`` (:mod:`harness.cache_dir`: a real directory of the
 current user, closed to others), one file per key, named by the code stamp and a digest of the rest. Only
 an inventory that loaded cleanly is kept; a bad one is parsed, and its errors worded, every time.
@@ -17,12 +18,10 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import stat
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TypeVar
 
-from harness.cache_dir import cache_folder, write_cache_file
+from harness.cache_dir import cache_folder, empty_past, read_cache_file, write_cache_file
 from harness.digest_store import code_stamp, digest
 
 T = TypeVar("T")
@@ -41,7 +40,7 @@ def recall(text: str, name: str, security_kinds: Iterable[str] | None, kind: typ
     folder = cache_folder(FOLDER, create=False)
     if folder is None:
         return file, None
-    data = _read_private(folder / file)
+    data = read_cache_file(folder / file, _MAX_BYTES)
     if data is None:
         return file, None
     try:
@@ -60,30 +59,5 @@ def remember(file: str, inventory: object) -> None:
     folder = cache_folder(FOLDER)
     if folder is None:
         return
-    with contextlib.suppress(OSError):
-        entries = os.listdir(folder)
-        if len(entries) >= _MAX_FILES:
-            for entry in entries:
-                with contextlib.suppress(OSError):
-                    os.unlink(folder / entry)
+    empty_past(folder, _MAX_FILES - 1)  # room for the one written now
     write_cache_file(folder / file, pickle.dumps(inventory, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def _read_private(path: Path) -> bytes | None:
-    """The bytes of ``path`` when it is a regular file of the current user (never through a symlink)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-    except OSError:
-        return None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_size > _MAX_BYTES:
-            return None
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)

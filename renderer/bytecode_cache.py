@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import sys
 from typing import Any
 
 import jinja2
 from jinja2.bccache import Bucket
 
-from harness.cache_dir import cache_folder
+from harness.cache_dir import cache_folder, empty_past
 
 MAX_FILES = 2048
 """Compiled templates kept per cache directory (one per template name and path: ~150 per template root);
@@ -55,19 +54,9 @@ class SafeBytecodeCache(jinja2.FileSystemBytecodeCache):
         """Store the bucket's code; a file system problem just leaves it uncached."""
         if not self._checked:
             self._checked = True
-            self._bound()
+            empty_past(self.directory, MAX_FILES, prefix="__jinja2_")
         with contextlib.suppress(OSError):
             super().dump_bytecode(bucket)
-
-    def _bound(self) -> None:
-        """Empty the directory when it holds more than :data:`MAX_FILES` compiled templates (best effort)."""
-        with contextlib.suppress(OSError), os.scandir(self.directory) as entries:
-            names = [entry.path for entry in entries if entry.name.startswith("__jinja2_")]
-        if len(names) > MAX_FILES:
-            for name in names:
-                with contextlib.suppress(OSError):
-                    os.unlink(name)
-
 
 def fingerprint(env: jinja2.Environment) -> str:
     """A digest of everything besides the template source that shapes the code Jinja2 compiles."""
