@@ -11,9 +11,11 @@ The file is a sequence of records: a 16-byte BLAKE2b digest of everything the an
 2-byte length, a value (often empty) and a CRC-32 of the three. It lives in ``<cache root>/<name>/``
 (:mod:`harness.cache_dir`: a private directory of the current user, never a symlink), is read once per
 process on first use and appended to with one ``O_APPEND`` write per :meth:`DigestStore.flush`, so
-concurrent processes add records without locking. A tail still being written (or cut short) is ignored; a
-record whose CRC does not match (a write torn by another writer, where appends are not atomic) makes the
-whole file untrusted and it is started afresh, as is a file over ``max_bytes``. Only answers that need no
+concurrent processes add records without locking. Reading indexes the records by digest without copying
+or checking them (a 6 MB store of rendered outputs: 4 ms, not 26 ms); a record's CRC is checked when its
+digest is first asked for. A tail still being written (or cut short) is ignored; a record whose CRC does
+not match (a write torn by another writer, where appends are not atomic) makes the whole file untrusted
+and it is started afresh, as is a file over ``max_bytes``. Only answers that need no
 wording are stored: a failing answer is always worked out again, so its message is exact. With caching
 switched off (``OVERLAY_PARITY_CACHE_DIR=off``) nothing is read or written and every answer is worked out.
 """
@@ -55,28 +57,21 @@ def code_stamp(*packages: str, libraries: tuple[str, ...] = ("ruamel.yaml",)) ->
     """A short digest of the code that computes an answer: the Python version, the versions of
     ``libraries`` (imported to read them: the YAML library by default, which every answer parses with; the
     renderer's answers add the template library), and the relative path and content of every ``.py`` file
-    of ``packages`` (imported package names). Edited code or another version gets another stamp, hence
-    other store files; the same code in another checkout or on another machine gets the same one, so a
-    restored cache directory (a CI cache) serves a fresh clone. The contents are hashed once per set of file
-    sizes and modification times (remembered in the ``code-stamps`` cache folder, like Python's own byte-code
-    check)."""
+    (and ``.json`` schema) of ``packages`` (imported package names). Edited code or another version gets
+    another stamp, hence other store files; the same code in another checkout or on another machine gets the
+    same one, so a restored cache directory (a CI cache) serves a fresh clone. The contents are hashed once
+    per set of file sizes and modification times (remembered in the ``code-stamps`` cache folder, like
+    Python's own byte-code check)."""
     versions = sys.version + "".join(
         f"\0{library}={getattr(importlib.import_module(library), '__version__', '')}" for library in libraries)
     files: list[tuple[str, str]] = []  # (path, relative name)
     listing = hashlib.sha256(versions.encode())
     for package in packages:
-        module = sys.modules.get(package)
-        top = os.path.dirname(getattr(module, "__file__", None) or "")
+        top, entries = _package_files(package)
         listing.update(f"\0{package}:{top}".encode())
-        for root, dirs, names in os.walk(top or os.devnull):
-            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-            for name in sorted(names):
-                if name.endswith(".py"):
-                    path = os.path.join(root, name)
-                    info = os.stat(path)
-                    relative = f"{package}/{os.path.relpath(path, top)}"
-                    files.append((path, relative))
-                    listing.update(f"\0{relative}:{info.st_size}:{info.st_mtime_ns}".encode())
+        for path, relative, size, mtime in entries:
+            files.append((path, relative))
+            listing.update(f"\0{relative}:{size}:{mtime}".encode())
     known = listing.hexdigest()[:32]
     stamps = cache_folder(_STAMPS, create=False)
     if stamps is not None:
@@ -99,6 +94,24 @@ def code_stamp(*packages: str, libraries: tuple[str, ...] = ("ruamel.yaml",)) ->
 _STAMPS = "code-stamps"
 
 
+@functools.cache
+def _package_files(package: str) -> tuple[str, list[tuple[str, str, int, int]]]:
+    """The folder of an imported package and its code files: (path, ``package/relative``, size, mtime),
+    listed once per process."""
+    module = sys.modules.get(package)
+    top = os.path.dirname(getattr(module, "__file__", None) or "")
+    entries: list[tuple[str, str, int, int]] = []
+    for root, dirs, names in os.walk(top or os.devnull):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        inside = f"{package}/{root[len(top) + 1:]}/" if root != top else f"{package}/"
+        for name in sorted(names):
+            if name.endswith((".py", ".json")):  # the code and the schemas it validates with
+                path = os.path.join(root, name)
+                info = os.stat(path)
+                entries.append((path, inside + name, info.st_size, info.st_mtime_ns))
+    return top, entries
+
+
 class DigestStore:
     """Answers by digest, remembered across processes (see the module docstring); thread-safe. ``stamp`` (or
     a function giving it, called on first use) names the code version, usually :func:`code_stamp`."""
@@ -107,7 +120,8 @@ class DigestStore:
         self.name = name
         self.stamp = stamp
         self.max_bytes = max_bytes
-        self._table: dict[bytes, bytes] | None = None
+        self._table: dict[bytes, bytes] | None = None  # answers checked or added in this process
+        self._records = _Records.EMPTY  # the store file as read, checked record by record on first use
         self._pending: list[bytes] = []
         self._stamp: str | None = None  # set on first use when caching is on
         self._folder: Path | None = None
@@ -116,7 +130,10 @@ class DigestStore:
     def get(self, key: bytes) -> bytes | None:
         """The value remembered for ``key`` (``b""`` for a plain member), None when unknown."""
         table = self._table if self._table is not None else self._load()
-        return table.get(key)
+        value = table.get(key)
+        if value is None and key in self._records.offsets:
+            value = self._checked(key)
+        return value
 
     def enabled(self) -> bool:
         """Whether answers are kept across processes (caching is on); loads the store on first use."""
@@ -132,10 +149,10 @@ class DigestStore:
         if len(key) != DIGEST_BYTES or len(value) > _MAX_VALUE:
             return
         record = key + len(value).to_bytes(2, "big") + value
+        if self.get(key) == value:
+            return
         table = self._table if self._table is not None else self._load()
         with self._lock:
-            if table.get(key) == value:
-                return
             table[key] = value
             if self._stamp is not None:
                 self._pending.append(record + zlib.crc32(record).to_bytes(_CHECK, "big"))
@@ -162,6 +179,25 @@ class DigestStore:
             finally:
                 os.close(fd)
 
+    def _checked(self, key: bytes) -> bytes | None:
+        """The value of ``key``'s record in the file read, once its CRC is checked; a damaged record makes
+        the whole file untrusted: it is removed and nothing read from it is served any more."""
+        with self._lock:
+            table = self._table if self._table is not None else {}
+            records = self._records
+            at = records.offsets.get(key)
+            if at is None:
+                return table.get(key)
+            value = records.checked(at)
+            if value is None:
+                self._records = _Records.EMPTY
+                self._table = {k: v for k, v in table.items() if k not in records.offsets}
+                with contextlib.suppress(OSError):
+                    os.unlink(records.path)
+                return None
+            table[key] = value
+            return value
+
     def _load(self) -> dict[bytes, bytes]:
         with self._lock:
             if self._table is not None:
@@ -172,33 +208,50 @@ class DigestStore:
             self._stamp = self.stamp if isinstance(self.stamp, str) else self.stamp()
             folder = cache_folder(self.name, create=False)  # reading creates nothing
             if folder is not None:
-                self._table = _read_records(folder / f"{self._stamp}.bin", self.max_bytes)
-                if not self._table:
+                self._records = _Records.read(folder / f"{self._stamp}.bin", self.max_bytes)
+                if not self._records.offsets:
                     _remove_other_stamps(folder, self._stamp)
             return self._table
 
 
-def _read_records(path: Path, max_bytes: int) -> dict[bytes, bytes]:
-    """The records of a store file ({} when it is missing, unreadable, not a regular file of ours or over
-    ``max_bytes``, which is then removed so it starts afresh); a damaged tail is ignored."""
-    data = read_cache_file(path, max_bytes)
-    if data is None:
-        return {}
-    table: dict[bytes, bytes] = {}
-    at, end = 0, len(data)
-    while at + _HEADER <= end:
-        size = int.from_bytes(data[at + DIGEST_BYTES:at + _HEADER], "big")
-        stop = at + _HEADER + size + _CHECK
-        if stop > end:
-            break  # a tail still being written (or cut short): the records before it stand
-        if zlib.crc32(data[at:stop - _CHECK]) \
-                != int.from_bytes(data[stop - _CHECK:stop], "big"):
-            with contextlib.suppress(OSError):
-                os.unlink(path)  # a damaged record (a write torn by another writer): trust none of it
-            return {}
-        table[data[at:at + DIGEST_BYTES]] = data[at + _HEADER:stop - _CHECK]
-        at = stop
-    return table
+class _Records:
+    """A store file as read: its bytes and the offset of each digest's (last) record, not yet checked."""
+
+    EMPTY: _Records
+
+    def __init__(self, path: Path, data: bytes, offsets: dict[bytes, int]) -> None:
+        self.path = path
+        self.data = data
+        self.offsets = offsets
+
+    @classmethod
+    def read(cls, path: Path, max_bytes: int) -> _Records:
+        """The records of a store file (none when it is missing, unreadable, not a regular file of ours or
+        over ``max_bytes``, which is then removed so it starts afresh); a tail still being written (or cut
+        short) is ignored."""
+        data = read_cache_file(path, max_bytes)
+        if data is None:
+            return cls.EMPTY
+        offsets: dict[bytes, int] = {}
+        at, end = 0, len(data)
+        while at + _HEADER <= end:
+            stop = at + _HEADER + (data[at + DIGEST_BYTES] << 8 | data[at + DIGEST_BYTES + 1]) + _CHECK
+            if stop > end:
+                break
+            offsets[data[at:at + DIGEST_BYTES]] = at
+            at = stop
+        return cls(path, data, offsets)
+
+    def checked(self, at: int) -> bytes | None:
+        """The value of the record at ``at``, None when its CRC does not match (a torn write)."""
+        data = self.data
+        stop = at + _HEADER + (data[at + DIGEST_BYTES] << 8 | data[at + DIGEST_BYTES + 1])
+        if zlib.crc32(data[at:stop]) != int.from_bytes(data[stop:stop + _CHECK], "big"):
+            return None
+        return data[at + _HEADER:stop]
+
+
+_Records.EMPTY = _Records(Path(os.devnull), b"", {})
 
 
 def _remove_other_stamps(folder: Path, stamp: str) -> None:

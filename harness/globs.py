@@ -21,7 +21,7 @@ import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from harness.errors import InputError
 
@@ -54,6 +54,10 @@ class Glob:
     def match(self, path: str) -> bool:
         """Whether the POSIX relative ``path`` (a file) matches this pattern."""
         return self.regex.match(path) is not None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the compiled regex: a kept inventory compiles only what its next run uses."""
+        return {k: v for k, v in self.__dict__.items() if k != "regex"}
 
 
 def has_magic(pattern: str) -> bool:
@@ -316,6 +320,10 @@ class GlobSet(Generic[T]):
         if not self._items:
             return []
         return list(filter(self.any_pattern().match, paths))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the combined regexes (compiled again on first use, see :meth:`Glob.__getstate__`)."""
+        return dict(self.__dict__, _guard=None, _any=None)
 
     def any_pattern(self) -> re.Pattern[str]:
         """Every pattern in one regex (compiled on first use; most paths match none)."""

@@ -54,6 +54,8 @@ from harness.yamlio import DEFAULT_MAX_BYTES, line_of, load_located, read_text
 if TYPE_CHECKING:
     import jsonschema
 
+    from harness.pickle_memo import PickleMemo
+
 __all__ = ["RULE_KINDS", "Inventory", "KindFilter", "Rule", "RuleSet", "build_rule", "inventory_schema",
            "load_inventory", "parse_inventory", "ruleset_of"]
 
@@ -256,17 +258,28 @@ def load_inventory(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, display: s
 
     ``security_kinds`` (``group/Kind``; default: the project default) are the kinds a rule may not hide
     without a ``security_waiver`` (see :mod:`harness.security`)."""
-    from harness import inventory_memo  # a clean load is kept across processes
-
     name = display or str(path)
     text = read_text(path, max_bytes=max_bytes, display=name)
     kinds = tuple(security_kinds) if security_kinds is not None else None
-    file, known = inventory_memo.recall(text, name, kinds, Inventory)
+    memo = _memo()  # a clean load is kept across processes
+    file, known = memo.recall(text.encode("utf-8", "surrogateescape"), name.encode("utf-8", "surrogateescape"),
+                              "\0".join(kinds).encode() if kinds is not None else b"\xff")
     if known is not None:
         return known
     inventory = parse_inventory(text, name, security_kinds=kinds)
-    inventory_memo.remember(file, inventory)
+    memo.remember(file, inventory)
     return inventory
+
+
+@functools.cache
+def _memo() -> PickleMemo[Inventory]:
+    from harness.digest_store import code_stamp
+    from harness.pickle_memo import PickleMemo
+
+    return PickleMemo(MEMO_FOLDER, Inventory, lambda: code_stamp("harness"))
+
+
+MEMO_FOLDER = "inventories"
 
 
 def parse_inventory(text: str, name: str, *, security_kinds: Iterable[str] | None = None) -> Inventory:

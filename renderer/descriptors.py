@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import jinja2.meta
@@ -28,6 +28,9 @@ from harness.errors import InputError
 from harness.yamlio import line_of, load_located, load_roundtrip, read_text
 from renderer.conditions import FIELD_PATTERN, Condition, parse_condition
 from renderer.config import schema_has_field
+
+if TYPE_CHECKING:
+    from harness.pickle_memo import PickleMemo
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DESCRIPTOR_ROOT = PACKAGE_ROOT / "descriptors"
@@ -554,7 +557,44 @@ def _listing(root: Path) -> tuple[tuple[str, int, int], ...]:
 
 @functools.lru_cache(maxsize=16)
 def _load_cached(root: Path, listing: tuple[tuple[str, int, int], ...]) -> DescriptorSet:
-    return load_descriptor_files((root / name for name, _, _ in listing), root=root)
+    paths = [root / name for name, _, _ in listing]
+    parts = _memo_parts(root, paths)
+    if parts is None:
+        return load_descriptor_files(paths, root=root)
+    memo = _memo()  # a clean set is kept across processes, keyed by every file's bytes
+    file, known = memo.recall(*parts)
+    if known is not None and known.root == root:
+        return known
+    loaded = load_descriptor_files(paths, root=root)
+    memo.remember(file, loaded)
+    return loaded
+
+
+def _memo_parts(root: Path, paths: Iterable[Path]) -> list[bytes] | None:
+    """Everything a loaded set depends on besides the code: the directory, each file's name and bytes and
+    the config schema its conditions are checked against (None when a file cannot be read within the size
+    limit: the loader words that)."""
+    from renderer.config import SCHEMA_RESOURCE
+
+    parts = [str(root).encode("utf-8", "surrogateescape"), (PACKAGE_ROOT / SCHEMA_RESOURCE).read_bytes()]
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(_MAX_DESCRIPTOR_BYTES + 1)
+        except OSError:
+            return None
+        if len(data) > _MAX_DESCRIPTOR_BYTES:
+            return None
+        parts += [path.name.encode("utf-8", "surrogateescape"), data]
+    return parts
+
+
+@functools.cache
+def _memo() -> PickleMemo[DescriptorSet]:
+    from harness.digest_store import code_stamp
+    from harness.pickle_memo import PickleMemo
+
+    return PickleMemo("descriptor-sets", DescriptorSet, lambda: code_stamp("harness", "renderer"), max_files=16)
 
 
 def load_descriptors(root: Path | None = None) -> DescriptorSet:

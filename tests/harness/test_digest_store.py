@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from harness import digest_store
 from harness.digest_store import DIGEST_BYTES, DigestStore, code_stamp, digest
 
 
@@ -161,6 +162,12 @@ def test_a_shared_cache_root_is_not_used(tmp_path: Path, monkeypatch: pytest.Mon
     assert not (root / "answers").exists()
 
 
+def _forget_listings() -> None:
+    """A new process: no stamp and no package listing remembered in memory."""
+    code_stamp.cache_clear()
+    digest_store._package_files.cache_clear()
+
+
 def test_code_stamp_follows_the_source_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
     """The stamp follows the content of the code, not where or when it was checked out; the contents are
     hashed once per listing of sizes and modification times (remembered in the cache)."""
@@ -174,15 +181,52 @@ def test_code_stamp_follows_the_source_files(tmp_path: Path, monkeypatch: pytest
     try:
         before = code_stamp("stamped_pkg")
         assert code_stamp("stamped_pkg") == before
-        code_stamp.cache_clear()
+        _forget_listings()
         assert code_stamp("stamped_pkg") == before  # nothing changed
         os.utime(module, ns=(1, 1))  # the same code, checked out again (another modification time)
-        code_stamp.cache_clear()
+        _forget_listings()
         assert code_stamp("stamped_pkg") == before
         assert code_stamp("stamped_pkg", libraries=("ruamel.yaml", "jinja2")) != before  # another library set
         module.write_text("X = 22\n")
-        code_stamp.cache_clear()
+        _forget_listings()
         assert code_stamp("stamped_pkg") != before
     finally:
-        code_stamp.cache_clear()
+        _forget_listings()
         sys.modules.pop("stamped_pkg", None)
+
+
+def test_records_are_checked_when_asked_for(cache: Path) -> None:
+    """Reading only indexes the file: an intact record is served even beside a damaged one, until the
+    damaged one is asked for; then the file is untrusted, removed, and nothing read from it is served (what
+    this process added itself still is)."""
+    store = DigestStore("answers", "s")
+    store.add(digest(b"one"), b"first value")
+    store.add(digest(b"two"), b"second value")
+    store.flush()
+    path = cache / "answers" / "s.bin"
+    data = bytearray(path.read_bytes())
+    data[data.index(b"first")] ^= 0x20
+    path.write_bytes(bytes(data))
+    again = DigestStore("answers", "s")
+    again.add(digest(b"mine"), b"added here")
+    assert again.get(digest(b"two")) == b"second value"
+    assert again.get(digest(b"one")) is None
+    assert not path.exists()
+    assert again.get(digest(b"two")) is None
+    assert again.get(digest(b"mine")) == b"added here"
+
+
+def test_a_damaged_length_never_serves_a_misread_record(cache: Path) -> None:
+    """A length field torn so that the records after it are read out of step: nothing after it is served
+    as another digest's value."""
+    store = DigestStore("answers", "s")
+    store.add(digest(b"one"), b"first value")
+    store.add(digest(b"two"), b"second value")
+    store.flush()
+    path = cache / "answers" / "s.bin"
+    data = bytearray(path.read_bytes())
+    data[17] = 3  # the first record's length: 11 -> 3
+    path.write_bytes(bytes(data))
+    again = DigestStore("answers", "s")
+    assert again.get(digest(b"one")) is None
+    assert again.get(digest(b"two")) is None

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.errors import InputError
-from harness.globs import GlobError, GlobSet, compile_glob, compile_pattern, match
+from harness.globs import GlobError, GlobSet, compile_all, compile_glob, compile_pattern, match
 
 CASES = [
     # pattern, path, expected
@@ -129,3 +129,19 @@ def test_globset_matches_equal_linear_scan(patterns: list[str], segments: list[s
     path = "/".join(segments)
     gs = GlobSet.build((compile_pattern(p), p) for p in patterns)
     assert gs.matches(path) == [p for p in patterns if compile_pattern(p).match(path)]
+
+
+def test_a_pickled_globset_compiles_again_only_on_use() -> None:
+    """A kept inventory carries no compiled regex: each is compiled on first use after loading."""
+    globs = compile_all(["**/NOTES.md", "services/*/values.yaml", "docs/"])
+    assert globs.matches("services/harbor/values.yaml") == ["services/*/values.yaml"]
+    assert globs._any is not None
+    assert globs._guard is not None
+    loaded = pickle.loads(pickle.dumps(globs))  # noqa: S301 -- our own bytes
+    assert loaded._any is None
+    assert loaded._guard is None
+    assert all("regex" not in glob.__dict__ for glob, _ in loaded._items)
+    assert loaded.matches("services/harbor/values.yaml") == ["services/*/values.yaml"]
+    assert loaded.matches("a/NOTES.md") == ["**/NOTES.md"]
+    assert loaded.matches("docs/x") == ["docs/"]
+    assert loaded.matches("other.yaml") == []

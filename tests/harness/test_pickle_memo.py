@@ -1,5 +1,6 @@
-"""Loaded inventories remembered across processes (harness.inventory_memo): the same text, name and kinds
-load without parsing; anything else, a bad inventory, a damaged or linked cache file is parsed again."""
+"""Loaded objects remembered across processes (harness.pickle_memo), through its two users: inventories (the
+same text, name and kinds load without parsing; anything else, a bad inventory, a damaged or linked cache
+file is parsed again) and service descriptor sets."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from harness import inventory as inventory_module
-from harness import inventory_memo
 from harness.errors import InputError
 from harness.inventory import load_inventory
 from tests.harness.conftest import inventory_text, rule
@@ -40,7 +40,7 @@ def _write(tmp_path: Path, text: str = TEXT) -> Path:
 
 
 def _kept(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "cache" / inventory_memo.FOLDER).glob("*.pickle"))
+    return sorted((tmp_path / "cache" / inventory_module.MEMO_FOLDER).glob("*.pickle"))
 
 
 def test_the_same_inventory_loads_without_parsing(tmp_path: Path, parses: list[str]) -> None:
@@ -96,3 +96,46 @@ def test_nothing_is_kept_when_caching_is_off(tmp_path: Path, parses: list[str],
     load_inventory(path, display="canon.yaml")
     assert len(parses) == 2
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_descriptor_set_loads_without_parsing_until_a_file_or_the_folder_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from renderer import descriptors
+
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    loads: list[Path] = []
+    load = descriptors.load_descriptor_files
+
+    def counted(paths: object, *, root: Path, **kwargs: object) -> descriptors.DescriptorSet:
+        loads.append(root)
+        return load(paths, root=root, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(descriptors, "load_descriptor_files", counted)
+    folder = tmp_path / "descriptors"
+    shutil.copytree(descriptors.DESCRIPTOR_ROOT, folder)
+
+    def fresh(root: Path) -> descriptors.DescriptorSet:
+        descriptors._load_cached.cache_clear()  # as a new process
+        return descriptors.load_descriptors(root)
+
+    first = fresh(folder)
+    second = fresh(folder)
+    assert loads == [folder.resolve()]
+    assert second.names() == first.names()
+    assert second.root == first.root
+    assert [d.source for d in second] == [d.source for d in first]
+    moved = tmp_path / "moved"
+    folder.rename(moved)  # errors name the files: another folder is another key
+    assert fresh(moved).root == moved.resolve()
+    one = sorted(moved.glob("*.yaml"))[0]
+    one.write_text(one.read_text() + "# edited\n")
+    fresh(moved)
+    assert loads == [folder.resolve(), moved.resolve(), moved.resolve()]
+    one.write_text(one.read_text().replace("name:", "nmae:", 1))
+    with pytest.raises(InputError, match="DESCRIPTOR-INVALID"):
+        fresh(moved)
+    with pytest.raises(InputError, match="DESCRIPTOR-INVALID"):  # a bad set is never kept
+        fresh(moved)
+    assert len(loads) == 5
