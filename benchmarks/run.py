@@ -18,7 +18,8 @@ asserted (``benchmarks/README.md`` explains every figure). Legs:
   the recall of both on a key corpus generated now (ssh-keygen, openssl, age-keygen, gpg);
 - hook: ``overlay-parity-fixture-secret-scan FILE`` (the pre-commit entry's console script), wall time;
 - xdist: ``pytest --parity -n 2`` vs ``-n 0`` (policy items deselected by default: ``--xdist-select``;
-  hypothesis' pytest plugin, a dev-only dependency costing ~1 s per process, is disabled on both sides);
+  hypothesis' pytest plugin, a dev-only dependency costing ~1 s per process, is disabled on both sides),
+  also on a fleet of 10x the clusters (``--xdist-large``), where the same fixed costs weigh a tenth;
 - shards: ``check --shard 1/2 -j 1`` and ``2/2`` in parallel, ``merge-reports``, compared with the unsharded
   run;
 - YAML: ``harness.yamlcompare.compare_bytes`` vs parse-everything + ``deepdiff.DeepDiff``;
@@ -548,7 +549,22 @@ def leg_xdist(bench: Bench, fleet: Fleet) -> None:
     ``--parity-report=PATH``: as two words, a PATH that already exists (the second round) is taken by
     pytest for a test path before plugin options are known, and moves the rootdir away from the fleet.
     """
-    rounds = 3
+    bench.results.update(_xdist_rounds(bench, fleet, "xdist", rounds=3))
+    large = bench.args.xdist_large
+    if large:
+        # The same where the items hold 10x the work: the fixed cost of a controller and a second worker
+        # (pytest's own import is ~0.13 s of it in each) weighs a tenth as much as at the main fleet.
+        big = bench.fleet(large, name="xdist")
+        try:
+            for _ in range(2):  # record the clean comparisons the rounds replay, as at the main fleet
+                bench.check(f"xdist-large-check-{_}", big)
+            bench.results.update(_xdist_rounds(bench, big, "xdist_large", rounds=2))
+        finally:
+            shutil.rmtree(big.root, ignore_errors=True)
+
+
+def _xdist_rounds(bench: Bench, fleet: Fleet, prefix: str, *, rounds: int) -> dict[str, Any]:
+    """The figures of :func:`leg_xdist` on ``fleet``, under keys starting with ``prefix``."""
     runs: dict[int, list[Child]] = {0: [], 2: []}
     for round_ in range(rounds):
         for workers in (0, 2):
@@ -557,27 +573,29 @@ def leg_xdist(bench: Bench, fleet: Fleet) -> None:
                     *PYTEST_EXTRA, f"--parity-report={report}"]
             if bench.args.xdist_select:
                 argv += ["-k", bench.args.xdist_select]
-            done = bench.child(f"pytest-n{workers}-{round_}", argv, cwd=fleet.root)
+            done = bench.child(f"{prefix}-pytest-n{workers}-{round_}", argv, cwd=fleet.root)
             if done.returncode != 0:
                 bench.error(f"pytest --parity -n {workers} exited {done.returncode}: {done.tail(2)}")
-                return
+                return {}
             runs[workers].append(done)
     best = {workers: min(children, key=lambda child: child.seconds) for workers, children in runs.items()}
     times = {workers: child.seconds for workers, child in best.items()}
     cpu = {workers: child.cpu_seconds for workers, child in best.items()}
-    r = bench.results
-    r["xdist_rounds"] = rounds
-    r["xdist_n0_seconds_all"] = [child.seconds for child in runs[0]]
-    r["xdist_n2_seconds_all"] = [child.seconds for child in runs[2]]
-    r["xdist_n0_cpu_seconds"] = cpu[0]
-    r["xdist_n2_cpu_seconds"] = cpu[2]
-    r["xdist_n0_cores_used"] = cpu[0] / times[0]
-    r["xdist_n2_cores_used"] = cpu[2] / times[2]  # < 2 when other work shares the machine
-    r["xdist_cpu_ratio_n2_vs_n0"] = cpu[2] / cpu[0]  # extra CPU the parallel run needs (1.0 = none)
-    r["xdist_n0_seconds"] = times[0]
-    r["xdist_n2_seconds"] = times[2]
-    r["xdist_speedup_n2"] = times[0] / times[2]
-    r["xdist_select"] = bench.args.xdist_select or "(all items)"
+    return {
+        f"{prefix}_clusters": len(fleet.clusters),
+        f"{prefix}_rounds": rounds,
+        f"{prefix}_n0_seconds_all": [child.seconds for child in runs[0]],
+        f"{prefix}_n2_seconds_all": [child.seconds for child in runs[2]],
+        f"{prefix}_n0_cpu_seconds": cpu[0],
+        f"{prefix}_n2_cpu_seconds": cpu[2],
+        f"{prefix}_n0_cores_used": cpu[0] / times[0],
+        f"{prefix}_n2_cores_used": cpu[2] / times[2],  # < 2 when other work shares the machine
+        f"{prefix}_cpu_ratio_n2_vs_n0": cpu[2] / cpu[0],  # extra CPU the parallel run needs (1.0 = none)
+        f"{prefix}_n0_seconds": times[0],
+        f"{prefix}_n2_seconds": times[2],
+        f"{prefix}_speedup_n2": times[0] / times[2],
+        f"{prefix}_select": bench.args.xdist_select or "(all items)",
+    }
 
 
 def leg_yaml(bench: Bench, fleet: Fleet) -> None:
@@ -714,6 +732,10 @@ def table(r: dict[str, Any]) -> str:
          f"{_fmt(r.get('xdist_cpu_ratio_n2_vs_n0'), 'x')})", _fmt(r.get("xdist_n2_seconds"), "s"),
          _fmt(r.get("xdist_n0_seconds"), "s"), _fmt(r.get("xdist_speedup_n2"), "x"), TARGETS["xdist_speedup_n2"],
          mark("xdist_speedup_n2")),
+        (f"  same at {r.get('xdist_large_clusters', '?')} clusters (10x the work per run; cores used "
+         f"{_fmt(r.get('xdist_large_n2_cores_used'))} vs {_fmt(r.get('xdist_large_n0_cores_used'))}, CPU "
+         f"{_fmt(r.get('xdist_large_cpu_ratio_n2_vs_n0'), 'x')})", _fmt(r.get("xdist_large_n2_seconds"), "s"),
+         _fmt(r.get("xdist_large_n0_seconds"), "s"), _fmt(r.get("xdist_large_speedup_n2"), "x"), "(info)", ""),
         ("peak RSS of the full check", _fmt(r.get("peak_rss_mb"), "MB"), "", "", TARGETS["peak_rss_mb"],
          mark("peak_rss_mb")),
         ("2 shards in parallel (-j 1 each) + merge-reports", _fmt(r.get("shards_seconds"), "s"),
@@ -766,6 +788,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--xdist-select", default="not policy",
                         help="pytest -k expression for the xdist leg (default 'not policy': the policy items run "
                              "kubectl per cluster; '' runs every item)")
+    parser.add_argument("--xdist-large", type=int, default=None, metavar="N",
+                        help="clusters of a second, larger fleet the xdist leg also runs on (default 10x "
+                             "--clusters; 0 skips it)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
                         help="processes for generating the extra fleets of the scaling leg")
     parser.add_argument("--skip", default="", help="comma-separated legs to skip (parity, shards, scaling, secrets, "
@@ -775,6 +800,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.clusters = 20 if args.quick else DEFAULT_CLUSTERS
     if args.yaml_clusters is None:
         args.yaml_clusters = 5 if args.quick else 20
+    if args.xdist_large is None:
+        args.xdist_large = 0 if args.quick else 10 * args.clusters
     if args.clusters < 1:
         parser.error("--clusters must be at least 1")
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from harness.change_lines import change_line, document_lines
 from harness.errors import InputError
+from harness.file_compare import compare_contents
 from harness.inventory import RuleSet
 from harness.pairing import pair_trees
-from harness.parity import compare_contents
 from harness.tree import list_files, read_file, walk_tree
 from harness.yamlcompare import format_change, format_path, is_yaml_path, parse_side
 

@@ -19,21 +19,18 @@ spread over processes (pytest-xdist) can merge them and judge stale rules once
 
 from __future__ import annotations
 
-import json
-import os
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import cluster_memo
+from harness import clean_replay, cluster_memo
 from harness.change_lines import change_line, document_lines
-from harness.digest_store import DigestStore, code_stamp, digest
+from harness.cluster_result import ClusterResult
+from harness.file_compare import compare_contents, equal_as_data, flush_known_equal
 from harness.findings import Finding, Severity
 from harness.fingerprints import fingerprint
 from harness.inventory import Rule, RuleSet
-from harness.normalizers import DocumentNormalizer
 from harness.pairing import (
     HINT_CONTENT,
     HINT_MISSING,
@@ -48,78 +45,12 @@ from harness.redact import redact_text
 from harness.renderer_api import Plan
 from harness.security import SecurityKinds, check_hidden, needs_judging
 from harness.tree import TreeListing, list_files, read_file, walk_tree
-from harness.yamlcompare import FileComparison, compare_bytes, format_path
+from harness.yamlcompare import format_path
 
-__all__ = ["CHECK", "HINT_CONTENT", "HINT_MISSING", "HINT_PARSE", "HINT_UNEXPECTED", "ClusterResult",
-           "compare_cluster", "compare_contents", "compare_pair", "merge_matched"]
+__all__ = ["CHECK", "HINT_CONTENT", "HINT_MISSING", "HINT_PARSE", "HINT_UNEXPECTED", "compare_cluster",
+           "merge_matched", "withheld_generator_input"]
 
 CHECK = "parity"
-
-_IDENTICAL = FileComparison(equal=True, byte_identical=True)
-
-
-
-@dataclass
-class ClusterResult:
-    """The outcome of :func:`compare_cluster` for one cluster (picklable; :meth:`to_dict` is JSON-ready)."""
-
-    cluster: str
-    findings: list[Finding] = field(default_factory=list)
-    matched_rules: set[str] = field(default_factory=set)
-    files_compared: int = 0
-    byte_identical: int = 0
-    parsed: int = 0
-    path_only: int = 0
-    ignored_rendered: int = 0
-    ignored_fixture: int = 0
-    excluded_rendered: tuple[str, ...] = ()
-    excluded_fixture: tuple[str, ...] = ()
-    bootstrap_fixture: int = 0
-    bootstrap_rendered: int = 0  # flux-system/ files in the rendered tree: a renderer must never write them
-
-    @property
-    def ok(self) -> bool:
-        """No failing finding."""
-        return not any(f.severity is Severity.ERROR for f in self.findings)
-
-    def notes(self) -> dict[str, Any]:
-        """Counts and exclusions for reports (JSON-ready)."""
-        return {
-            "files_compared": self.files_compared,
-            "byte_identical": self.byte_identical,
-            "parsed": self.parsed,
-            "path_only": self.path_only,
-            "ignored_rendered": self.ignored_rendered,
-            "ignored_fixture": self.ignored_fixture,
-            "bootstrap_fixture": self.bootstrap_fixture,
-            "bootstrap_rendered": self.bootstrap_rendered,
-            "excluded_rendered": list(self.excluded_rendered),
-            "excluded_fixture": list(self.excluded_fixture),
-            "matched_rules": sorted(self.matched_rules),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready mapping (inverse: :meth:`from_dict`)."""
-        return {"cluster": self.cluster, "findings": [f.to_dict() for f in self.findings], **self.notes()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ClusterResult:
-        """Rebuild a result sent by another process."""
-        return cls(
-            cluster=str(data["cluster"]),
-            findings=[Finding.from_dict(f) for f in data.get("findings", [])],
-            matched_rules=set(data.get("matched_rules", [])),
-            files_compared=int(data.get("files_compared", 0)),
-            byte_identical=int(data.get("byte_identical", 0)),
-            parsed=int(data.get("parsed", 0)),
-            path_only=int(data.get("path_only", 0)),
-            ignored_rendered=int(data.get("ignored_rendered", 0)),
-            ignored_fixture=int(data.get("ignored_fixture", 0)),
-            bootstrap_fixture=int(data.get("bootstrap_fixture", 0)),
-            bootstrap_rendered=int(data.get("bootstrap_rendered", 0)),
-            excluded_rendered=tuple(data.get("excluded_rendered", ())),
-            excluded_fixture=tuple(data.get("excluded_fixture", ())),
-        )
 
 
 def _owners(plan: Plan | None) -> dict[str, str]:
@@ -132,71 +63,6 @@ def _owners(plan: Plan | None) -> dict[str, str]:
 
 def _ids(rules: Iterable[Rule]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(r.id for r in rules))
-
-
-KNOWN_EQUAL = DigestStore("equal-pairs", lambda: code_stamp("harness"))
-"""File pairs found equal as data by earlier processes of the same code (:mod:`harness.digest_store`): the
-digest of both paths, both contents and every normalizing rule as written, with the ids of the rules that
-made a difference. Only a plain "equal" is kept (never a difference, a parse failure or a reordering,
-which are worked out and worded every time); no content is stored."""
-
-
-def compare_contents(rendered: bytes, rendered_path: str, fixture: bytes, fixture_path: str,
-                     rules: Iterable[Rule] = (), *, remember: bool = True) -> tuple[FileComparison, set[str]]:
-    """Compare one rendered file's bytes with one fixture file's bytes under normalizing ``rules``
-    (``yaml_remove``). Returns the comparison and the ids of the rules that made a difference.
-
-    A pair whose bytes differ but that an earlier run of the same code found equal as data
-    (:data:`KNOWN_EQUAL`) is not parsed again. Without ``remember`` a new "equal" is not kept (a pair whose
-    rendered bytes change from run to run, e.g. with the render time, would only grow the store).
-    """
-    if rendered == fixture:  # the common case: no rule can make equal bytes differ
-        return _IDENTICAL, set()
-    rules = tuple(rules)
-    key = digest(rendered_path.encode(), fixture_path.encode(), _rules_key(rules), rendered, fixture)
-    known = KNOWN_EQUAL.get(key)
-    if known is not None:
-        return _EQUAL_AS_DATA, set(known.decode().split("\n")) - {""}
-    normalizer = DocumentNormalizer(rules) if rules else None
-    result = compare_bytes(rendered, fixture, fixture_path, normalize=normalizer,
-                           rendered_name=f"rendered:{rendered_path}", fixture_name=f"fixture:{fixture_path}")
-    effective = normalizer.effective if normalizer is not None else set()
-    if remember and result.equal and result.parsed and not (result.reordered or result.parse_failures
-                                                            or result.changes):
-        KNOWN_EQUAL.add(key, "\n".join(sorted(effective)).encode())
-    return result, effective
-
-
-_EQUAL_AS_DATA = FileComparison(equal=True, parsed=True)
-
-
-def _rules_key(rules: tuple[Rule, ...]) -> bytes:
-    """Every normalizing rule as written (not where: file and line do not change what it does); worked out
-    once per rule list of a run (the list is held with its text, so its ids stay its own)."""
-    if not rules:
-        return b""
-    ids = tuple(map(id, rules))
-    known = _RULES_KEYS.get(ids)
-    if known is None:
-        if len(_RULES_KEYS) > 4096:
-            _RULES_KEYS.clear()
-        text = json.dumps([r.as_written() for r in rules], sort_keys=True, default=str).encode()
-        known = _RULES_KEYS[ids] = (rules, text)
-    return known[1]
-
-
-_RULES_KEYS: dict[tuple[int, ...], tuple[tuple[Rule, ...], bytes]] = {}
-
-
-def compare_pair(rendered_root: Path, rendered_path: str, fixture_root: Path, fixture_path: str,
-                 rules: Iterable[Rule] = (), *, max_file_bytes: int) -> tuple[FileComparison, set[str]]:
-    """Read one rendered file and one fixture file from disk and :func:`compare_contents` them.
-
-    Used by ``overlay-parity diff``/``explain`` and ``--parity-update`` for single files.
-    """
-    rendered = read_file(rendered_root, rendered_path, max_file_bytes=max_file_bytes)
-    fixture = read_file(fixture_root, fixture_path, max_file_bytes=max_file_bytes)
-    return compare_contents(rendered, rendered_path, fixture, fixture_path, rules)
 
 
 def _rendered_side(cluster: str, rendered: Path | Mapping[str, bytes], *,
@@ -229,111 +95,19 @@ def compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fix
     directory could hold, and a rule without ``security_waiver`` that hides a security-relevant object of
     ``security_kinds`` (``INVENTORY-SECURITY-HIDDEN``, at the rule's line).
     """
-    memo = _memo_key(cluster, rendered_root, fixture_root, ruleset, security_kinds, max_file_bytes)
-    if memo is not None:
-        assert isinstance(rendered_root, Mapping)
-        replayed = _replay(cluster, rendered_root, fixture_root, ruleset, memo[0], security_kinds, max_file_bytes)
+    files = rendered_root if isinstance(rendered_root, Mapping) else None  # only in-memory renders are hashed
+    memo = None if files is None else clean_replay.memo_key(cluster, fixture_root, ruleset, security_kinds,
+                                                             max_file_bytes)
+    if files is not None and memo is not None:
+        replayed = clean_replay.replay(cluster, files, fixture_root, ruleset, memo[0], security_kinds, max_file_bytes)
         if replayed is not None:
             return replayed
     result, base, volatile = _compare_cluster(
         cluster, rendered_root, fixture_root, ruleset, plan, max_file_bytes=max_file_bytes,
         max_diff_lines=max_diff_lines, secrets=secrets, security_kinds=security_kinds)
-    if memo is not None and not result.findings:
-        assert isinstance(rendered_root, Mapping)
-        paths = frozenset(v.rendered_path for v in volatile)
-        record = cluster_memo.CleanRecord(notes=result.notes(), base=frozenset(base), volatile=tuple(volatile),
-                                          rendered=cluster_memo.rendered_digest(rendered_root, paths))
-        root = os.path.abspath(fixture_root)
-        cluster_memo.remember(memo[0], record, lambda: cluster_memo.oracle_stamp(root), memo[1])
+    if files is not None and memo is not None:
+        clean_replay.remember_clean(memo, result, base, volatile, files, fixture_root)
     return result
-
-
-def _memo_key(cluster: str, rendered: Path | Mapping[str, bytes], fixture_root: Path, ruleset: RuleSet,
-              security_kinds: Iterable[str] | None, max_file_bytes: int) -> tuple[bytes, bytes] | None:
-    """The clean-comparison key of an in-memory render and the oracle tree's stamp (None: not remembered)."""
-    if not isinstance(rendered, Mapping) or not cluster_memo.CLEAN.enabled():
-        return None
-    stamp = cluster_memo.oracle_stamp(os.path.abspath(fixture_root))
-    if stamp is None:
-        return None
-    kinds = tuple(security_kinds) if security_kinds is not None else None
-    return cluster_memo.memo_key(cluster, stamp, _rules_key(ruleset.rules), kinds, max_file_bytes), stamp
-
-
-def _replay(cluster: str, files: Mapping[str, bytes], fixture_root: Path, ruleset: RuleSet, key: bytes,
-            security_kinds: Iterable[str] | None, max_file_bytes: int) -> ClusterResult | None:
-    """The result of a clean comparison remembered for ``key`` (:mod:`harness.cluster_memo`) when the render
-    is the same but for its volatile pairs and each of those is again equal as data; None otherwise (the
-    cluster is then compared in full, which words every finding and raises every error)."""
-    record = cluster_memo.recall(key)
-    if record is None or not record.volatile_paths <= files.keys() \
-            or cluster_memo.rendered_digest(files, record.volatile_paths) != record.rendered:
-        return None
-    by_id = {rule.id: rule for rule in ruleset.rules}
-    matched = set(record.base)
-    kinds: SecurityKinds | None = None
-    for volatile in record.volatile:
-        rendered_path, rendered = volatile.rendered_path, files[volatile.rendered_path]
-        if cluster_memo.file_digest(rendered) == volatile.rendered:  # the same bytes as then: equal as then
-            matched |= volatile.effective
-            continue
-        if not all(i in by_id for i in volatile.rule_ids):
-            return None
-        rules = tuple(by_id[i] for i in volatile.rule_ids)
-        try:
-            if needs_judging(rules):  # the fixture side passed then and has not changed: the rendered side
-                kinds = kinds or SecurityKinds.parse(security_kinds)
-                check_hidden(rules, [(rendered_path, rendered)], kinds)
-            effective = _same_as_data(volatile, rendered, rules)
-            if effective is None:
-                fixture = read_file(fixture_root, volatile.fixture_path, max_file_bytes=max_file_bytes)
-                comparison, effective = compare_contents(rendered, rendered_path, fixture, volatile.fixture_path,
-                                                         rules, remember=False)  # bytes that change every run
-                if not _equal_as_data(comparison):
-                    return None
-        except Exception:  # any surprise: the full comparison reports it, where it belongs
-            return None
-        matched |= effective
-    try:
-        result = ClusterResult.from_dict({**record.notes, "cluster": cluster, "findings": []})
-    except (TypeError, ValueError):  # a record this code did not write: compare in full
-        return None
-    result.matched_rules = matched
-    ruleset.mark(*matched)
-    return result
-
-
-def _same_as_data(volatile: cluster_memo.Volatile, rendered: bytes, rules: tuple[Rule, ...]) -> set[str] | None:
-    """When the new rendered bytes of a volatile pair are, after its rules, exactly the data found equal to
-    the fixture then: the rules that make a difference now (whose removals differ from the fixture's);
-    else None (compare the pair)."""
-    if not volatile.normalized or cluster_memo.file_digest(rendered) == volatile.fixture:
-        return None  # no digests kept, or now byte-identical to the fixture: counted as such by a comparison
-    side = cluster_memo.normalized_side(rendered, f"rendered:{volatile.rendered_path}", rules)
-    if side is None or side[0] != volatile.normalized:
-        return None
-    fixture_removals = dict(volatile.fixture_removals)
-    return {rule for rule, removed in side[1].items() if removed != fixture_removals.get(rule)}
-
-
-def _volatile(pair: Pair, rendered: bytes, fixture: bytes, effective: set[str]) -> cluster_memo.Volatile:
-    """A pair found equal as data though its bytes differ, as a clean record keeps it; with both sides'
-    normalized digests when they reproduce the comparison's rules that made a difference."""
-    ids = tuple(r.id for r in pair.normalize)
-    volatile = cluster_memo.Volatile(pair.rendered_path, pair.key, ids, cluster_memo.file_digest(rendered),
-                                     frozenset(effective))
-    ours = cluster_memo.normalized_side(rendered, f"rendered:{pair.rendered_path}", pair.normalize)
-    theirs = cluster_memo.normalized_side(fixture, f"fixture:{pair.key}", pair.normalize)
-    if ours is None or theirs is None or {i for i in ids if ours[1][i] != theirs[1][i]} != effective:
-        return volatile
-    return volatile._replace(normalized=ours[0], fixture_removals=tuple(sorted(theirs[1].items())),
-                             fixture=cluster_memo.file_digest(fixture))
-
-
-def _equal_as_data(comparison: FileComparison) -> bool:
-    """Bytes differ, but the sides are equal as data, in the same order, with nothing unparsed."""
-    return (comparison.equal and comparison.parsed and not comparison.byte_identical and not comparison.reordered
-            and not comparison.parse_failures and not comparison.changes)
 
 
 def _compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fixture_root: Path, ruleset: RuleSet,
@@ -432,8 +206,8 @@ def _compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fi
         outcome = verdict(pair, comparison, effective)
         matched.update(outcome.matched)
         if outcome.code is None:
-            if not (pair.mapping or pair.presence_only) and _equal_as_data(comparison):
-                volatile.append(_volatile(pair, rendered_bytes, fixture_bytes, effective))
+            if not (pair.mapping or pair.presence_only) and equal_as_data(comparison):
+                volatile.append(clean_replay.volatile_pair(pair, rendered_bytes, fixture_bytes, effective))
             else:
                 base.update(outcome.matched)
             continue
@@ -460,7 +234,7 @@ def _compare_cluster(cluster: str, rendered_root: Path | Mapping[str, bytes], fi
     result.findings.sort(key=lambda f: (f.path, f.code))
     result.matched_rules = matched
     ruleset.mark(*matched)
-    KNOWN_EQUAL.flush()
+    flush_known_equal()
     return result, base, volatile
 
 

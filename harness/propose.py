@@ -34,9 +34,10 @@ from typing import Any
 
 from harness.differences import cluster_differences, find_renames
 from harness.errors import InputError
+from harness.file_compare import compare_contents
 from harness.findings import Severity
 from harness.inventory import Inventory, KindFilter, Rule, RuleSet, build_rule, ruleset_of
-from harness.parity import compare_cluster, compare_contents
+from harness.parity import compare_cluster
 from harness.pointers import format_pointer
 from harness.project_config import ProjectConfig
 from harness.renderer_api import Plan, Renderer

@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.cluster_pool import map_in_order, worker_count
+from harness.cluster_result import ClusterResult
 from harness.config_secrets import lazy_config_secrets
 from harness.errors import InputError, InputErrors
 from harness.findings import Finding, failing
 from harness.inventory import Inventory, load_inventory
 from harness.inventory_judge import display_path, inventory_notes, inventory_result
-from harness.parity import CHECK, ClusterResult, compare_cluster
+from harness.parity import CHECK, compare_cluster
 from harness.project_config import ProjectConfig
 from harness.renderer_api import MemoryRenderer, Plan, RenderedFiles, Renderer, batch_of
 from harness.renderers import renderer_for

@@ -19,10 +19,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from harness.errors import InputError
+from harness.file_compare import compare_pair
 from harness.findings import Severity
 from harness.inventory import RuleSet
 from harness.pairing import Pair, Pairing, Verdict, dropped_verdict, pair_trees, verdict
-from harness.parity import compare_pair
 from harness.project_config import ProjectConfig
 from harness.renderer_api import Plan
 from harness.rules import Facts, Rule, kind_of

@@ -42,9 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import InputError
+from harness.file_compare import compare_pair
 from harness.inventory import Rule, RuleSet
 from harness.pairing import Pair, pair_trees
-from harness.parity import compare_pair
 from harness.rules import kind_of
 from harness.security import SECRET, SecurityKinds, reasons
 from harness.tree import Ownership, classify, read_file, walk_tree

@@ -67,7 +67,8 @@ def diff(project_options: ProjectOptions, cluster: str, path_text: str, *, unifi
     """Render ``cluster``, compare the one file, print the diff (``unified``: of the canonical YAML texts;
     coloured on a terminal, see :mod:`harness.colour`); returns 0 (accepted) or 1 (reported)."""
     from harness.config_secrets import config_secrets
-    from harness.parity import compare_pair, withheld_generator_input
+    from harness.file_compare import compare_pair
+    from harness.parity import withheld_generator_input
     from harness.single_path import (
         generator_inputs,
         inspect_path,

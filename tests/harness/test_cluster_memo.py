@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import cluster_memo, parity
+from harness import clean_replay, cluster_memo, file_compare, parity
+from harness.cluster_result import ClusterResult
 from harness.digest_store import DigestStore
 from harness.inventory import Inventory, parse_inventory
-from harness.parity import ClusterResult, compare_cluster
+from harness.parity import compare_cluster
 from tests.harness.conftest import OVERLAY, PLANTED_SECRET, inventory_text, rule, write_tree
 
 LIMIT = 1_000_000
@@ -36,7 +37,7 @@ def memo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DigestStore:
     monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
     store = DigestStore("clean-clusters", "test-code")
     monkeypatch.setattr(cluster_memo, "CLEAN", store)
-    monkeypatch.setattr(parity, "KNOWN_EQUAL", DigestStore("equal-pairs", "test-code"))
+    monkeypatch.setattr(file_compare, "KNOWN_EQUAL", DigestStore("equal-pairs", "test-code"))
     monkeypatch.setattr(cluster_memo, "RACY_NS", -60_000_000_000)
     return store
 
@@ -101,7 +102,7 @@ def test_a_new_render_time_is_compared_again_and_still_replayed(
     assert run(later, oracle, inventory).to_dict() == first.to_dict()
     assert full == []
     assert compared == []  # the new render time is removed by the rule: the data is the data found equal
-    parity.KNOWN_EQUAL.flush()
+    file_compare.KNOWN_EQUAL.flush()
     assert store.stat().st_size == size  # bytes that change on every run are not kept as "equal"
     # the render time of the oracle itself: now byte-identical, so the rule makes no difference
     same = dict(files, **{"kustomization.yaml": (oracle / "kustomization.yaml").read_bytes()})
@@ -123,7 +124,7 @@ def test_a_value_beside_the_removed_one_is_compared(memo: DigestStore, trees: tu
 
 
 def _count(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
-    """Record every call of ``parity.<name>``."""
+    """Record every call of ``<name>`` made by the comparison or by a replay."""
     calls: list[str] = []
     original = getattr(parity, name)
 
@@ -131,7 +132,8 @@ def _count(monkeypatch: pytest.MonkeyPatch, name: str) -> list[str]:
         calls.append(name)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(parity, name, counted)
+    for module in (parity, clean_replay):
+        monkeypatch.setattr(module, name, counted)
     return calls
 
 
@@ -199,7 +201,7 @@ def test_nothing_is_kept_when_caching_is_off_or_the_tree_is_fresh(trees: tuple[d
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     files, oracle = trees
     inventory = parse_inventory(RULES, "canon.yaml")
-    monkeypatch.setattr(parity, "KNOWN_EQUAL", DigestStore("equal-pairs", "test-code"))
+    monkeypatch.setattr(file_compare, "KNOWN_EQUAL", DigestStore("equal-pairs", "test-code"))
     monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", "off")
     monkeypatch.setattr(cluster_memo, "CLEAN", DigestStore("clean-clusters", "test-code"))
     full = _count_full(monkeypatch)

@@ -8,17 +8,16 @@ import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from harness.cluster_result import ClusterResult
 from harness.errors import InputError
 from harness.findings import Finding, Severity
 from harness.inventory import Inventory, parse_inventory
 from harness.inventory_judge import budget_findings, stale_rule_findings
-from harness.parity import ClusterResult, compare_cluster, merge_matched
+from harness.parity import compare_cluster, merge_matched
 from harness.renderer_api import Action, Plan
-from harness.yamlcompare import FileComparison
 from tests.harness.conftest import OVERLAY, PLANTED_PASSWORD, PLANTED_SECRET, inventory_text, rule
 
 LIMIT = 1_000_000
@@ -508,49 +507,3 @@ def test_a_structured_secret_generator_input_masks_its_credentials(overlay_pair:
     assert [f.code for f in found] == ["PARITY-CONTENT"]
     assert any("replicas" in line for line in found[0].diff)
     assert "canary-" not in all_text(result.findings)
-
-
-def test_pairs_equal_as_data_are_remembered_across_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A pair whose bytes differ but that compares equal (here after a yaml_remove rule) is remembered by the
-    digest of both paths, both contents and the rules as written, with the rules that made a difference; a
-    difference is worked out, and worded, every time; another rule definition is another question."""
-    import harness.parity as parity
-    from harness.digest_store import DigestStore
-    from harness.rules import Rule
-
-    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
-    calls: list[str] = []
-    from harness.yamlcompare import compare_bytes as real
-
-    def counting(rendered: bytes, fixture: bytes, path: str, **kwargs: Any) -> FileComparison:
-        calls.append(path)
-        return real(rendered, fixture, path, **kwargs)
-
-    monkeypatch.setattr(parity, "compare_bytes", counting)
-
-    def rules(pointer: str) -> tuple[Rule, ...]:
-        inventory = parse_inventory(inventory_text(defaults=rule("drop-at", "yaml_remove", "services/**",
-                                                                   pointers=[pointer])), "canon.yaml")
-        return tuple(inventory.rules_for("k8s-dev").matching_any("services/a/x.yaml"))
-
-    def compare(rendered: bytes, fixture_path: str, at: tuple[Rule, ...]) -> tuple[FileComparison, set[str]]:
-        return parity.compare_contents(rendered, "services/a/x.yaml", fixture, fixture_path, at)
-
-    rendered = b"kind: ConfigMap\nmetadata: {name: a, labels: {at: '2026'}}\n"
-    fixture = b"# hand-kept\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {at: '2019'}\n"
-    differing = b"kind: ConfigMap\nmetadata: {name: b, labels: {at: '2019'}}\n"
-    path = "services/a/x.yaml"
-    at_rules = rules("/metadata/labels/at")
-    monkeypatch.setattr(parity, "KNOWN_EQUAL", DigestStore("equal-pairs", "test-code"))
-    first, effective = compare(rendered, path, at_rules)
-    assert (first.equal, effective) == (True, {"drop-at"})
-    assert not compare(differing, path, at_rules)[0].equal
-    parity.KNOWN_EQUAL.flush()
-    assert len(calls) == 2
-    monkeypatch.setattr(parity, "KNOWN_EQUAL", DigestStore("equal-pairs", "test-code"))  # a new process
-    again, effective = compare(rendered, path, at_rules)
-    assert (again.equal, again.parsed, effective, len(calls)) == (True, True, {"drop-at"}, 2)
-    still = compare(differing, path, at_rules)[0]
-    assert (still.equal, bool(still.changes), len(calls)) == (False, True, 3)
-    assert (compare(rendered, path, rules("/metadata/labels/other"))[0].equal, len(calls)) == (False, 4)
-    assert (compare(rendered, "services/b/x.yaml", at_rules)[0].equal, len(calls)) == (True, 5)  # another path
