@@ -7,6 +7,7 @@ import importlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,17 +83,30 @@ def test_a_damaged_tail_is_ignored_and_the_rest_kept(cache: Path) -> None:
     assert digest(b"two") not in again
 
 
-def test_a_torn_record_makes_the_file_untrusted(cache: Path) -> None:
-    """A record whose CRC does not match (two writers' appends interleaved where appends are not atomic) is
-    never served, and nothing after it either: the file starts afresh."""
+def _two_records(cache: Path, damage: Callable[[bytearray], None]) -> Path:
+    """A store file of two records ("one", "two"), then damaged in place by ``damage``."""
     store = DigestStore("answers", "s")
     store.add(digest(b"one"), b"first value")
     store.add(digest(b"two"), b"second value")
     store.flush()
     path = cache / "answers" / "s.bin"
     data = bytearray(path.read_bytes())
-    data[data.index(b"second")] ^= 0x20  # "Second": a value that was never written
+    damage(data)
     path.write_bytes(bytes(data))
+    return path
+
+
+def _flip(word: bytes) -> Callable[[bytearray], None]:
+    def damage(data: bytearray) -> None:
+        data[data.index(word)] ^= 0x20  # one letter's case: bytes that were never written
+
+    return damage
+
+
+def test_a_torn_record_makes_the_file_untrusted(cache: Path) -> None:
+    """A record whose CRC does not match (two writers' appends interleaved where appends are not atomic) is
+    never served, and once it is found nothing else read from the file is: the file starts afresh."""
+    path = _two_records(cache, _flip(b"second"))
     again = DigestStore("answers", "s")
     assert again.get(digest(b"two")) is None
     assert again.get(digest(b"one")) is None
@@ -199,14 +213,7 @@ def test_records_are_checked_when_asked_for(cache: Path) -> None:
     """Reading only indexes the file: an intact record is served even beside a damaged one, until the
     damaged one is asked for; then the file is untrusted, removed, and nothing read from it is served (what
     this process added itself still is)."""
-    store = DigestStore("answers", "s")
-    store.add(digest(b"one"), b"first value")
-    store.add(digest(b"two"), b"second value")
-    store.flush()
-    path = cache / "answers" / "s.bin"
-    data = bytearray(path.read_bytes())
-    data[data.index(b"first")] ^= 0x20
-    path.write_bytes(bytes(data))
+    path = _two_records(cache, _flip(b"first"))
     again = DigestStore("answers", "s")
     again.add(digest(b"mine"), b"added here")
     assert again.get(digest(b"two")) == b"second value"
@@ -219,14 +226,11 @@ def test_records_are_checked_when_asked_for(cache: Path) -> None:
 def test_a_damaged_length_never_serves_a_misread_record(cache: Path) -> None:
     """A length field torn so that the records after it are read out of step: nothing after it is served
     as another digest's value."""
-    store = DigestStore("answers", "s")
-    store.add(digest(b"one"), b"first value")
-    store.add(digest(b"two"), b"second value")
-    store.flush()
-    path = cache / "answers" / "s.bin"
-    data = bytearray(path.read_bytes())
-    data[17] = 3  # the first record's length: 11 -> 3
-    path.write_bytes(bytes(data))
+
+    def shorten(data: bytearray) -> None:
+        data[17] = 3  # the first record's length: 11 -> 3
+
+    _two_records(cache, shorten)
     again = DigestStore("answers", "s")
     assert again.get(digest(b"one")) is None
     assert again.get(digest(b"two")) is None
