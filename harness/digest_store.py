@@ -116,10 +116,12 @@ class DigestStore:
     """Answers by digest, remembered across processes (see the module docstring); thread-safe. ``stamp`` (or
     a function giving it, called on first use) names the code version, usually :func:`code_stamp`."""
 
-    def __init__(self, name: str, stamp: str | Callable[[], str], *, max_bytes: int = 16 << 20) -> None:
+    def __init__(self, name: str, stamp: str | Callable[[], str], *, max_bytes: int = 16 << 20,
+                 part: str = "") -> None:
         self.name = name
         self.stamp = stamp
         self.max_bytes = max_bytes
+        self.part = part  # a shard's file name suffix (:class:`ShardedStore`)
         self._table: dict[bytes, bytes] | None = None  # answers checked or added in this process
         self._records = _Records.EMPTY  # the store file as read, checked record by record on first use
         self._pending: list[bytes] = []
@@ -171,7 +173,7 @@ class DigestStore:
         if folder is None:
             return
         with contextlib.suppress(OSError):
-            fd = os.open(folder / f"{stamp}.bin", os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
+            fd = os.open(folder / self._file(stamp), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW
                          | os.O_CLOEXEC | os.O_NONBLOCK, 0o600)
             try:
                 if stat.S_ISREG(os.fstat(fd).st_mode):  # never into a FIFO or device put in its place
@@ -208,10 +210,13 @@ class DigestStore:
             self._stamp = self.stamp if isinstance(self.stamp, str) else self.stamp()
             folder = cache_folder(self.name, create=False)  # reading creates nothing
             if folder is not None:
-                self._records = _Records.read(folder / f"{self._stamp}.bin", self.max_bytes)
+                self._records = _Records.read(folder / self._file(self._stamp), self.max_bytes)
                 if not self._records.offsets:
                     _remove_other_stamps(folder, self._stamp)
             return self._table
+
+    def _file(self, stamp: str) -> str:
+        return f"{stamp}-{self.part}.bin" if self.part else f"{stamp}.bin"
 
 
 class _Records:
@@ -255,9 +260,62 @@ _Records.EMPTY = _Records(Path(os.devnull), b"", {})
 
 
 def _remove_other_stamps(folder: Path, stamp: str) -> None:
-    """Delete the files of other code stamps (older code; best effort)."""
+    """Delete the files of other code stamps (older code; best effort), once per folder and process: a
+    sharded store asks for every shard it starts."""
+    if (str(folder), stamp) in _CLEARED:
+        return
+    _CLEARED.add((str(folder), stamp))
     with contextlib.suppress(OSError), os.scandir(folder) as entries:
         for entry in entries:
-            if entry.name.endswith(".bin") and entry.name != f"{stamp}.bin":
+            if entry.name.endswith(".bin") and entry.name != f"{stamp}.bin" and not entry.name.startswith(f"{stamp}-"):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
+
+
+_CLEARED: set[tuple[str, str]] = set()
+
+
+class ShardedStore:
+    """A :class:`DigestStore` per shard (a cluster), each in a file of its own (``<stamp>-<shard digest>.bin``)
+    in the store's folder: a run that asks about one cluster reads that cluster's answers only, whatever the
+    size of the fleet, and no single file outgrows its bound as the fleet grows. Only the shard in use is
+    held in memory (:meth:`shard` flushes and lets go of the one before); answers several shards share are
+    kept in each. The folder holds at most ``max_shards`` files (it is emptied past that, once per process)."""
+
+    def __init__(self, name: str, stamp: str | Callable[[], str], *, max_bytes: int = 4 << 20,
+                 max_shards: int = 16384) -> None:
+        self.name = name
+        self.stamp = stamp
+        self.max_bytes = max_bytes
+        self.max_shards = max_shards
+        self._current: tuple[str, DigestStore] | None = None
+        self._bounded = False
+        self._lock = threading.Lock()
+
+    def shard(self, label: str) -> DigestStore:
+        """The store of shard ``label`` (the one before it is flushed and let go)."""
+        with self._lock:
+            current = self._current
+            if current is not None and current[0] == label:
+                return current[1]
+            store = DigestStore(self.name, self.stamp, max_bytes=self.max_bytes,
+                                part=digest(b"shard", label.encode("utf-8", "surrogateescape"))[:10].hex())
+            self._current = (label, store)
+        if current is not None:
+            current[1].flush()
+        if not self._bounded and store.enabled():
+            self._bounded = True
+            folder = cache_folder(self.name, create=False)
+            if folder is not None:
+                empty_past(folder, self.max_shards)
+        return store
+
+    def enabled(self) -> bool:
+        """Whether answers are kept across processes (caching is on)."""
+        return cache_root() is not None and hasattr(os, "getuid")
+
+    def flush(self) -> None:
+        """Write what the shard in use has not written yet."""
+        current = self._current
+        if current is not None:
+            current[1].flush()

@@ -173,6 +173,7 @@ class Inventory:
     defaults: tuple[Rule, ...]
     clusters: dict[str, tuple[Rule, ...]]
     _indexes: dict[str, _Index] = field(default_factory=dict, repr=False)
+    _digest: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def path(self) -> Path:
@@ -211,13 +212,17 @@ class Inventory:
         return [r for r in self.all_rules() if r.waiver is not None]
 
     def rules_digest(self) -> str:
-        """A stable hash of everything but ``version`` (to detect rule changes without a version bump)."""
+        """A stable hash of everything but ``version`` (to detect rule changes without a version bump); worked
+        out once per loaded inventory."""
+        if self._digest is not None:
+            return self._digest
         payload = {
             "fixture": self.fixture,
             "path_only_budget": self.path_only_budget,
             "rules": [r.as_written() for r in self.all_rules()],
         }
-        return "sha256:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+        self._digest = "sha256:" + hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+        return self._digest
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view."""

@@ -21,7 +21,9 @@ analysis is kept on disk next to the compiled templates, so a one-cluster run pa
 The memo lives for one batch (:meth:`renderer.api.ReferenceRenderer.batch`), inside which the templates
 do not change, and holds at most ``budget`` bytes of output.
 
-With a ``store`` (:class:`harness.digest_store.DigestStore` of the renderer's code version), outputs also
+With a ``store`` (:class:`harness.digest_store.DigestStore` of the renderer's code version, or a
+:class:`~harness.digest_store.ShardedStore` with a file per cluster, :meth:`OutputMemo.for_cluster`, so a
+run of one cluster reads that cluster's outputs only, whatever the size of the fleet), outputs also
 outlive the process: a key is then written as the ``repr`` of its frozen parts (the same text in every
 process: :func:`freeze` makes only tuples of typed scalars) and digested together with the source text of
 the template and of every template it pulls in, so an edited template, another config value, another
@@ -45,16 +47,16 @@ import jinja2
 from jinja2 import meta
 
 from harness.cache_dir import write_cache_file
-from harness.digest_store import DigestStore, code_stamp, digest
+from harness.digest_store import DigestStore, ShardedStore, code_stamp, digest
 from harness.redact import should_mask
 from harness.yamlio import iter_paths
 
 _MISSING = ("missing",)
 _MISSING_PART = b"missing"  # not 16 bytes: never a value's digest
 _PLAIN_TYPES = frozenset({dict, list, tuple, int, float, bool, type(None)})
-STORE = DigestStore("outputs", lambda: code_stamp("harness", "renderer", libraries=("ruamel.yaml", "jinja2")),
-                    max_bytes=32 << 20)
-"""Outputs kept across processes for the renderer's code version (see the module docstring)."""
+STORE = ShardedStore("outputs", lambda: code_stamp("harness", "renderer", libraries=("ruamel.yaml", "jinja2")))
+"""Outputs kept across processes for the renderer's code version, a file per cluster (see the module
+docstring)."""
 BATCH_ONLY = frozenset({"rendered_at", "secrets"})
 """Context names whose templates' outputs are kept for one batch only: the render time changes from run to
 run, and secret material (the config's ``secrets``) never leaves the process, not even into the private
@@ -161,14 +163,15 @@ def local_reads(env: jinja2.Environment, template: str) -> tuple[tuple[str, ...]
 class OutputMemo:
     """Rendered bytes by (template, values of the names it reads), for the renders of one batch."""
 
-    def __init__(self, *, budget: int = 64 << 20, store: DigestStore | None = None,
+    def __init__(self, *, budget: int = 64 << 20, store: DigestStore | ShardedStore | None = None,
                  batch_only: frozenset[str] = BATCH_ONLY) -> None:
         self.budget = budget
         self.batch_only = batch_only  # outputs of templates reading these names never go to the store
         self.hits = 0
         self.stored_hits = 0
         self._size = 0
-        self._store = store
+        self._shards = store if isinstance(store, ShardedStore) else None
+        self._store = store if isinstance(store, DigestStore) else None  # a sharded one's: see for_cluster
         self._reads: dict[str, tuple[str, ...] | None] = {}
         self._seen: set[str] = set()
         self._outputs: dict[Hashable, bytes] = {}
@@ -180,6 +183,11 @@ class OutputMemo:
         self._strings: dict[str, bytes] = {}
         self._calls: dict[tuple[type, Hashable], bytes] = {}  # (callable type, memo_key) -> key part
         self._withheld: tuple[bytes, ...] | None = None  # see _secret_material, per cluster context
+
+    def for_cluster(self, cluster: str) -> None:
+        """Renders of ``cluster`` follow: with a :class:`ShardedStore`, its shard is the store from now on."""
+        if self._shards is not None:
+            self._store = self._shards.shard(cluster)
 
     def reads(self, env: jinja2.Environment, template: str) -> tuple[str, ...] | None:
         """The context names ``template`` and the templates it pulls in look up, sorted; None when that cannot
@@ -263,6 +271,8 @@ class OutputMemo:
         found = self._outputs.get(key)
         if found is not None:
             self.hits += 1
+            if self._shards is not None and env is not None:
+                self._store_in_shard(env, key, found)
             return found
         if self._store is None or env is None:
             return None
@@ -276,8 +286,17 @@ class OutputMemo:
     def put(self, key: Hashable, data: bytes, env: jinja2.Environment | None = None) -> None:
         """Keep a successful render (unless the budget is spent), and in the store when there is one."""
         self._keep(key, data)
-        known = self._digest(env, key) if self._store is not None and env is not None else None
-        if self._store is not None and known is not None and not any(w in data for w in self._secret_material()):
+        if self._store is not None and env is not None:
+            known = self._digest(env, key)
+            if known is not None and not any(w in data for w in self._secret_material()):
+                self._store.add(known, data)
+
+    def _store_in_shard(self, env: jinja2.Environment, key: Hashable, data: bytes) -> None:
+        """An output this batch rendered for another cluster goes into this cluster's shard too (once), so a
+        later run of this cluster alone finds it there."""
+        known = self._digest(env, key) if self._store is not None else None
+        if self._store is not None and known is not None and self._store.get(known) is None \
+                and not any(w in data for w in self._secret_material()):
             self._store.add(known, data)
 
     def _secret_material(self) -> tuple[bytes, ...]:
@@ -296,6 +315,8 @@ class OutputMemo:
         """Write what the store has not written yet (see :meth:`harness.digest_store.DigestStore.flush`)."""
         if self._store is not None:
             self._store.flush()
+        if self._shards is not None:
+            self._shards.flush()
 
     def _keep(self, key: Hashable, data: bytes) -> None:
         if self._size + len(data) <= self.budget:

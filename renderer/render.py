@@ -420,6 +420,8 @@ def render_bytes(plan: RenderPlan, memo: OutputMemo | None = None) -> dict[str, 
     """
     stamp = rendered_at()
     env = template_environment(plan.template_root)
+    if memo is not None:
+        memo.for_cluster(plan.plan.cluster)
     files: dict[str, bytes] = {}
     for planned in plan.files:
         check_output_path(planned.output, what="output", file=str(plan.template_root), line=0)

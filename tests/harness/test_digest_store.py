@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import digest_store
-from harness.digest_store import DIGEST_BYTES, DigestStore, code_stamp, digest
+from harness.digest_store import DIGEST_BYTES, DigestStore, ShardedStore, code_stamp, digest
 
 
 @pytest.fixture
@@ -234,3 +234,42 @@ def test_a_damaged_length_never_serves_a_misread_record(cache: Path) -> None:
     again = DigestStore("answers", "s")
     assert again.get(digest(b"one")) is None
     assert again.get(digest(b"two")) is None
+
+
+def test_a_sharded_store_keeps_each_shard_in_its_own_file(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each shard (a cluster) is a file of its own; a later process asking about one shard reads only its
+    file; switching shards writes the one before; another code stamp's files go, as for a plain store."""
+    read: list[str] = []
+    records = digest_store._Records.read
+
+    def counted(path: Path, max_bytes: int) -> digest_store._Records:
+        read.append(path.name)
+        return records(path, max_bytes)
+
+    monkeypatch.setattr(digest_store._Records, "read", counted)
+    store = ShardedStore("answers", "s")
+    store.shard("k8s-dev").add(digest(b"dev"), b"dev value")
+    store.shard("k8s-prod").add(digest(b"prod"), b"prod value")  # the dev shard is written now
+    assert len(list((cache / "answers").glob("s-*.bin"))) == 1
+    store.flush()
+    files = sorted((cache / "answers").glob("s-*.bin"))
+    assert len(files) == 2
+    read.clear()
+    later = ShardedStore("answers", "s")
+    assert later.shard("k8s-prod").get(digest(b"prod")) == b"prod value"
+    assert later.shard("k8s-prod").get(digest(b"dev")) is None  # another shard's answer
+    assert len(read) == 1
+    assert later.shard("k8s-dev").get(digest(b"dev")) == b"dev value"
+    digest_store._CLEARED.clear()  # a new process of new code
+    ShardedStore("answers", "t").shard("k8s-dev").get(digest(b"dev"))
+    assert list((cache / "answers").glob("*.bin")) == []
+
+
+def test_a_sharded_store_is_bounded_in_files(cache: Path) -> None:
+    store = ShardedStore("answers", "s", max_shards=3)
+    for n in range(5):
+        store.shard(f"cluster-{n}").add(digest(b"k"), b"v")
+    store.flush()
+    assert len(list((cache / "answers").glob("*.bin"))) == 5
+    ShardedStore("answers", "s", max_shards=3).shard("cluster-0").get(digest(b"k"))
+    assert list((cache / "answers").glob("*.bin")) == []  # past the bound: emptied, worked out again

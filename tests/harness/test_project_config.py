@@ -53,6 +53,18 @@ def test_select_clusters_names_a_few_known_clusters_closest_first(tmp_path: Path
     assert line.count("k8s-") == 6  # the unknown name and five suggestions, not all 40
 
 
+def test_clusters_are_the_configs_named_like_one_and_none_without_a_fixture(tmp_path: Path) -> None:
+    """What the glob ``.*-config.yaml`` matched: hidden names ending in ``-config.yaml`` (not other files,
+    not ``-config.yml``); a fixture folder that does not exist has no clusters."""
+    (tmp_path / "pyproject.toml").write_text('[tool.overlay-parity]\nfixture = "fx"\n')
+    assert load_project_config(tmp_path).clusters() == []
+    (tmp_path / "fx").mkdir()
+    for name in (".k8s-b-config.yaml", ".k8s-a-config.yaml", "k8s-c-config.yaml", ".k8s-d-config.yml",
+                 ".k8s-e-config.yaml.bak", "README.md"):
+        (tmp_path / "fx" / name).write_text("x: 1\n")
+    assert load_project_config(tmp_path).clusters() == ["k8s-a", "k8s-b"]
+
+
 # ------------------------------------------------------------------------------ settings files (issue 14)
 
 def test_flat_settings_file_is_found_from_a_subdirectory_with_paths_relative_to_it(tmp_path: Path) -> None:

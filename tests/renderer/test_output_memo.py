@@ -229,21 +229,60 @@ def test_an_output_holding_secret_material_never_reaches_the_store(tmp_path: Pat
     assert later.get(keys["encoded.yaml"], env) is None
 
 
+@pytest.mark.parametrize("sharded", [False, True], ids=["one-file", "a-file-per-cluster"])
 def test_no_config_secret_reaches_the_cache_directory(template_copy: Path, descriptor_copy: Path,
-                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+                                                      tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      sharded: bool) -> None:
     """The bundled clusters rendered twice in batches (the second from the store): no secret value of any
-    config is in any file of the cache directory."""
+    config is in any file of the cache directory (with shards, also not through an output one cluster
+    rendered and another cluster's shard keeps)."""
     from harness.config_secrets import config_secrets
-    from harness.digest_store import DigestStore
+    from harness.digest_store import DigestStore, ShardedStore
 
     monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
     renderer = ReferenceRenderer(template_root=template_copy, descriptor_root=descriptor_copy)
     secrets = {s for c in CLUSTERS for s in config_secrets(config_path(c), max_bytes=1 << 20)}
     assert secrets
     for _ in range(2):
-        memo = OutputMemo(store=DigestStore("outputs", "code-1"))
+        memo = OutputMemo(store=ShardedStore("outputs", "code-1") if sharded else DigestStore("outputs", "code-1"))
         for cluster in CLUSTERS:
             render_bytes(renderer.plan(config_path(cluster)), memo)
     cached = b"".join(f.read_bytes() for f in (tmp_path / "cache").rglob("*") if f.is_file())
     assert cached
     assert not [s for s in secrets if s.encode() in cached]
+
+
+def test_with_a_file_per_cluster_one_cluster_reads_only_its_own(template_copy: Path, descriptor_copy: Path,
+                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch of every cluster fills each cluster's shard, outputs shared with an earlier cluster included;
+    a later run of one cluster reads that one file and finds there all that one file of every output holds."""
+    from harness import digest_store
+    from harness.digest_store import DigestStore, ShardedStore
+
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    renderer = ReferenceRenderer(template_root=template_copy, descriptor_root=descriptor_copy)
+    first = OutputMemo(store=ShardedStore("outputs", "code-1"))
+    whole = OutputMemo(store=DigestStore("outputs-whole", "code-1"))
+    for cluster in CLUSTERS:
+        for memo in (first, whole):
+            render_bytes(renderer.plan(config_path(cluster)), memo)
+    whole.flush()
+    assert first.hits > 0  # outputs shared between clusters in the batch
+    assert len(list((tmp_path / "cache" / "outputs").glob("*.bin"))) == len(CLUSTERS)
+    read: list[Path] = []
+    records = digest_store._Records.read
+
+    def counted(path: Path, max_bytes: int) -> digest_store._Records:
+        read.append(path)
+        return records(path, max_bytes)
+
+    monkeypatch.setattr(digest_store._Records, "read", counted)
+    last = CLUSTERS[-1]
+    plan = renderer.plan(config_path(last))
+    alone = OutputMemo(store=ShardedStore("outputs", "code-1"))
+    assert render_bytes(plan, alone) == render_bytes(plan)
+    assert len(read) == 1
+    assert alone.stored_hits > 0
+    from_one_file = OutputMemo(store=DigestStore("outputs-whole", "code-1"))
+    render_bytes(plan, from_one_file)
+    assert alone.stored_hits == from_one_file.stored_hits
