@@ -573,10 +573,14 @@ def _load_cached(root: Path, listing: tuple[tuple[str, int, int], ...]) -> Descr
 def _memo_parts(root: Path, paths: Iterable[Path]) -> list[bytes] | None:
     """Everything a loaded set depends on besides the code: the directory, each file's name and bytes and
     the config schema its conditions are checked against (None when a file cannot be read within the size
-    limit: the loader words that)."""
+    limit: nothing is kept, and the loader words what is wrong)."""
     from renderer.config import SCHEMA_RESOURCE
 
-    parts = [str(root).encode("utf-8", "surrogateescape"), (PACKAGE_ROOT / SCHEMA_RESOURCE).read_bytes()]
+    try:
+        schema = (PACKAGE_ROOT / SCHEMA_RESOURCE).read_bytes()
+    except OSError:  # the config loader words a missing schema
+        return None
+    parts = [str(root).encode("utf-8", "surrogateescape"), schema]
     for path in paths:
         try:
             with open(path, "rb") as handle:
