@@ -582,14 +582,11 @@ def _memo_parts(root: Path, paths: Iterable[Path]) -> list[bytes] | None:
         return None
     parts = [str(root).encode("utf-8", "surrogateescape"), schema]
     for path in paths:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(_MAX_DESCRIPTOR_BYTES + 1)
-        except OSError:
+        try:  # as the loader reads it: no symlink, FIFO or device (never a blocking open), within the limit
+            text = read_text(path, max_bytes=_MAX_DESCRIPTOR_BYTES)
+        except InputError:
             return None
-        if len(data) > _MAX_DESCRIPTOR_BYTES:
-            return None
-        parts += [path.name.encode("utf-8", "surrogateescape"), data]
+        parts += [path.name.encode("utf-8", "surrogateescape"), text.encode("utf-8", "surrogateescape")]
     return parts
 
 

@@ -139,3 +139,27 @@ def test_a_descriptor_set_loads_without_parsing_until_a_file_or_the_folder_chang
     with pytest.raises(InputError, match="DESCRIPTOR-INVALID"):  # a bad set is never kept
         fresh(moved)
     assert len(loads) == 5
+
+
+def test_a_descriptor_turned_into_a_fifo_is_worded_by_the_loader_not_waited_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry that stops being a regular file after the folder was listed: the memo's key is not worked
+    out (no blocking open), and the loader refuses the file in one line."""
+    import os
+    import shutil
+    import time
+
+    from renderer import descriptors
+
+    monkeypatch.setenv("OVERLAY_PARITY_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "descriptors"
+    shutil.copytree(descriptors.DESCRIPTOR_ROOT, folder)
+    listing = descriptors._listing(folder.resolve())
+    one = folder / listing[0][0]
+    one.unlink()
+    os.mkfifo(one)
+    started = time.monotonic()
+    assert descriptors._memo_parts(folder.resolve(), [folder / name for name, _, _ in listing]) is None
+    with pytest.raises(InputError):
+        descriptors._load_cached(folder.resolve(), listing)
+    assert time.monotonic() - started < 5
