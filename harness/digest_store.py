@@ -205,7 +205,7 @@ class DigestStore:
             if self._table is not None:
                 return self._table
             self._table = {}
-            if cache_root() is None or not hasattr(os, "getuid"):
+            if not _caching():
                 return self._table  # caching off: answers live in this process only
             self._stamp = self.stamp if isinstance(self.stamp, str) else self.stamp()
             folder = cache_folder(self.name, create=False)  # reading creates nothing
@@ -217,6 +217,12 @@ class DigestStore:
 
     def _file(self, stamp: str) -> str:
         return f"{stamp}-{self.part}.bin" if self.part else f"{stamp}.bin"
+
+
+def _caching() -> bool:
+    """Whether answers may be kept across processes: a cache directory is named and the platform has user ids
+    (:mod:`harness.cache_dir` checks the folders themselves)."""
+    return cache_root() is not None and hasattr(os, "getuid")
 
 
 class _Records:
@@ -240,7 +246,7 @@ class _Records:
         offsets: dict[bytes, int] = {}
         at, end = 0, len(data)
         while at + _HEADER <= end:
-            stop = at + _HEADER + (data[at + DIGEST_BYTES] << 8 | data[at + DIGEST_BYTES + 1]) + _CHECK
+            stop = _value_end(data, at) + _CHECK
             if stop > end:
                 break
             offsets[data[at:at + DIGEST_BYTES]] = at
@@ -250,10 +256,15 @@ class _Records:
     def checked(self, at: int) -> bytes | None:
         """The value of the record at ``at``, None when its CRC does not match (a torn write)."""
         data = self.data
-        stop = at + _HEADER + (data[at + DIGEST_BYTES] << 8 | data[at + DIGEST_BYTES + 1])
+        stop = _value_end(data, at)
         if zlib.crc32(data[at:stop]) != int.from_bytes(data[stop:stop + _CHECK], "big"):
             return None
         return data[at + _HEADER:stop]
+
+
+def _value_end(data: bytes, at: int) -> int:
+    """Where the value of the record at ``at`` ends (its CRC follows): the header, then the length it gives."""
+    return at + _HEADER + (data[at + DIGEST_BYTES] << 8 | data[at + DIGEST_BYTES + 1])
 
 
 _Records.EMPTY = _Records(Path(os.devnull), b"", {})
@@ -312,7 +323,7 @@ class ShardedStore:
 
     def enabled(self) -> bool:
         """Whether answers are kept across processes (caching is on)."""
-        return cache_root() is not None and hasattr(os, "getuid")
+        return _caching()
 
     def flush(self) -> None:
         """Write what the shard in use has not written yet."""

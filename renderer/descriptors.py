@@ -592,10 +592,10 @@ def _memo_parts(root: Path, paths: Iterable[Path]) -> list[bytes] | None:
 
 @functools.cache
 def _memo() -> PickleMemo[DescriptorSet]:
-    from harness.digest_store import code_stamp
     from harness.pickle_memo import PickleMemo
+    from renderer.code_version import renderer_code_stamp
 
-    return PickleMemo("descriptor-sets", DescriptorSet, lambda: code_stamp("harness", "renderer"), max_files=16)
+    return PickleMemo("descriptor-sets", DescriptorSet, renderer_code_stamp, max_files=16)
 
 
 def load_descriptors(root: Path | None = None) -> DescriptorSet:

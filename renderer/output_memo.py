@@ -47,14 +47,15 @@ import jinja2
 from jinja2 import meta
 
 from harness.cache_dir import write_cache_file
-from harness.digest_store import DigestStore, ShardedStore, code_stamp, digest
+from harness.digest_store import DigestStore, ShardedStore, digest
 from harness.redact import should_mask
 from harness.yamlio import iter_paths
+from renderer.code_version import renderer_code_stamp
 
 _MISSING = ("missing",)
 _MISSING_PART = b"missing"  # not 16 bytes: never a value's digest
 _PLAIN_TYPES = frozenset({dict, list, tuple, int, float, bool, type(None)})
-STORE = ShardedStore("outputs", lambda: code_stamp("harness", "renderer", libraries=("ruamel.yaml", "jinja2")))
+STORE = ShardedStore("outputs", renderer_code_stamp)
 """Outputs kept across processes for the renderer's code version, a file per cluster (see the module
 docstring)."""
 BATCH_ONLY = frozenset({"rendered_at", "secrets"})
@@ -271,8 +272,8 @@ class OutputMemo:
         found = self._outputs.get(key)
         if found is not None:
             self.hits += 1
-            if self._shards is not None and env is not None:
-                self._store_in_shard(env, key, found)
+            if self._shards is not None and env is not None:  # rendered for another cluster: into this one's shard
+                self._to_store(env, key, found)
             return found
         if self._store is None or env is None:
             return None
@@ -286,14 +287,13 @@ class OutputMemo:
     def put(self, key: Hashable, data: bytes, env: jinja2.Environment | None = None) -> None:
         """Keep a successful render (unless the budget is spent), and in the store when there is one."""
         self._keep(key, data)
-        if self._store is not None and env is not None:
-            known = self._digest(env, key)
-            if known is not None and not any(w in data for w in self._secret_material()):
-                self._store.add(known, data)
+        if env is not None:
+            self._to_store(env, key, data)
 
-    def _store_in_shard(self, env: jinja2.Environment, key: Hashable, data: bytes) -> None:
-        """An output this batch rendered for another cluster goes into this cluster's shard too (once), so a
-        later run of this cluster alone finds it there."""
+    def _to_store(self, env: jinja2.Environment, key: Hashable, data: bytes) -> None:
+        """Keep ``data`` in the store (with shards: the current cluster's, so a later run of that cluster alone
+        finds an output the batch rendered for another one) unless it is there already, its key cannot be
+        written, or it holds the cluster's secret material."""
         known = self._digest(env, key) if self._store is not None else None
         if self._store is not None and known is not None and self._store.get(known) is None \
                 and not any(w in data for w in self._secret_material()):

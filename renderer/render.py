@@ -50,12 +50,13 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from harness.digest_store import DigestStore, code_stamp, digest
+from harness.digest_store import DigestStore, digest
 from harness.errors import InputError
 from harness.redact import redact_text
 from harness.yamlfast import reads_as_string
 from harness.yamlio import decode_text, load_documents
 from renderer.bytecode_cache import bytecode_cache
+from renderer.code_version import renderer_code_stamp
 from renderer.descriptors import check_output_path
 from renderer.output_memo import OutputMemo
 from renderer.plan import PlannedFile, RenderPlan
@@ -353,8 +354,7 @@ def render_file(plan: RenderPlan, planned: PlannedFile, *, stamp: str | None = N
 
 
 _VALID_OUTPUTS = ValidOutputs()
-KNOWN_VALID = DigestStore("valid-outputs",
-                          lambda: code_stamp("harness", "renderer", libraries=("ruamel.yaml", "jinja2")))
+KNOWN_VALID = DigestStore("valid-outputs", renderer_code_stamp)
 """Validation keys found valid by earlier processes (:mod:`harness.digest_store`), by digest."""
 
 
